@@ -1,0 +1,102 @@
+/**
+ * The composition root: the only place that picks concrete backends (PGlite or
+ * PostgreSQL, in-process or Redis pub/sub) and wires the layers together.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
+import { createVerifier } from './auth/verifier.ts';
+import type { Config } from './config.ts';
+import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
+import { EventLog } from './delivery/event-log.ts';
+import { openEventStream } from './delivery/event-stream.ts';
+import { MemoryPubSub } from './delivery/memory-pubsub.ts';
+import { OwnerHub } from './delivery/owner-hub.ts';
+import { PubSubPublisher } from './delivery/publisher.ts';
+import type { PubSub } from './delivery/pubsub.ts';
+import { RedisPubSub } from './delivery/redis-pubsub.ts';
+import type { Services } from './graphql/context.ts';
+import { createSchema } from './graphql/schema.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { LedgerQueries } from './ledger/queries.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { handleHealth } from './transport/health.ts';
+import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
+import { createYogaServer } from './transport/yoga.ts';
+
+/** A wired, not yet listening server instance. */
+export interface App {
+  config: Config;
+  log: Logger;
+  httpServer: Server;
+  /** How the JWT key was obtained, for the start-up banner. */
+  keySource: 'configured' | 'generated' | 'stored';
+  /** Where a generated development secret is kept (null when configured or in memory). */
+  devSecretPath: string | null;
+  /** Listens on the configured host and port; resolves to the bound port. */
+  listen(): Promise<number>;
+  /** Stops accepting, closes sockets with `code`, then the backends. */
+  stop(code?: number): Promise<void>;
+  /** Live counters for tests and diagnostics. */
+  stats(): { ownersListened: number; webSockets: number };
+}
+
+/** Builds an instance from `config`. Opening the database applies migrations. */
+export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<App> {
+  const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
+  const pubsub: PubSub = config.redisUrl ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log) : new MemoryPubSub();
+  const key = await resolveKey(config);
+  const verifier = await createVerifier(config.auth, key.secret);
+
+  const eventLog = new EventLog(database.db);
+  const hub = new OwnerHub(pubsub, log);
+  const services: Services = {
+    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log)),
+    queries: new LedgerQueries(database.db),
+    log: eventLog,
+    openStream: (options) => openEventStream({ hub, log: eventLog }, { ...options, queueLimit: config.subscriberQueueLimit }),
+    maxPageSize: config.maxPageSize,
+  };
+
+  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log });
+  const probes = [
+    { name: 'database', check: () => database.ping() },
+    { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
+  ];
+  const httpServer = createServer((req, res) => {
+    handleHealth(req, res, probes)
+      .then((handled) => (handled ? undefined : yoga(req, res)))
+      .catch((error: Error) => {
+        log.error('request failed', { error });
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  });
+  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs });
+
+  return {
+    config,
+    log,
+    httpServer,
+    keySource: key.source,
+    devSecretPath: key.path,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => resolve((httpServer.address() as AddressInfo).port));
+      }),
+    async stop(code = 1001) {
+      await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
+      httpServer.closeAllConnections();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await pubsub.close();
+      await database.close();
+    },
+    stats: () => ({ ownersListened: hub.ownerCount, webSockets: ws.server.clients.size }),
+  };
+}
+
+async function resolveKey(config: Config): Promise<{ secret: string | null; source: App['keySource']; path: string | null }> {
+  if (config.auth.secret || config.auth.publicKey) return { secret: config.auth.secret, source: 'configured', path: null };
+  const dev = await loadOrCreateDevSecret(config.dataDir);
+  return { secret: dev.secret, source: dev.created ? 'generated' : 'stored', path: dev.path };
+}

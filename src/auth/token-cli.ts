@@ -1,0 +1,49 @@
+/**
+ * `npm run token -- --sub alice --role user [--ttl 12h]`: prints a development JWT signed
+ * with JWT_SECRET, or with the generated secret the server keeps in DATA_DIR.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.ts';
+import { ROLES, type Role } from '../domain/principal.ts';
+import { loadOrCreateDevSecret } from './dev-secret.ts';
+import { mintToken } from './mint.ts';
+
+const USAGE = 'usage: npm run token -- --sub <owner-id> --role <user|service|admin> [--ttl <seconds|30m|12h|7d>]';
+
+/** Parses `90`, `30m`, `12h`, `7d` into seconds. */
+function parseTtl(text: string): number {
+  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
+  if (!match) throw new Error(`--ttl must look like 3600, 30m, 12h or 7d, got "${text}"`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(match[1]) * unit;
+  if (seconds <= 0) throw new Error('--ttl must be positive');
+  return seconds;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { sub: { type: 'string' }, role: { type: 'string', default: 'user' }, ttl: { type: 'string', default: '12h' } },
+  });
+  if (!values.sub) throw new Error(`--sub is required\n${USAGE}`);
+  if (!ROLES.includes(values.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
+  const config = loadConfig();
+  if (config.auth.publicKey) throw new Error('JWT_PUBLIC_KEY is set: tokens must come from the holder of the private key');
+  if (!config.auth.secret && config.dataDir.startsWith('memory://')) {
+    throw new Error('DATA_DIR is in memory, so the server has no stored secret to share: set JWT_SECRET for both');
+  }
+  const secret = config.auth.secret ?? (await loadOrCreateDevSecret(config.dataDir)).secret;
+  const token = await mintToken(secret, {
+    subject: values.sub,
+    role: values.role as Role,
+    ttlSeconds: parseTtl(values.ttl!),
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    algorithm: config.auth.algorithm,
+  });
+  process.stdout.write(`${token}\n`);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error instanceof ConfigError ? 'configuration error: ' : ''}${error.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,69 @@
+/**
+ * Turns a bearer token into a {@link Principal} with jose. Only the configured algorithm
+ * is accepted (so `alg: none` and algorithm confusion are refused by construction), and
+ * `iss`/`aud` are checked when configured.
+ */
+import { errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import type { AuthConfig } from '../config.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { ROLES, type Principal, type Role } from '../domain/principal.ts';
+
+export interface TokenVerifier {
+  /** Verifies `token`; throws UNAUTHENTICATED (with `reason`) when it is not acceptable. */
+  verify(token: string): Promise<Principal>;
+}
+
+/** Clock tolerance for `exp`/`nbf`, seconds. */
+const CLOCK_TOLERANCE_S = 5;
+
+/** Builds a verifier for `auth`; `secret` is the HS key in effect (configured or generated). */
+export async function createVerifier(auth: AuthConfig, secret: string | null): Promise<TokenVerifier> {
+  const key: CryptoKey | Uint8Array = auth.publicKey ? await importSPKI(auth.publicKey, auth.algorithm) : new TextEncoder().encode(secret ?? '');
+  if (!auth.publicKey && !secret) throw new Error('a JWT secret or public key is required');
+  const options = {
+    algorithms: [auth.algorithm],
+    clockTolerance: CLOCK_TOLERANCE_S,
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
+  };
+  return {
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, key, options));
+      } catch (error) {
+        throw refusal(error);
+      }
+      return principalOf(payload);
+    },
+  };
+}
+
+function principalOf(payload: JWTPayload): Principal {
+  if (typeof payload.sub !== 'string' || payload.sub.trim() === '' || payload.sub.length > 128) {
+    throw unauthenticated('the token has no usable sub claim', 'missing_sub');
+  }
+  const role = payload.role;
+  if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
+    throw unauthenticated(`the token's role must be one of ${ROLES.join(', ')}`, 'unknown_role');
+  }
+  return {
+    subject: payload.sub,
+    role: role as Role,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
+    tokenId: typeof payload.jti === 'string' ? payload.jti : null,
+  };
+}
+
+function refusal(error: unknown): DomainError {
+  if (error instanceof joseErrors.JWTExpired) return unauthenticated('the token has expired', 'expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return unauthenticated(`the token's ${error.claim} claim is not acceptable`, `bad_${error.claim}`);
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return unauthenticated('the token is signed with an algorithm this server does not accept', 'bad_alg');
+  return unauthenticated('the token is malformed or its signature is invalid', 'invalid');
+}
+
+function unauthenticated(message: string, reason: string): DomainError {
+  return new DomainError(ErrorCode.UNAUTHENTICATED, message, { reason });
+}

@@ -1,0 +1,132 @@
+/**
+ * The only reader of the environment. Every setting is parsed and checked here, once, so
+ * a bad value stops start-up with a message that names the variable instead of failing
+ * later at the first request.
+ */
+
+/** Raised for a missing or malformed setting; `variable` names the culprit. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** How tokens are verified. Exactly one of `secret` and `publicKey` is set after start-up. */
+export interface AuthConfig {
+  /** HS256 shared secret. */
+  secret: string | null;
+  /** PEM (SPKI) public key for RS/ES/PS algorithms. */
+  publicKey: string | null;
+  algorithm: string;
+  issuer: string | null;
+  audience: string | null;
+}
+
+/** The validated configuration of one server instance. */
+export interface Config {
+  production: boolean;
+  port: number;
+  host: string;
+  /** PGlite's directory, or `memory://` for an in-memory database. */
+  dataDir: string;
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  redisUrl: string | null;
+  /** Prefix of every Redis channel, so several deployments can share one Redis. */
+  pubsubPrefix: string;
+  auth: AuthConfig;
+  logLevel: LogLevel;
+  /** graphql-ws keep-alive ping interval. */
+  wsPingIntervalMs: number;
+  /** Largest `first` a paged query accepts. */
+  maxPageSize: number;
+  /** Events a slow subscriber may have waiting in memory before it is ended. */
+  subscriberQueueLimit: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+const KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** Reads and validates the configuration from `env` (default: `process.env`). */
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const config: Config = {
+    production,
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    dataDir: str(env, 'DATA_DIR') ?? '.data',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    pubsubPrefix: str(env, 'PUBSUB_PREFIX') ?? 'wallet-events:',
+    auth: authConfig(env, production),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 30_000, 1_000, 3_600_000),
+    maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
+    subscriberQueueLimit: int(env, 'SUBSCRIBER_QUEUE_LIMIT', 10_000, 10, 10_000_000),
+  };
+  return config;
+}
+
+function authConfig(env: Env, production: boolean): AuthConfig {
+  const secret = str(env, 'JWT_SECRET');
+  const publicKey = str(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n') ?? null;
+  if (secret && publicKey) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  if (secret && secret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 characters (HS256 needs a 256-bit key)');
+  }
+  if (publicKey && !publicKey.includes('-----BEGIN PUBLIC KEY-----')) {
+    throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM-encoded SPKI public key (-----BEGIN PUBLIC KEY-----)');
+  }
+  if (production && !secret && !publicKey) {
+    throw new ConfigError('JWT_SECRET', 'NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY; refusing to start with a generated key');
+  }
+  const allowed = publicKey ? KEY_ALGORITHMS : HMAC_ALGORITHMS;
+  const algorithm = oneOf(env, 'JWT_ALGORITHM', allowed, publicKey ? 'RS256' : 'HS256');
+  return { secret, publicKey, algorithm, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE') };
+}
+
+function str(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = str(env, name);
+  if (raw === null) return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}

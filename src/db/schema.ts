@@ -1,0 +1,88 @@
+/**
+ * The tables, as drizzle definitions. Migrations in `drizzle/` are generated from this
+ * file by `npm run db:generate` and never edited by hand.
+ */
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { EventType } from '../domain/events.ts';
+import type { Direction, TransactionStatus, TransactionType, WalletStatus } from '../domain/ledger-types.ts';
+
+/**
+ * One row per owner: the head of their event log. Every write for an owner locks this
+ * row first, which serializes that owner's writes so that commit order = sequence order
+ * and sequences stay gap-free.
+ */
+export const owners = pgTable('owners', {
+  ownerId: text('owner_id').primaryKey(),
+  lastSequence: bigint('last_sequence', { mode: 'number' }).notNull().default(0),
+});
+
+export const wallets = pgTable(
+  'wallets',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<WalletStatus>().notNull(),
+    ledger: bigint('ledger', { mode: 'bigint' }).notNull().default(sql`0`),
+    pending: bigint('pending', { mode: 'bigint' }).notNull().default(sql`0`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('wallets_owner_idx').on(t.ownerId)],
+);
+
+export const transactions = pgTable(
+  'transactions',
+  {
+    id: uuid('id').primaryKey(),
+    /** Insertion order, for stable keyset pagination. */
+    position: bigserial('position', { mode: 'number' }).notNull().unique(),
+    walletId: uuid('wallet_id')
+      .notNull()
+      .references(() => wallets.id),
+    ownerId: text('owner_id').notNull(),
+    direction: text('direction').$type<Direction>().notNull(),
+    type: text('type').$type<TransactionType>().notNull(),
+    amount: bigint('amount', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    status: text('status').$type<TransactionStatus>().notNull(),
+    counterparty: text('counterparty'),
+    description: text('description'),
+    reversalReason: text('reversal_reason'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('transactions_wallet_position_idx').on(t.walletId, t.position)],
+);
+
+/** The durable event log: the source of replay and gap repair. */
+export const events = pgTable(
+  'events',
+  {
+    eventId: uuid('event_id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    walletId: uuid('wallet_id').notNull(),
+    type: text('type').$type<EventType>().notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    data: jsonb('data').notNull(),
+  },
+  (t) => [uniqueIndex('events_owner_sequence_idx').on(t.ownerId, t.sequence), index('events_occurred_at_idx').on(t.occurredAt)],
+);
+
+/**
+ * Producer idempotency: a key is scoped to the calling principal (like an API key's
+ * account), so the same key reused for another wallet is detected as a conflict.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    transactionId: uuid('transaction_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+);

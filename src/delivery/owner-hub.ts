@@ -1,0 +1,85 @@
+/**
+ * One pub/sub subscription per owner per instance, shared by all local subscribers of
+ * that owner. Fan-out cost therefore grows with an owner's own subscribers, never with
+ * the total, and the instance listens to an owner's topic only while someone local does.
+ */
+import { ownerTopic, type WalletEvent } from '../domain/events.ts';
+import type { Logger } from '../logger.ts';
+import type { PubSub } from './pubsub.ts';
+
+/** Receives each published batch of an owner's events, in the order published. */
+export type BatchListener = (events: readonly WalletEvent[]) => void;
+
+interface Topic {
+  listeners: Set<BatchListener>;
+  /** Resolves to the unsubscribe function once the backbone subscription is active. */
+  active: Promise<() => void>;
+}
+
+export class OwnerHub {
+  private readonly topics = new Map<string, Topic>();
+
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Adds a listener for `ownerId`. Resolves once the topic subscription is active, so
+   * anything committed after that point reaches the listener. Returns the detach function.
+   */
+  async attach(ownerId: string, listener: BatchListener): Promise<() => void> {
+    let topic = this.topics.get(ownerId);
+    if (!topic) {
+      const listeners = new Set<BatchListener>();
+      const active = this.pubsub.subscribe(ownerTopic(ownerId), (message) => this.dispatch(ownerId, listeners, message));
+      topic = { listeners, active };
+      this.topics.set(ownerId, topic);
+    }
+    topic.listeners.add(listener);
+    const current = topic;
+    try {
+      await current.active;
+    } catch (error) {
+      this.detach(ownerId, current, listener);
+      throw error;
+    }
+    let detached = false;
+    return () => {
+      if (detached) return;
+      detached = true;
+      this.detach(ownerId, current, listener);
+    };
+  }
+
+  /** Owners this instance currently listens to. */
+  get ownerCount(): number {
+    return this.topics.size;
+  }
+
+  /** The owners with local listeners (for the periodic head check). */
+  owners(): string[] {
+    return [...this.topics.keys()];
+  }
+
+  private detach(ownerId: string, topic: Topic, listener: BatchListener): void {
+    topic.listeners.delete(listener);
+    if (topic.listeners.size > 0 || this.topics.get(ownerId) !== topic) return;
+    this.topics.delete(ownerId);
+    topic.active.then(
+      (unsubscribe) => unsubscribe(),
+      () => {},
+    );
+  }
+
+  private dispatch(ownerId: string, listeners: Set<BatchListener>, message: string): void {
+    let events: WalletEvent[];
+    try {
+      events = JSON.parse(message) as WalletEvent[];
+    } catch (error) {
+      this.log.error('unreadable message on owner topic', { ownerId, error });
+      return;
+    }
+    for (const listener of listeners) listener(events);
+  }
+}

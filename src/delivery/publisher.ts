@@ -1,0 +1,26 @@
+import { ownerTopic, type EventPublisher, type WalletEvent } from '../domain/events.ts';
+import type { Logger } from '../logger.ts';
+import type { PubSub } from './pubsub.ts';
+
+/**
+ * Publishes a commit's events as one message on the owner's topic. The mutation does not
+ * wait for the backbone: a slow or absent Redis must not stall producers, and a lost
+ * publish is repaired by subscribers from the log. Messages from one instance keep
+ * their order because they share one connection.
+ */
+export class PubSubPublisher implements EventPublisher {
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly log: Logger,
+  ) {}
+
+  async publish(ownerId: string, events: readonly WalletEvent[]): Promise<void> {
+    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(events)).catch((error: Error) => {
+      this.log.warn('publish failed; subscribers will repair from the log', {
+        ownerId,
+        sequences: [events[0]?.sequence, events.at(-1)?.sequence],
+        error: error.message,
+      });
+    });
+  }
+}

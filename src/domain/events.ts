@@ -1,0 +1,115 @@
+import { badInput } from './errors.ts';
+import type { Direction, TransactionStatus, TransactionType, WalletStatus } from './ledger-types.ts';
+
+/** The kinds of event in the log; also the values of the GraphQL `WalletEventType` enum. */
+export type EventType = 'TRANSACTION' | 'BALANCE' | 'WALLET_STATUS';
+export const EVENT_TYPES: readonly EventType[] = ['TRANSACTION', 'BALANCE', 'WALLET_STATUS'];
+
+/** What happened to a wallet's status. */
+export type WalletStatusChange = 'CREATED' | 'FROZEN' | 'UNFROZEN' | 'CLOSED';
+
+/** The full state of a transaction after the change (never a diff). Amounts are digit strings. */
+export interface TransactionEventData {
+  id: string;
+  walletId: string;
+  direction: Direction;
+  type: TransactionType;
+  amount: string;
+  currency: string;
+  status: TransactionStatus;
+  previousStatus: TransactionStatus | null;
+  counterparty: string | null;
+  description: string | null;
+  reversalReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A wallet's balances after the change. */
+export interface BalanceEventData {
+  walletId: string;
+  currency: string;
+  available: string;
+  ledger: string;
+  pending: string;
+}
+
+/** A wallet's status after the change, with what changed and why. */
+export interface WalletStatusEventData {
+  walletId: string;
+  change: WalletStatusChange;
+  status: WalletStatus;
+  currency: string;
+  reason: string | null;
+}
+
+/** Fields every event carries (DESIGN.md §4). */
+interface EventEnvelope {
+  /** Globally unique and stable: the id clients deduplicate on. */
+  eventId: string;
+  ownerId: string;
+  walletId: string;
+  /** Per owner, gap-free, allocated in commit order. */
+  sequence: number;
+  /** ISO 8601 UTC. */
+  occurredAt: string;
+}
+
+/** One entry of the event log, as stored, published and delivered. */
+export type WalletEvent =
+  | (EventEnvelope & { type: 'TRANSACTION'; data: TransactionEventData })
+  | (EventEnvelope & { type: 'BALANCE'; data: BalanceEventData })
+  | (EventEnvelope & { type: 'WALLET_STATUS'; data: WalletStatusEventData });
+
+/** An event before the log has given it an id, a sequence and a time. */
+export type EventDraft =
+  | { type: 'TRANSACTION'; walletId: string; data: TransactionEventData }
+  | { type: 'BALANCE'; walletId: string; data: BalanceEventData }
+  | { type: 'WALLET_STATUS'; walletId: string; data: WalletStatusEventData };
+
+/** Where a reader stands in one owner's log. */
+export interface LogPosition {
+  ownerId: string;
+  sequence: number;
+}
+
+const CURSOR_PREFIX = 'v1:';
+
+/**
+ * The cursor is opaque to clients but carries the owner, so a cursor replayed against
+ * another owner's stream is refused instead of silently skipping or repeating events.
+ */
+export function encodeCursor(position: LogPosition): string {
+  return Buffer.from(`${CURSOR_PREFIX}${position.sequence}:${position.ownerId}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a cursor made by {@link encodeCursor}; anything else is BAD_USER_INPUT. */
+export function decodeCursor(cursor: string, field = 'after'): LogPosition {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^v1:(\d{1,15}):(.+)$/s.exec(text);
+  if (!match) throw badInput(`${field} is not a cursor issued by this server`, field);
+  return { sequence: Number(match[1]), ownerId: match[2]! };
+}
+
+/** The cursor of an event: the same token in subscriptions, the `events` query and SSE ids. */
+export function cursorOf(event: Pick<WalletEvent, 'ownerId' | 'sequence'>): string {
+  return encodeCursor({ ownerId: event.ownerId, sequence: event.sequence });
+}
+
+/** The topic an owner's events are published on. */
+export function ownerTopic(ownerId: string): string {
+  return `owner:${ownerId}`;
+}
+
+/**
+ * Where the ledger hands committed events. The ledger calls it only after its database
+ * transaction commits, so a subscriber never sees an event that could still roll back.
+ */
+export interface EventPublisher {
+  publish(ownerId: string, events: readonly WalletEvent[]): Promise<void>;
+}
+
+/** The three event variants, by name. */
+export type TransactionEvent = Extract<WalletEvent, { type: 'TRANSACTION' }>;
+export type BalanceEvent = Extract<WalletEvent, { type: 'BALANCE' }>;
+export type WalletStatusEvent = Extract<WalletEvent, { type: 'WALLET_STATUS' }>;

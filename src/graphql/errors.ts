@@ -1,0 +1,48 @@
+/**
+ * Error presentation. Refusals ({@link DomainError}) reach clients with their code and
+ * message; GraphQL's own parse/validation errors get BAD_USER_INPUT or a parse code;
+ * anything else is an internal error, masked and logged.
+ */
+import { GraphQLError } from 'graphql';
+import { DomainError } from '../domain/errors.ts';
+
+/** A GraphQL error carrying a refusal's code and details in `extensions`. */
+export function toGraphQLError(error: DomainError, template?: GraphQLError): GraphQLError {
+  return new GraphQLError(error.message, {
+    nodes: template?.nodes,
+    source: template?.source,
+    positions: template?.positions,
+    path: template?.path,
+    originalError: error,
+    extensions: { ...error.details, code: error.code },
+  });
+}
+
+/** Calls `parse`, turning a refusal into a GraphQLError (scalars must throw those). */
+export function asGraphQLError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof DomainError) throw toGraphQLError(error);
+    throw error;
+  }
+}
+
+/** The code given to errors that are neither refusals nor GraphQL's own. */
+export const INTERNAL_CODE = 'INTERNAL_SERVER_ERROR';
+
+/**
+ * Decides what a client sees of `error`. Returns it unchanged, translated, or — for an
+ * unexpected failure — null, meaning "mask it".
+ */
+export function presentError(error: unknown): GraphQLError | null {
+  if (error instanceof DomainError) return toGraphQLError(error);
+  if (!(error instanceof GraphQLError)) return null;
+  const original = error.originalError;
+  if (original instanceof DomainError) return toGraphQLError(original, error);
+  if (original && !(original instanceof GraphQLError) && original.name !== 'GraphQLError') return null;
+  if (error.extensions.code) return error;
+  // graphql-js's own errors (unknown field, wrong variable type…) have no code.
+  const code = /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : 'BAD_USER_INPUT';
+  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+}

@@ -1,0 +1,56 @@
+import { DomainError, ErrorCode } from '../../domain/errors.ts';
+import { cursorOf, decodeCursor } from '../../domain/events.ts';
+import { assertCanRead, pageSize, requirePrincipal, resolveOwner } from '../access.ts';
+import type { QueryResolvers } from '../generated/resolvers-types.ts';
+import { transactionConnection } from './connections.ts';
+
+export const Query: QueryResolvers = {
+  me: (_parent, _args, ctx) => requirePrincipal(ctx),
+
+  async wallet(_parent, { id }, ctx) {
+    const principal = requirePrincipal(ctx);
+    const wallet = await ctx.services.queries.wallet(id);
+    assertCanRead(principal, wallet.ownerId);
+    return wallet;
+  },
+
+  async wallets(_parent, { ownerId }, ctx) {
+    const owner = await resolveOwner(ctx, { ownerId });
+    return ctx.services.queries.walletsOf(owner);
+  },
+
+  async transaction(_parent, { id }, ctx) {
+    const principal = requirePrincipal(ctx);
+    const txn = await ctx.services.queries.transaction(id);
+    assertCanRead(principal, txn.ownerId);
+    return txn;
+  },
+
+  async transactions(_parent, { walletId, filter, first, after }, ctx) {
+    const principal = requirePrincipal(ctx);
+    const wallet = await ctx.services.queries.wallet(walletId);
+    assertCanRead(principal, wallet.ownerId);
+    return transactionConnection(ctx, wallet.id, { filter, first, after });
+  },
+
+  async events(_parent, args, ctx) {
+    const owner = await resolveOwner(ctx, args);
+    const size = pageSize(args.first, 100, ctx.services.maxPageSize);
+    let afterSequence = 0;
+    if (args.after) {
+      const position = decodeCursor(args.after);
+      if (position.ownerId !== owner) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'after is a cursor of another owner’s log', { field: 'after' });
+      afterSequence = position.sequence;
+    }
+    const rows = await ctx.services.log.read(owner, afterSequence, size + 1, { types: args.types, walletId: args.walletId });
+    const page = rows.slice(0, size);
+    return {
+      edges: page.map((event) => ({ cursor: cursorOf(event), node: event })),
+      pageInfo: {
+        hasNextPage: rows.length > size,
+        // With no new events the position stays where it was, so a poller can keep it.
+        endCursor: page.length ? cursorOf(page.at(-1)!) : (args.after ?? null),
+      },
+    };
+  },
+};

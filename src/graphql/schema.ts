@@ -1,0 +1,28 @@
+/** The executable schema: SDL from schema/ (schema-first) plus the resolvers. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { Mutation } from './resolvers/mutation.ts';
+import { Query } from './resolvers/query.ts';
+import { Subscription } from './resolvers/subscription.ts';
+import { typeResolvers } from './resolvers/types.ts';
+import { DateTimeScalar, MoneyScalar, SequenceScalar } from './scalars.ts';
+
+const SCHEMA_DIR = new URL('../../schema', import.meta.url).pathname;
+
+/** Reads every `.graphql` file of schema/, in name order. */
+export function loadTypeDefs(): string[] {
+  return readdirSync(SCHEMA_DIR)
+    .filter((name) => name.endsWith('.graphql'))
+    .sort()
+    .map((name) => readFileSync(join(SCHEMA_DIR, name), 'utf8'));
+}
+
+/** Builds the schema once per process; it holds no per-request state. */
+export function createSchema(): GraphQLSchema {
+  return makeExecutableSchema({
+    typeDefs: loadTypeDefs(),
+    resolvers: [{ Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription }, typeResolvers],
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The GraphQL execution pipeline (Yoga): HTTP queries and mutations, GraphiQL, and
+ * subscriptions over SSE. The WebSocket adapter reuses this same pipeline through
+ * `getEnveloped`, so plugins, masking and context are identical on every transport.
+ */
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import type { TokenVerifier } from '../auth/verifier.ts';
+import type { GraphQLContext, Services } from '../graphql/context.ts';
+import { INTERNAL_CODE, presentError } from '../graphql/errors.ts';
+import type { Logger } from '../logger.ts';
+import { authenticate, type Authentication } from './authenticate.ts';
+import { tokenFromRequest } from './auth-token.ts';
+
+/** Context handed in by the WebSocket adapter, already authenticated at `connection_init`. */
+export type ServerContext = Partial<Authentication>;
+
+export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+const EXAMPLE_QUERY = `# Set a token in the Headers tab: { "Authorization": "Bearer <token>" }
+# (npm run token -- --sub alice --role user)
+subscription LiveTransactions {
+  transactionUpdated {
+    sequence
+    cursor
+    transaction { id walletId direction type amount currency status }
+  }
+}
+`;
+
+export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger }): Yoga {
+  const { schema, services, verifier, log } = deps;
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    healthCheckEndpoint: '/yoga-health',
+    graphiql: { title: 'wallet-events', defaultQuery: EXAMPLE_QUERY, defaultHeaders: JSON.stringify({ Authorization: 'Bearer <token>' }) },
+    logging: {
+      debug: (...args) => log.debug(String(args[0]), { args: args.slice(1) }),
+      info: (...args) => log.info(String(args[0]), { args: args.slice(1) }),
+      warn: (...args) => log.warn(String(args[0]), { args: args.slice(1) }),
+      error: (...args) => log.error(String(args[0]), { args: args.slice(1) }),
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const shown = presentError(error);
+        if (shown) return shown;
+        const errorId = randomUUID();
+        log.error('internal error', { errorId, error: (error as { originalError?: unknown }).originalError ?? error });
+        return createGraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId } });
+      },
+    },
+    async context(initial): Promise<Omit<GraphQLContext, keyof ServerContext> & Authentication> {
+      // WebSocket operations arrive authenticated; HTTP/SSE requests carry their token.
+      const auth =
+        'principal' in initial && initial.principal !== undefined
+          ? { principal: initial.principal ?? null, authError: initial.authError ?? null }
+          : await authenticate(verifier, tokenFromRequest(initial.request.headers, initial.request.url));
+      return { ...auth, services };
+    },
+  });
+}
