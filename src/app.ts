@@ -38,7 +38,7 @@ export interface App {
   /** Stops accepting, closes sockets with `code`, then the backends. */
   stop(code?: number): Promise<void>;
   /** Live counters for tests and diagnostics. */
-  stats(): { ownersListened: number; webSockets: number };
+  stats(): { ownersListened: number; subscriptions: number; webSockets: number };
 }
 
 /** Builds an instance from `config`. Opening the database applies migrations. */
@@ -91,7 +91,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       await pubsub.close();
       await database.close();
     },
-    stats: () => ({ ownersListened: hub.ownerCount, webSockets: ws.server.clients.size }),
+    stats: () => ({ ownersListened: hub.ownerCount, subscriptions: hub.listenerCount, webSockets: ws.server.clients.size }),
   };
 }
 

@@ -57,6 +57,13 @@ export class OwnerHub {
     return this.topics.size;
   }
 
+  /** Local listeners across all owners: the instance's active subscriptions. */
+  get listenerCount(): number {
+    let count = 0;
+    for (const topic of this.topics.values()) count += topic.listeners.size;
+    return count;
+  }
+
   /** The owners with local listeners (for the periodic head check). */
   owners(): string[] {
     return [...this.topics.keys()];

@@ -9,6 +9,8 @@ import type { MessageHandler, PubSub } from './pubsub.ts';
  * deployments can share one Redis. ioredis reconnects and re-subscribes by itself; what
  * is published while it is away is recovered by subscribers from the log.
  */
+const QUIT_TIMEOUT_MS = 2_000;
+
 export class RedisPubSub implements PubSub {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
@@ -26,6 +28,7 @@ export class RedisPubSub implements PubSub {
     for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (error: Error) => log.warn('redis connection error', { role, error: error.message }));
     }
+    guardUnsubscribe(this.subscriber, log);
     this.engine = new GraphqlRedisPubSub({
       publisher: this.publisher,
       subscriber: this.subscriber,
@@ -48,8 +51,34 @@ export class RedisPubSub implements PubSub {
     await this.publisher.ping();
   }
 
+  /**
+   * QUIT rather than disconnect: QUIT is queued behind commands still in flight (such as
+   * the UNSUBSCRIBEs of subscriptions that just ended), which would otherwise be rejected
+   * with nobody to catch them. If Redis doesn't answer in time, drop the sockets.
+   */
   async close(): Promise<void> {
-    this.publisher.disconnect();
-    this.subscriber.disconnect();
+    const clients = [this.publisher, this.subscriber];
+    const quit = Promise.allSettled(clients.map((client) => client.quit()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
+    await Promise.race([quit, timeout]);
+    clearTimeout(timer);
+    for (const client of clients) if (client.status !== 'end') client.disconnect();
+  }
+}
+
+/**
+ * graphql-redis-subscriptions calls UNSUBSCRIBE without handling its promise. If the
+ * connection drops at that moment the rejection would be unhandled, which ends a Node
+ * process. The channel is gone with the connection anyway, so a failure only needs a log.
+ */
+function guardUnsubscribe(client: Redis, log: Logger): void {
+  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = client[method].bind(client) as (...channels: string[]) => Promise<unknown>;
+    (client as unknown as Record<string, unknown>)[method] = (...channels: string[]) => {
+      const result = original(...channels);
+      result.catch((error: Error) => log.debug(`redis ${method} failed`, { channels, error: error.message }));
+      return result;
+    };
   }
 }

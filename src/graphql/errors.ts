@@ -32,16 +32,24 @@ export function asGraphQLError<T>(parse: () => T): T {
 export const INTERNAL_CODE = 'INTERNAL_SERVER_ERROR';
 
 /**
+ * Recognizes a GraphQLError by shape: graphql ships CommonJS and ESM builds, and a
+ * library loading the other one produces errors that fail `instanceof` here.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError' && 'extensions' in error);
+}
+
+/**
  * Decides what a client sees of `error`. Returns it unchanged, translated, or — for an
  * unexpected failure — null, meaning "mask it".
  */
 export function presentError(error: unknown): GraphQLError | null {
   if (error instanceof DomainError) return toGraphQLError(error);
-  if (!(error instanceof GraphQLError)) return null;
+  if (!isGraphQLError(error)) return null;
   const original = error.originalError;
   if (original instanceof DomainError) return toGraphQLError(original, error);
-  if (original && !(original instanceof GraphQLError) && original.name !== 'GraphQLError') return null;
-  if (error.extensions.code) return error;
+  if (original && !isGraphQLError(original)) return null;
+  if (error.extensions?.code) return error;
   // graphql-js's own errors (unknown field, wrong variable type…) have no code.
   const code = /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : 'BAD_USER_INPUT';
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });

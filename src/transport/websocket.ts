@@ -21,6 +21,8 @@ type SocketExtra = {
   principal?: Principal;
 };
 
+const CLOSE_TIMEOUT_MS = 3_000;
+
 interface Envelope {
   execute: (args: ExecutionArgs) => unknown;
   subscribe: (args: ExecutionArgs) => unknown;
@@ -92,7 +94,11 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
   return {
     server,
     async close(code, reason) {
+      const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
       for (const client of server.clients) client.close(code, reason);
+      // Wait for the close handshakes (so subscriptions have ended), but not forever.
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
+      for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
