@@ -6,14 +6,17 @@
 import { GraphQLError } from 'graphql';
 import { DomainError } from '../domain/errors.ts';
 
-/** A GraphQL error carrying a refusal's code and details in `extensions`. */
+/**
+ * A GraphQL error carrying a refusal's code and details in `extensions`. It deliberately
+ * drops `originalError`: Yoga treats an error with a non-GraphQL cause as unexpected and
+ * answers HTTP 500, which would make an EventSource give up without reading the reason.
+ */
 export function toGraphQLError(error: DomainError, template?: GraphQLError): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: template?.nodes,
     source: template?.source,
     positions: template?.positions,
     path: template?.path,
-    originalError: error,
     extensions: { ...error.details, code: error.code },
   });
 }
