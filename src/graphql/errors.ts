@@ -31,6 +31,9 @@ export function asGraphQLError<T>(parse: () => T): T {
   }
 }
 
+/** The code of a document that parses but does not validate against the schema (as Yoga and Apollo name it). */
+export const VALIDATION_CODE = 'GRAPHQL_VALIDATION_FAILED';
+
 /** The code given to errors that are neither refusals nor GraphQL's own. */
 export const INTERNAL_CODE = 'INTERNAL_SERVER_ERROR';
 
@@ -46,14 +49,14 @@ function isGraphQLError(error: unknown): error is GraphQLError {
  * Decides what a client sees of `error`. Returns it unchanged, translated, or — for an
  * unexpected failure — null, meaning "mask it".
  */
-export function presentError(error: unknown): GraphQLError | null {
+export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): GraphQLError | null {
   if (error instanceof DomainError) return toGraphQLError(error);
   if (!isGraphQLError(error)) return null;
   const original = error.originalError;
   if (original instanceof DomainError) return toGraphQLError(original, error);
   if (original && !isGraphQLError(original)) return null;
   if (error.extensions?.code) return error;
-  // graphql-js's own errors (unknown field, wrong variable type…) have no code.
-  const code = /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : 'BAD_USER_INPUT';
+  // graphql-js's own errors (syntax, unknown field, wrong variable type…) have no code.
+  const code = /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : fallbackCode;
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }

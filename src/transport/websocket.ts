@@ -11,7 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { Principal } from '../domain/principal.ts';
-import { presentError } from '../graphql/errors.ts';
+import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromConnection } from './auth-token.ts';
@@ -73,7 +73,7 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
           return [presentError(error) ?? new GraphQLError('the query could not be parsed')];
         }
         const errors = validate(schema, document);
-        if (errors.length > 0) return errors.map((error: GraphQLError) => presentError(error) ?? error);
+        if (errors.length > 0) return errors.map((error: GraphQLError) => presentError(error, VALIDATION_CODE) ?? error);
         return {
           schema,
           document,

@@ -1,0 +1,127 @@
+/**
+ * Start-up as an operator sees it: configuration errors stop the process with a message
+ * naming the variable; production refuses to run without a JWT key; the development
+ * secret is generated, kept in DATA_DIR and shared with `npm run token`; /health and
+ * /ready answer.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { gql } from './support/clients.ts';
+import { freePort, spawnServer, startServer } from './support/server.ts';
+
+const run = promisify(execFile);
+
+/** Runs the server entry point with `env` (and no inherited settings) until it exits. */
+function startAndCollect(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH!, ...env } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe('configuration', () => {
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ JWT_SECRET: 'x'.repeat(40), JWT_ALGORITHM: 'RS256' }, 'JWT_ALGORITHM'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ WS_PING_INTERVAL_MS: '10' }, 'WS_PING_INTERVAL_MS'],
+  ])('refuses %o, naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));
+  });
+
+  it('has documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', dataDir: '.data', databaseUrl: null, redisUrl: null, wsPingIntervalMs: 30_000, logLevel: 'info' });
+    expect(config.auth).toMatchObject({ algorithm: 'HS256', secret: null });
+  });
+
+  it('stops the process with the variable named when a setting is bad', async () => {
+    const { code, output } = await startAndCollect({ PORT: 'eighty' });
+    expect(code).toBe(1);
+    expect(output).toContain('configuration error: PORT');
+  });
+
+  it('refuses to start in production without a JWT key', async () => {
+    const { code, output } = await startAndCollect({ NODE_ENV: 'production', DATA_DIR: 'memory://' });
+    expect(code).toBe(1);
+    expect(output).toMatch(/JWT_SECRET: NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY/);
+  });
+});
+
+describe('development secret', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is generated once, kept in DATA_DIR, announced, and accepted from `npm run token`', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'we-dev-'));
+    dirs.push(dataDir);
+    const server = await spawnServer({ DATA_DIR: dataDir, JWT_SECRET: '' }, await freePort());
+    try {
+      expect(server.output()).toContain(`development secret kept in ${join(dataDir, 'dev-jwt-secret')}`);
+      expect(server.output()).toContain('npm run token -- --sub alice --role user');
+      expect((await stat(join(dataDir, 'dev-jwt-secret'))).mode & 0o777).toBe(0o600);
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'user'], {
+        env: { PATH: process.env.PATH!, DATA_DIR: dataDir },
+      });
+      const res = await gql(server.url, stdout.trim(), '{ me { id role } }');
+      expect(res.data).toEqual({ me: { id: 'alice', role: 'user' } });
+    } finally {
+      expect(await server.kill('SIGTERM')).toBe(0);
+    }
+  });
+
+  it('token command explains bad arguments', async () => {
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'root'], {
+      env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' },
+    }).catch((error) => error);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--role must be one of user, service, admin');
+  });
+});
+
+describe('health endpoints', () => {
+  it('answers /health and /ready with the checks', async () => {
+    const server = await startServer({ DATA_DIR: 'memory://' });
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      const health = await fetch(`${base}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`${base}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', pubsub: 'ok' } });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('answers /ready with 503, naming the failed check, when Redis is unreachable', async () => {
+    const server = await startServer({ DATA_DIR: 'memory://', REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await fetch(`http://127.0.0.1:${server.port}/ready`);
+      expect(ready.status).toBe(503);
+      const body = (await ready.json()) as { status: string; checks: Record<string, string> };
+      expect(body.status).toBe('not ready');
+      expect(body.checks.database).toBe('ok');
+      expect(body.checks.redis).toMatch(/^failed: /);
+    } finally {
+      await server.stop();
+    }
+  });
+});
