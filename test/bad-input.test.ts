@@ -3,39 +3,28 @@
  * negative or non-integer amounts, unknown wallets — each gets a clear error with an
  * `extensions.code`, and none of them changes anything.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, label } from './support/backends.ts';
+import { serverOn } from './support/fixture.ts';
 import { codes, gql, subscribeWs, wsClient } from './support/clients.ts';
-import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
-import { startServer, type RunningServer } from './support/server.ts';
+import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
 
 const POST = 'mutation($input: PostTransactionInput!) { postTransaction(input: $input) { transaction { id } } }';
 
 describe.each(BACKENDS)('bad input on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    let server: RunningServer;
-    let ops: Producer;
-    let serviceToken: string;
+    const t = serverOn(backend);
     let owner: string;
     let walletId: string;
 
     beforeAll(async () => {
-      env = await prepareBackend(backend);
-      server = await startServer(env.env);
-      serviceToken = await token('producer', 'service');
-      ops = producer(server.url, serviceToken);
       owner = ownerId('input');
-      walletId = (await ops.createWallet(owner)).id;
-      await ops.post({ walletId, direction: 'CREDIT', amount: '1000', status: 'SUCCESS' });
-    });
-    afterAll(async () => {
-      await server?.stop();
-      await env?.dispose();
+      walletId = (await t.ops.createWallet(owner)).id;
+      await t.ops.post({ walletId, direction: 'CREDIT', amount: '1000', status: 'SUCCESS' });
     });
 
-    const state = async () => ({ wallet: await ops.wallet(walletId), log: await ops.log(owner) });
+    const state = async () => ({ wallet: await t.ops.wallet(walletId), log: await t.ops.log(owner) });
     const valid = () => ({ walletId, direction: 'DEBIT', type: 'PAYMENT', amount: '10', idempotencyKey: `k-${Math.random()}` });
 
     const cases: [string, () => Record<string, unknown>, string][] = [
@@ -59,42 +48,42 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
 
     it.each(cases)('refuses a post with %s and changes nothing', async (_name, input, code) => {
       const before = await state();
-      const res = await gql(server.url, serviceToken, POST, { input: input() });
+      const res = await gql(t.server.url, t.serviceToken, POST, { input: input() });
       expect(codes(res)).toEqual([code]);
       expect(res.errors![0]!.message.length).toBeGreaterThan(10);
       expect(await state()).toEqual(before);
     });
 
     it('answers malformed GraphQL with GRAPHQL_PARSE_FAILED', async () => {
-      const res = await gql(server.url, serviceToken, 'mutation { postTransaction(input: { ');
+      const res = await gql(t.server.url, t.serviceToken, 'mutation { postTransaction(input: { ');
       expect(codes(res)).toEqual(['GRAPHQL_PARSE_FAILED']);
     });
 
     it('answers unknown fields and wrong literal types with GRAPHQL_VALIDATION_FAILED', async () => {
-      expect(codes(await gql(server.url, serviceToken, '{ wallets(ownerId: "x") { id colour } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-      const literal = await gql(server.url, serviceToken, `mutation { createWallet(input: { ownerId: 42, currency: NGN }) { id } }`);
+      expect(codes(await gql(t.server.url, t.serviceToken, '{ wallets(ownerId: "x") { id colour } }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      const literal = await gql(t.server.url, t.serviceToken, `mutation { createWallet(input: { ownerId: 42, currency: NGN }) { id } }`);
       expect(codes(literal).every((c) => c === 'GRAPHQL_VALIDATION_FAILED')).toBe(true);
       expect(codes(literal).length).toBeGreaterThan(0);
     });
 
     it('refuses bad wallet input, unknown ids and bad page sizes', async () => {
       const before = await state();
-      expect(codes(await ops.createWalletRaw(owner, 'naira'))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await ops.createWalletRaw('', 'NGN'))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await ops.settleRaw('00000000-0000-4000-8000-000000000000', 'SUCCESS'))).toEqual(['NOT_FOUND']);
-      expect(codes(await ops.freezeRaw('not-a-uuid'))).toEqual(['NOT_FOUND']);
-      expect(codes(await ops.freezeRaw(walletId, ''))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await t.ops.createWalletRaw(owner, 'naira'))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await t.ops.createWalletRaw('', 'NGN'))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await t.ops.settleRaw('00000000-0000-4000-8000-000000000000', 'SUCCESS'))).toEqual(['NOT_FOUND']);
+      expect(codes(await t.ops.freezeRaw('not-a-uuid'))).toEqual(['NOT_FOUND']);
+      expect(codes(await t.ops.freezeRaw(walletId, ''))).toEqual(['BAD_USER_INPUT']);
       const userToken = await token(owner);
-      expect(codes(await gql(server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 0) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await gql(server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 100000) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await gql(server.url, userToken, 'query { events(after: "garbage") { edges { cursor } } }'))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await gql(server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, after: "zzz") { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
-      expect(codes(await gql(server.url, serviceToken, '{ wallets { id } }'))).toEqual(['BAD_USER_INPUT']); // a service must name the owner
+      expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 0) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 100000) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, userToken, 'query { events(after: "garbage") { edges { cursor } } }'))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, after: "zzz") { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, t.serviceToken, '{ wallets { id } }'))).toEqual(['BAD_USER_INPUT']); // a service must name the owner
       expect(await state()).toEqual(before);
     });
 
     it('refuses bad subscription arguments with a code over graphql-ws', async () => {
-      const client = wsClient(server.wsUrl, await token(owner));
+      const client = wsClient(t.server.wsUrl, await token(owner));
       const cases: [string, Record<string, unknown>][] = [
         ['subscription($min: Money, $max: Money) { transactionUpdated(minAmount: $min, maxAmount: $max) { eventId } }', { min: '500', max: '100' }],
         ['subscription($min: Money) { transactionUpdated(minAmount: $min) { eventId } }', { min: '-1' }],

@@ -4,12 +4,12 @@
  * the log unchanged; idempotent retries return the same transaction; Money is exact.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, label } from './support/backends.ts';
+import { serverOn } from './support/fixture.ts';
 import { codes, gqlData, type Response } from './support/clients.ts';
-import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
+import { ownerId } from './support/ledger-ops.ts';
 import { seededRandom } from './support/random.ts';
-import { startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
 
 interface ModelTxn {
@@ -39,24 +39,12 @@ function modelBalances(txns: ModelTxn[], walletId: string) {
 
 describe.each(BACKENDS)('ledger on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    let server: RunningServer;
-    let ops: Producer;
-
-    beforeAll(async () => {
-      env = await prepareBackend(backend);
-      server = await startServer(env.env);
-      ops = producer(server.url, await token('producer', 'service'));
-    });
-    afterAll(async () => {
-      await server?.stop();
-      await env?.dispose();
-    });
+    const t = serverOn(backend);
 
     /** Everything a refusal must leave untouched. */
     async function snapshot(owner: string, walletIds: string[]) {
-      const wallets = await Promise.all(walletIds.map((id) => ops.wallet(id)));
-      const log = await ops.log(owner);
+      const wallets = await Promise.all(walletIds.map((id) => t.ops.wallet(id)));
+      const log = await t.ops.log(owner);
       return { wallets, logLength: log.length, lastEventId: log.at(-1)?.eventId };
     }
 
@@ -65,7 +53,7 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
       const rnd = seededRandom(seed);
       const owner = ownerId('walk');
       const wallets: ModelWallet[] = [];
-      for (let i = 0; i < 3; i++) wallets.push({ id: (await ops.createWallet(owner)).id, frozen: false });
+      for (let i = 0; i < 3; i++) wallets.push({ id: (await t.ops.createWallet(owner)).id, frozen: false });
       const txns: ModelTxn[] = [];
       let refusals = 0;
 
@@ -84,7 +72,7 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
           const status = rnd.pick(['PENDING', 'SUCCESS'] as const);
           if (wallet.frozen) expected = 'WALLET_FROZEN';
           else if (direction === 'DEBIT' && amount > model.available) expected = 'INSUFFICIENT_FUNDS';
-          act = () => ops.postRaw({ walletId: wallet.id, direction, amount: amount.toString(), status });
+          act = () => t.ops.postRaw({ walletId: wallet.id, direction, amount: amount.toString(), status });
           apply = (data) => txns.push({ id: data.postTransaction.transaction.id, walletId: wallet.id, direction, amount, status });
         } else if (kind === 'settle') {
           const candidates = txns.filter((t) => t.status === 'PENDING');
@@ -92,7 +80,7 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
           const txn = rnd.pick(candidates);
           const to = rnd.pick(['SUCCESS', 'FAILED'] as const);
           if (wallets.find((w) => w.id === txn.walletId)!.frozen) expected = 'WALLET_FROZEN';
-          act = () => ops.settleRaw(txn.id, to);
+          act = () => t.ops.settleRaw(txn.id, to);
           apply = () => (txn.status = to);
         } else if (kind === 'reverse') {
           const candidates = txns.filter((t) => t.status === 'SUCCESS');
@@ -101,10 +89,10 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
           const walletOf = wallets.find((w) => w.id === txn.walletId)!;
           if (walletOf.frozen) expected = 'WALLET_FROZEN';
           else if (txn.direction === 'CREDIT' && txn.amount > modelBalances(txns, txn.walletId).available) expected = 'INSUFFICIENT_FUNDS';
-          act = () => ops.reverseRaw(txn.id);
+          act = () => t.ops.reverseRaw(txn.id);
           apply = () => (txn.status = 'REVERSED');
         } else {
-          act = () => (wallet.frozen ? ops.unfreezeRaw(wallet.id) : ops.freezeRaw(wallet.id));
+          act = () => (wallet.frozen ? t.ops.unfreezeRaw(wallet.id) : t.ops.freezeRaw(wallet.id));
           apply = () => (wallet.frozen = !wallet.frozen);
         }
 
@@ -121,13 +109,13 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
       }
 
       for (const w of wallets) {
-        const actual = await ops.wallet(w.id);
+        const actual = await t.ops.wallet(w.id);
         const model = modelBalances(txns, w.id);
         expect(actual.balance, `wallet ${w.id}`).toMatchObject({ ledger: `${model.ledger}`, pending: `${model.pending}`, available: `${model.available}` });
         expect(BigInt(actual.balance.available)).toBeGreaterThanOrEqual(0n);
         expect(BigInt(actual.balance.available)).toBe(BigInt(actual.balance.ledger) - BigInt(actual.balance.pending));
         // The last BalanceEvent of each wallet carries the same figures as the row.
-        const log = await ops.log(owner);
+        const log = await t.ops.log(owner);
         const lastBalance = log.filter((e) => e.__typename === 'BalanceEvent' && e.walletId === w.id).at(-1);
         if (lastBalance) expect(lastBalance.balance).toEqual(actual.balance);
       }
@@ -139,41 +127,41 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
 
     it('returns the same transaction for an idempotent retry and refuses a different input under the same key', async () => {
       const owner = ownerId('idem');
-      const wallet = await ops.createWallet(owner);
+      const wallet = await t.ops.createWallet(owner);
       const key = `order-${randomUUID()}`;
       const input = { walletId: wallet.id, direction: 'CREDIT' as const, amount: '2500', idempotencyKey: key, description: 'top-up' };
-      const first = await ops.postRaw(input);
-      const logAfterFirst = await ops.log(owner);
-      const retry = await ops.postRaw(input);
+      const first = await t.ops.postRaw(input);
+      const logAfterFirst = await t.ops.log(owner);
+      const retry = await t.ops.postRaw(input);
       expect(retry.data!.postTransaction.replayed).toBe(true);
       expect(first.data!.postTransaction.replayed).toBe(false);
       expect(retry.data!.postTransaction.transaction).toEqual(first.data!.postTransaction.transaction);
-      expect(await ops.log(owner)).toEqual(logAfterFirst);
+      expect(await t.ops.log(owner)).toEqual(logAfterFirst);
 
-      const conflict = await ops.postRaw({ ...input, amount: '2600' });
+      const conflict = await t.ops.postRaw({ ...input, amount: '2600' });
       expect(codes(conflict)).toEqual(['IDEMPOTENCY_CONFLICT']);
-      expect(await ops.log(owner)).toEqual(logAfterFirst);
+      expect(await t.ops.log(owner)).toEqual(logAfterFirst);
 
       // Ten concurrent retries of a new key create exactly one transaction.
       const key2 = `order-${randomUUID()}`;
-      const results = await Promise.all(Array.from({ length: 10 }, () => ops.postRaw({ ...input, idempotencyKey: key2 })));
+      const results = await Promise.all(Array.from({ length: 10 }, () => t.ops.postRaw({ ...input, idempotencyKey: key2 })));
       const ids = new Set(results.map((r) => r.data?.postTransaction.transaction.id));
       expect(results.every((r) => !r.errors)).toBe(true);
       expect(ids.size).toBe(1);
       expect(results.filter((r) => r.data!.postTransaction.replayed === false)).toHaveLength(1);
-      const txns = await gqlData(server.url, await token(owner), `query($w: ID!) { transactions(walletId: $w, first: 50) { edges { node { id } } } }`, { w: wallet.id });
+      const txns = await gqlData(t.server.url, await token(owner), `query($w: ID!) { transactions(walletId: $w, first: 50) { edges { node { id } } } }`, { w: wallet.id });
       expect(txns.transactions.edges).toHaveLength(2);
     });
 
     it('keeps amounts exact beyond 2^53 and accepts Money as an Int or a string', async () => {
       const owner = ownerId('whale');
-      const wallet = await ops.createWallet(owner, 'USD');
+      const wallet = await t.ops.createWallet(owner, 'USD');
       const big = 2n ** 60n + 7n; // far above Number.MAX_SAFE_INTEGER
-      await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: big.toString(), status: 'SUCCESS' });
-      await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: 3, status: 'SUCCESS' });
-      const hold = await ops.post({ walletId: wallet.id, direction: 'DEBIT', amount: (2n ** 59n).toString() });
+      await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: big.toString(), status: 'SUCCESS' });
+      await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: 3, status: 'SUCCESS' });
+      const hold = await t.ops.post({ walletId: wallet.id, direction: 'DEBIT', amount: (2n ** 59n).toString() });
       expect(hold.amount).toBe((2n ** 59n).toString());
-      const after = await ops.wallet(wallet.id);
+      const after = await t.ops.wallet(wallet.id);
       expect(after.balance).toEqual({
         ledger: (big + 3n).toString(),
         pending: (2n ** 59n).toString(),
@@ -184,18 +172,18 @@ describe.each(BACKENDS)('ledger on $name', (backend) => {
 
     it('settles and reverses idempotently, and refuses transitions the lifecycle does not allow', async () => {
       const owner = ownerId('life');
-      const wallet = await ops.createWallet(owner);
-      const credit = await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1000' });
-      expect((await ops.settleRaw(credit.id, 'SUCCESS')).data!.settleTransaction.status).toBe('SUCCESS');
-      const logLength = (await ops.log(owner)).length;
-      expect((await ops.settleRaw(credit.id, 'SUCCESS')).data!.settleTransaction.status).toBe('SUCCESS');
-      expect((await ops.log(owner)).length).toBe(logLength);
-      expect(codes(await ops.settleRaw(credit.id, 'FAILED'))).toEqual(['INVALID_TRANSITION']);
-      expect((await ops.reverseRaw(credit.id)).data!.reverseTransaction).toMatchObject({ status: 'REVERSED', reversalReason: 'chargeback' });
-      expect(codes(await ops.settleRaw(credit.id, 'SUCCESS'))).toEqual(['INVALID_TRANSITION']);
-      const pending = await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '5' });
-      expect(codes(await ops.reverseRaw(pending.id))).toEqual(['INVALID_TRANSITION']);
-      expect((await ops.wallet(wallet.id)).balance).toMatchObject({ ledger: '0', pending: '0', available: '0' });
+      const wallet = await t.ops.createWallet(owner);
+      const credit = await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1000' });
+      expect((await t.ops.settleRaw(credit.id, 'SUCCESS')).data!.settleTransaction.status).toBe('SUCCESS');
+      const logLength = (await t.ops.log(owner)).length;
+      expect((await t.ops.settleRaw(credit.id, 'SUCCESS')).data!.settleTransaction.status).toBe('SUCCESS');
+      expect((await t.ops.log(owner)).length).toBe(logLength);
+      expect(codes(await t.ops.settleRaw(credit.id, 'FAILED'))).toEqual(['INVALID_TRANSITION']);
+      expect((await t.ops.reverseRaw(credit.id)).data!.reverseTransaction).toMatchObject({ status: 'REVERSED', reversalReason: 'chargeback' });
+      expect(codes(await t.ops.settleRaw(credit.id, 'SUCCESS'))).toEqual(['INVALID_TRANSITION']);
+      const pending = await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '5' });
+      expect(codes(await t.ops.reverseRaw(pending.id))).toEqual(['INVALID_TRANSITION']);
+      expect((await t.ops.wallet(wallet.id)).balance).toMatchObject({ ledger: '0', pending: '0', available: '0' });
     });
   });
 });

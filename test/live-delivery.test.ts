@@ -2,58 +2,46 @@
  * Live delivery (issue: server end to end, test 3): a subscriber receives exactly its
  * owner's events, in sequence order, with each filter honoured, over graphql-ws and SSE.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, label } from './support/backends.ts';
+import { serverOn } from './support/fixture.ts';
 import { subscribeSse, subscribeWs, waitUntil, wsClient, type Collector } from './support/clients.ts';
-import { EVENT_FIELDS, ownerId, producer, type Producer } from './support/ledger-ops.ts';
-import { startServer, type RunningServer } from './support/server.ts';
+import { EVENT_FIELDS, ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
 
 describe.each(BACKENDS)('live delivery on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    let server: RunningServer;
-    let ops: Producer;
-
-    beforeAll(async () => {
-      env = await prepareBackend(backend);
-      server = await startServer(env.env);
-      ops = producer(server.url, await token('producer', 'service'));
-    });
-    afterAll(async () => {
-      await server?.stop();
-      await env?.dispose();
-    });
+    const t = serverOn(backend);
 
     type Transport = 'ws' | 'sse';
     const transports: Transport[] = ['ws', 'sse'];
 
     async function subscribe(transport: Transport, subject: string, query: string, variables: Record<string, unknown> = {}): Promise<Collector<any>> {
-      const before = server.app.stats().subscriptions;
+      const before = t.server.app.stats().subscriptions;
       const userToken = await token(subject);
-      const sub = transport === 'ws' ? subscribeWs(wsClient(server.wsUrl, userToken), query, variables) : subscribeSse(server.url, userToken, query, variables);
+      const sub = transport === 'ws' ? subscribeWs(wsClient(t.server.wsUrl, userToken), query, variables) : subscribeSse(t.server.url, userToken, query, variables);
       // Live streams start at the log head once attached; wait for that before producing.
-      await waitUntil(() => server.app.stats().subscriptions > before);
+      await waitUntil(() => t.server.app.stats().subscriptions > before);
       return sub;
     }
 
     it.each(transports)('delivers exactly the owner’s events, in sequence order (%s)', async (transport) => {
       const alice = ownerId('alice');
       const bob = ownerId('bob');
-      const aliceWallet = await ops.createWallet(alice);
-      const bobWallet = await ops.createWallet(bob);
+      const aliceWallet = await t.ops.createWallet(alice);
+      const bobWallet = await t.ops.createWallet(bob);
       const sub = await subscribe(transport, alice, `subscription { walletEvents { ${EVENT_FIELDS} } }`);
 
-      const credit = await ops.post({ walletId: aliceWallet.id, direction: 'CREDIT', amount: '5000', status: 'SUCCESS' });
-      await ops.post({ walletId: bobWallet.id, direction: 'CREDIT', amount: '700', status: 'SUCCESS' });
-      const debit = await ops.post({ walletId: aliceWallet.id, direction: 'DEBIT', amount: '1200' });
-      await ops.settleRaw(debit.id, 'SUCCESS');
-      await ops.freezeRaw(aliceWallet.id);
+      const credit = await t.ops.post({ walletId: aliceWallet.id, direction: 'CREDIT', amount: '5000', status: 'SUCCESS' });
+      await t.ops.post({ walletId: bobWallet.id, direction: 'CREDIT', amount: '700', status: 'SUCCESS' });
+      const debit = await t.ops.post({ walletId: aliceWallet.id, direction: 'DEBIT', amount: '1200' });
+      await t.ops.settleRaw(debit.id, 'SUCCESS');
+      await t.ops.freezeRaw(aliceWallet.id);
 
       // credit: txn+balance, debit: txn+balance, settle: txn+balance, freeze: status = 7
       const events = await sub.waitFor(7);
       sub.dispose();
-      const log = await ops.log(alice);
+      const log = await t.ops.log(alice);
       const live = log.filter((e) => e.sequence > 1); // sequence 1 is CREATED, before subscribing
       expect(events).toEqual(live);
       expect(events.every((e) => e.ownerId === alice)).toBe(true);
@@ -80,8 +68,8 @@ describe.each(BACKENDS)('live delivery on $name', (backend) => {
 
     it.each(transports)('honours transactionUpdated filters: status, min/max amount, currency, walletId (%s)', async (transport) => {
       const owner = ownerId('carol');
-      const ngn = await ops.createWallet(owner, 'NGN');
-      const usd = await ops.createWallet(owner, 'USD');
+      const ngn = await t.ops.createWallet(owner, 'NGN');
+      const usd = await t.ops.createWallet(owner, 'USD');
       const sub = await subscribe(
         transport,
         owner,
@@ -90,15 +78,15 @@ describe.each(BACKENDS)('live delivery on $name', (backend) => {
         }`,
         { w: ngn.id, s: ['SUCCESS'], min: '100', max: 1000, c: 'NGN' },
       );
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '50', status: 'SUCCESS' }); // below min
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '5000', status: 'SUCCESS' }); // above max
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '300' }); // PENDING
-      await ops.post({ walletId: usd.id, direction: 'CREDIT', amount: '300', status: 'SUCCESS' }); // other wallet
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '100', status: 'SUCCESS' }); // matches (min inclusive)
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '1000', status: 'SUCCESS' }); // matches (max inclusive)
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '50', status: 'SUCCESS' }); // below min
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '5000', status: 'SUCCESS' }); // above max
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '300' }); // PENDING
+      await t.ops.post({ walletId: usd.id, direction: 'CREDIT', amount: '300', status: 'SUCCESS' }); // other wallet
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '100', status: 'SUCCESS' }); // matches (min inclusive)
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '1000', status: 'SUCCESS' }); // matches (max inclusive)
       const [first, second] = await sub.waitFor(2);
       // A third matching event proves nothing unmatched slipped in between.
-      await ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '500', status: 'SUCCESS' });
+      await t.ops.post({ walletId: ngn.id, direction: 'CREDIT', amount: '500', status: 'SUCCESS' });
       const items = await sub.waitFor(3);
       sub.dispose();
       expect(items.map((e) => e.transaction.amount)).toEqual(['100', '1000', '500']);
@@ -108,8 +96,8 @@ describe.each(BACKENDS)('live delivery on $name', (backend) => {
 
     it.each(transports)('honours balanceChanged, walletStatus and walletEvents(types, filter) (%s)', async (transport) => {
       const owner = ownerId('dave');
-      const a = await ops.createWallet(owner, 'NGN');
-      const b = await ops.createWallet(owner, 'USD');
+      const a = await t.ops.createWallet(owner, 'NGN');
+      const b = await t.ops.createWallet(owner, 'USD');
       const balances = await subscribe(transport, owner, `subscription($c: String) { balanceChanged(currency: $c) { walletId balance { available currency } } }`, { c: 'USD' });
       const statuses = await subscribe(transport, owner, `subscription($w: ID) { walletStatus(walletId: $w) { walletId change status } }`, { w: a.id });
       const mixed = await subscribe(
@@ -117,11 +105,11 @@ describe.each(BACKENDS)('live delivery on $name', (backend) => {
         owner,
         `subscription { walletEvents(types: [TRANSACTION, WALLET_STATUS], filter: { direction: DEBIT }) { __typename ... on TransactionEvent { transaction { direction amount } } ... on WalletStatusEvent { change } } }`,
       );
-      await ops.post({ walletId: a.id, direction: 'CREDIT', amount: '900', status: 'SUCCESS' });
-      await ops.post({ walletId: b.id, direction: 'CREDIT', amount: '400', status: 'SUCCESS' });
-      await ops.post({ walletId: a.id, direction: 'DEBIT', amount: '100', status: 'SUCCESS' });
-      await ops.freezeRaw(b.id);
-      await ops.freezeRaw(a.id);
+      await t.ops.post({ walletId: a.id, direction: 'CREDIT', amount: '900', status: 'SUCCESS' });
+      await t.ops.post({ walletId: b.id, direction: 'CREDIT', amount: '400', status: 'SUCCESS' });
+      await t.ops.post({ walletId: a.id, direction: 'DEBIT', amount: '100', status: 'SUCCESS' });
+      await t.ops.freezeRaw(b.id);
+      await t.ops.freezeRaw(a.id);
 
       expect(await balances.waitFor(1)).toEqual([{ walletId: b.id, balance: { available: '400', currency: 'USD' } }]);
       expect(await statuses.waitFor(1)).toEqual([{ walletId: a.id, change: 'FROZEN', status: 'FROZEN' }]);
