@@ -41,7 +41,10 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
       debug: (...args) => log.debug(String(args[0]), { args: args.slice(1) }),
       info: (...args) => log.info(String(args[0]), { args: args.slice(1) }),
       warn: (...args) => log.warn(String(args[0]), { args: args.slice(1) }),
-      error: (...args) => log.error(String(args[0]), { args: args.slice(1) }),
+      // Yoga reports every error it masked or translated. Refusals and invalid requests
+      // are expected outcomes the client got with their code, so they go to debug;
+      // unexpected ones were already logged with their errorId by maskError.
+      error: (...args) => (presentError(args[0]) ? log.debug : log.error)(String(args[0]), { args: args.slice(1) }),
     },
     maskedErrors: {
       maskError(error, message) {
