@@ -20,6 +20,7 @@ const config: CodegenConfig = {
           TransactionEvent: '../../domain/events.ts#TransactionEvent as TransactionEventModel',
           BalanceEvent: '../../domain/events.ts#BalanceEvent as BalanceEventModel',
           WalletStatusEvent: '../../domain/events.ts#WalletStatusEvent as WalletStatusEventModel',
+          SubscriptionPreferences: '../views.ts#PreferencesView',
         },
         scalars: {
           Money: { input: 'bigint', output: 'bigint | string' },

@@ -8,13 +8,16 @@ import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
 import { createVerifier } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
+import { ConsumerCursors } from './delivery/consumers.ts';
+import { Delivery } from './delivery/delivery.ts';
 import { EventLog } from './delivery/event-log.ts';
-import { openEventStream } from './delivery/event-stream.ts';
 import { MemoryPubSub } from './delivery/memory-pubsub.ts';
 import { OwnerHub } from './delivery/owner-hub.ts';
 import { PubSubPublisher } from './delivery/publisher.ts';
+import { PreferenceStore } from './delivery/preferences.ts';
 import type { PubSub } from './delivery/pubsub.ts';
 import { RedisPubSub } from './delivery/redis-pubsub.ts';
+import { startHeadWatch, startPruner } from './delivery/watchers.ts';
 import type { Services } from './graphql/context.ts';
 import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -54,11 +57,23 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log)),
     queries: new LedgerQueries(database.db),
     log: eventLog,
-    openStream: (options) => openEventStream({ hub, log: eventLog }, { ...options, queueLimit: config.subscriberQueueLimit }),
+    delivery: new Delivery({
+      hub,
+      log: eventLog,
+      consumers: new ConsumerCursors(database.db),
+      preferences: new PreferenceStore(database.db),
+      pubsub,
+      logger: log,
+      limits: { queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
+    }),
     maxPageSize: config.maxPageSize,
   };
+  const stopWatchers = [
+    startHeadWatch(hub, eventLog, config.headCheckIntervalMs, log),
+    startPruner(eventLog, config.retentionMs, config.pruneIntervalMs, log),
+  ];
 
-  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log });
+  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log, sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs } });
   const probes = [
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
@@ -85,6 +100,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         httpServer.listen(config.port, config.host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
     async stop(code = 1001) {
+      for (const stop of stopWatchers) stop();
       await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -48,6 +48,20 @@ export interface Config {
   maxPageSize: number;
   /** Events a slow subscriber may have waiting in memory before it is ended. */
   subscriberQueueLimit: number;
+  /** Bytes a subscriber's connection may hold unsent before it is ended as SLOW_CONSUMER. */
+  slowConsumerBytes: number;
+  /** How long events stay in the log. */
+  retentionMs: number;
+  /** How often the pruning job runs. */
+  pruneIntervalMs: number;
+  /** How often each instance checks its owners' log heads (heals lost publishes). */
+  headCheckIntervalMs: number;
+  /** A consumer's delivered event may stay unacked this long before its subscription ends (0 = off). */
+  ackTimeoutMs: number;
+  /** SSE comment heartbeat interval. */
+  sseHeartbeatMs: number;
+  /** The `retry:` an SSE stream advises EventSource to wait before reconnecting. */
+  sseRetryMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -73,6 +87,13 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 30_000, 1_000, 3_600_000),
     maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
     subscriberQueueLimit: int(env, 'SUBSCRIBER_QUEUE_LIMIT', 10_000, 10, 10_000_000),
+    slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 ** 3),
+    retentionMs: duration(env, 'EVENT_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
+    pruneIntervalMs: duration(env, 'PRUNE_INTERVAL', 60_000, 100, DAY),
+    headCheckIntervalMs: duration(env, 'HEAD_CHECK_INTERVAL', 1_000, 50, 3_600_000),
+    ackTimeoutMs: duration(env, 'ACK_TIMEOUT', 0, 0, DAY),
+    sseHeartbeatMs: duration(env, 'SSE_HEARTBEAT', 15_000, 100, 3_600_000),
+    sseRetryMs: duration(env, 'SSE_RETRY', 2_000, 0, 3_600_000),
   };
   return config;
 }
@@ -106,6 +127,21 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const DAY = 86_400_000;
+const UNIT_MS: Record<string, number> = { '': 1, ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY };
+
+/** A duration: `250` or `250ms`, `30s`, `5m`, `12h`, `7d`; returned in milliseconds. */
+function duration(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === null) return fallback;
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw);
+  if (!match) throw new ConfigError(name, `must be a duration such as 500ms, 30s, 5m, 12h or 7d, got "${raw}"`);
+  const value = Number(match[1]) * UNIT_MS[match[2] ?? '']!;
+  if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
+  if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;
 }
 

@@ -86,3 +86,30 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.principal, t.key] })],
 );
+
+/**
+ * Durable consumers: the last sequence each (owner, consumer) acknowledged. Advanced
+ * cumulatively and never backwards, like a Kafka commit.
+ */
+export const consumerCursors = pgTable(
+  'consumer_cursors',
+  {
+    ownerId: text('owner_id').notNull(),
+    consumer: text('consumer').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.consumer] })],
+);
+
+/** Saved filters per (owner, consumer), used by that consumer's subscriptions that give none. */
+export const subscriptionPreferences = pgTable(
+  'subscription_preferences',
+  {
+    ownerId: text('owner_id').notNull(),
+    consumer: text('consumer').notNull(),
+    criteria: jsonb('criteria').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ownerId, t.consumer] })],
+);

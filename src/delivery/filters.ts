@@ -54,3 +54,60 @@ function transactionMatcher(c: TransactionCriteria) {
     return true;
   };
 }
+
+/** {@link EventCriteria} as JSON (amounts as digit strings), for storage and the topic. */
+export interface StoredCriteria {
+  types?: EventType[] | null;
+  walletId?: string | null;
+  currency?: string | null;
+  transaction?: {
+    status?: TransactionStatus[] | null;
+    direction?: Direction | null;
+    transactionTypes?: TransactionType[] | null;
+    minAmount?: string | null;
+    maxAmount?: string | null;
+  } | null;
+}
+
+/** Converts criteria to their JSON form. */
+export function storeCriteria(c: EventCriteria): StoredCriteria {
+  const t = c.transaction;
+  return {
+    types: c.types ? [...c.types] : null,
+    walletId: c.walletId ?? null,
+    currency: c.currency ?? null,
+    transaction: t
+      ? {
+          status: t.status ? [...t.status] : null,
+          direction: t.direction ?? null,
+          transactionTypes: t.transactionTypes ? [...t.transactionTypes] : null,
+          minAmount: t.minAmount != null ? t.minAmount.toString() : null,
+          maxAmount: t.maxAmount != null ? t.maxAmount.toString() : null,
+        }
+      : null,
+  };
+}
+
+/** Converts stored criteria back. */
+export function loadCriteria(s: StoredCriteria): EventCriteria {
+  const t = s.transaction;
+  return {
+    types: s.types ?? null,
+    walletId: s.walletId ?? null,
+    currency: s.currency ?? null,
+    transaction: t
+      ? {
+          status: t.status ?? null,
+          direction: t.direction ?? null,
+          transactionTypes: t.transactionTypes ?? null,
+          minAmount: t.minAmount != null ? BigInt(t.minAmount) : null,
+          maxAmount: t.maxAmount != null ? BigInt(t.maxAmount) : null,
+        }
+      : null,
+  };
+}
+
+/** Both predicates must hold. */
+export function bothFilters(a: EventFilter, b: EventFilter): EventFilter {
+  return (event) => a(event) && b(event);
+}

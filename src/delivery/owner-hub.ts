@@ -3,15 +3,16 @@
  * that owner. Fan-out cost therefore grows with an owner's own subscribers, never with
  * the total, and the instance listens to an owner's topic only while someone local does.
  */
-import { ownerTopic, type WalletEvent } from '../domain/events.ts';
+import { ownerTopic } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './pubsub.ts';
+import type { Signal, TopicMessage } from './topic-messages.ts';
 
-/** Receives each published batch of an owner's events, in the order published. */
-export type BatchListener = (events: readonly WalletEvent[]) => void;
+/** Receives an owner's topic messages (in the order published) and local signals. */
+export type TopicListener = (signal: Signal) => void;
 
 interface Topic {
-  listeners: Set<BatchListener>;
+  listeners: Set<TopicListener>;
   /** Resolves to the unsubscribe function once the backbone subscription is active. */
   active: Promise<() => void>;
 }
@@ -28,10 +29,10 @@ export class OwnerHub {
    * Adds a listener for `ownerId`. Resolves once the topic subscription is active, so
    * anything committed after that point reaches the listener. Returns the detach function.
    */
-  async attach(ownerId: string, listener: BatchListener): Promise<() => void> {
+  async attach(ownerId: string, listener: TopicListener): Promise<() => void> {
     let topic = this.topics.get(ownerId);
     if (!topic) {
-      const listeners = new Set<BatchListener>();
+      const listeners = new Set<TopicListener>();
       const active = this.pubsub.subscribe(ownerTopic(ownerId), (message) => this.dispatch(ownerId, listeners, message));
       topic = { listeners, active };
       this.topics.set(ownerId, topic);
@@ -69,7 +70,7 @@ export class OwnerHub {
     return [...this.topics.keys()];
   }
 
-  private detach(ownerId: string, topic: Topic, listener: BatchListener): void {
+  private detach(ownerId: string, topic: Topic, listener: TopicListener): void {
     topic.listeners.delete(listener);
     if (topic.listeners.size > 0 || this.topics.get(ownerId) !== topic) return;
     this.topics.delete(ownerId);
@@ -79,14 +80,25 @@ export class OwnerHub {
     );
   }
 
-  private dispatch(ownerId: string, listeners: Set<BatchListener>, message: string): void {
-    let events: WalletEvent[];
+  /** Hands `signal` to the local listeners of `ownerId` (no pub/sub involved). */
+  signal(ownerId: string, signal: Signal): void {
+    const topic = this.topics.get(ownerId);
+    if (topic) for (const listener of topic.listeners) listener(signal);
+  }
+
+  /** Hands `signal` to every local listener. */
+  broadcast(signal: Signal): void {
+    for (const topic of this.topics.values()) for (const listener of topic.listeners) listener(signal);
+  }
+
+  private dispatch(ownerId: string, listeners: Set<TopicListener>, message: string): void {
+    let parsed: TopicMessage;
     try {
-      events = JSON.parse(message) as WalletEvent[];
+      parsed = JSON.parse(message) as TopicMessage;
     } catch (error) {
       this.log.error('unreadable message on owner topic', { ownerId, error });
       return;
     }
-    for (const listener of listeners) listener(events);
+    for (const listener of listeners) listener(parsed);
   }
 }

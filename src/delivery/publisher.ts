@@ -1,6 +1,7 @@
 import { ownerTopic, type EventPublisher, type WalletEvent } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './pubsub.ts';
+import type { TopicMessage } from './topic-messages.ts';
 
 /**
  * Publishes a commit's events as one message on the owner's topic. The mutation does not
@@ -15,7 +16,8 @@ export class PubSubPublisher implements EventPublisher {
   ) {}
 
   async publish(ownerId: string, events: readonly WalletEvent[]): Promise<void> {
-    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(events)).catch((error: Error) => {
+    const message: TopicMessage = { kind: 'events', events: [...events] };
+    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).catch((error: Error) => {
       this.log.warn('publish failed; subscribers will repair from the log', {
         ownerId,
         sequences: [events[0]?.sequence, events.at(-1)?.sequence],
@@ -23,4 +25,11 @@ export class PubSubPublisher implements EventPublisher {
       });
     });
   }
+}
+
+/** Publishes a notice on an owner's topic, best effort: stores are the truth, notices are hints. */
+export async function publishNotice(pubsub: PubSub, log: Logger, ownerId: string, message: TopicMessage): Promise<void> {
+  await pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).catch((error: Error) => {
+    log.warn('notice publish failed', { ownerId, kind: message.kind, error: error.message });
+  });
 }

@@ -1,5 +1,5 @@
-/** What every resolver receives: who is calling and the services it may use. */
-import type { EventStreamOptions } from '../delivery/event-stream.ts';
+/** What every resolver receives: who is calling, the services it may use, and transport facts. */
+import type { Delivery } from '../delivery/delivery.ts';
 import type { EventLog } from '../delivery/event-log.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { WalletEvent } from '../domain/events.ts';
@@ -12,7 +12,7 @@ export interface Services {
   ledger: Ledger;
   queries: LedgerQueries;
   log: EventLog;
-  openStream(options: Omit<EventStreamOptions, 'queueLimit'>): Promise<AsyncIterableIterator<WalletEvent>>;
+  delivery: Delivery;
   maxPageSize: number;
 }
 
@@ -22,4 +22,10 @@ export interface GraphQLContext {
   /** Why a token that was presented was refused; reported by the first field that needs auth. */
   authError: DomainError | null;
   services: Services;
+  /** SSE reconnects: the `Last-Event-ID` header, which takes precedence over `after`. */
+  lastEventId?: string | null;
+  /** Bytes waiting in this client's connection, when the transport can tell. */
+  bufferedBytes?: (() => number) | null;
+  /** The event whose result is being produced, so the result can carry its cursor. */
+  delivering?: WalletEvent | null;
 }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { consumerMutations, consumerQueries, SubscriptionPreferences } from './resolvers/consumer.ts';
 import { Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
@@ -23,6 +24,10 @@ export function loadTypeDefs(): string[] {
 export function createSchema(): GraphQLSchema {
   return makeExecutableSchema({
     typeDefs: loadTypeDefs(),
-    resolvers: [{ Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription }, typeResolvers],
+    resolvers: [
+      { Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription, SubscriptionPreferences },
+      { Query: consumerQueries, Mutation: consumerMutations },
+      typeResolvers,
+    ],
   });
 }

@@ -5,6 +5,13 @@
  */
 import type { BalanceEventData, TransactionEventData } from '../domain/events.ts';
 import type { Transaction } from '../domain/ledger-types.ts';
+import type { EventCriteria } from '../delivery/filters.ts';
 
 export type TransactionView = Transaction | TransactionEventData;
 export type BalanceView = BalanceEventData;
+
+/** A consumer's saved criteria, flattened the way the SDL shows them. */
+export interface PreferencesView {
+  consumer: string;
+  criteria: EventCriteria;
+}

@@ -65,6 +65,7 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
           params: payload,
           principal,
           authError: null,
+          bufferedBytes: () => ctx.extra.socket.bufferedAmount,
         });
         let document;
         try {

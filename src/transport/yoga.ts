@@ -10,11 +10,14 @@ import type { TokenVerifier } from '../auth/verifier.ts';
 import type { GraphQLContext, Services } from '../graphql/context.ts';
 import { INTERNAL_CODE, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
+import type { ServerResponse } from 'node:http';
+import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
+import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
 
 /** Context handed in by the WebSocket adapter, already authenticated at `connection_init`. */
-export type ServerContext = Partial<Authentication>;
+export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => number };
 
 export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
@@ -29,10 +32,11 @@ subscription LiveTransactions {
 }
 `;
 
-export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger }): Yoga {
+export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger; sse: SseOptions }): Yoga {
   const { schema, services, verifier, log } = deps;
   return createYoga<ServerContext, GraphQLContext>({
     schema,
+    plugins: [useEventCursor(), useResumableSse(deps.sse)],
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
@@ -55,13 +59,16 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
         return createGraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId } });
       },
     },
-    async context(initial): Promise<Omit<GraphQLContext, keyof ServerContext> & Authentication> {
-      // WebSocket operations arrive authenticated; HTTP/SSE requests carry their token.
-      const auth =
-        'principal' in initial && initial.principal !== undefined
-          ? { principal: initial.principal ?? null, authError: initial.authError ?? null }
-          : await authenticate(verifier, tokenFromRequest(initial.request.headers, initial.request.url));
-      return { ...auth, services };
+    async context(initial): Promise<GraphQLContext> {
+      // WebSocket operations arrive authenticated, with their socket's buffer probe.
+      if ('principal' in initial && initial.principal !== undefined) {
+        return { principal: initial.principal ?? null, authError: initial.authError ?? null, services, bufferedBytes: initial.bufferedBytes ?? null };
+      }
+      // HTTP and SSE requests carry their token; an EventSource reconnect, its last event id.
+      const { request } = initial;
+      const auth = await authenticate(verifier, tokenFromRequest(request.headers, request.url));
+      const res = (initial as { res?: ServerResponse }).res;
+      return { ...auth, services, lastEventId: request.headers.get('last-event-id'), bufferedBytes: res ? () => res.writableLength : null };
     },
   });
 }

@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Principal } from '../../domain/principal.ts';
 import type { Wallet as WalletModel } from '../../domain/ledger-types.ts';
-import type { TransactionView, BalanceView } from '../views.ts';
+import type { TransactionView, BalanceView, PreferencesView } from '../views.ts';
 import type { WalletEvent as WalletEventModel, TransactionEvent as TransactionEventModel, BalanceEvent as BalanceEventModel, WalletStatusEvent as WalletStatusEventModel } from '../../domain/events.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -28,6 +28,15 @@ export type Scalars = {
    * JSON number (GraphQL's Int stops at 2^31 − 1).
    */
   Sequence: { input: number; output: number; }
+};
+
+export type AckResult = {
+  __typename?: 'AckResult';
+  consumer: Scalars['String']['output'];
+  /** The same position as a cursor. */
+  cursor: Scalars['String']['output'];
+  /** The consumer's stored position after this ack (it never moves backwards). */
+  sequence: Scalars['Sequence']['output'];
 };
 
 /** Balances in minor units: available = ledger − pending. */
@@ -77,6 +86,12 @@ export type Me = {
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Acknowledges an event and every earlier one for `consumer` (cumulative, idempotent, never
+   * backwards). A subscription that names the consumer and no `after` starts after it.
+   * Users ack their own events; service tokens ack for any owner.
+   */
+  ackEvent: AckResult;
   /** Closes a wallet with no funds and no pending debits, for good. */
   closeWallet: Wallet;
   createWallet: Wallet;
@@ -88,6 +103,18 @@ export type Mutation = {
   /** Settles a PENDING transaction. Repeating the same settlement returns it unchanged. */
   settleTransaction: Transaction;
   unfreezeWallet: Wallet;
+  /**
+   * Saves the filter used by `consumer`'s subscriptions that give no filter of their own; its
+   * live subscriptions switch to it without reconnecting.
+   */
+  updateSubscriptionPreferences: SubscriptionPreferences;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationAckEventArgs = {
+  consumer: Scalars['String']['input'];
+  eventId: Scalars['ID']['input'];
 };
 
 
@@ -136,6 +163,14 @@ export type MutationUnfreezeWalletArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationUpdateSubscriptionPreferencesArgs = {
+  consumer: Scalars['String']['input'];
+  input: SubscriptionPreferencesInput;
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -182,6 +217,8 @@ export type Query = {
   events: WalletEventConnection;
   /** Who the token says you are, with your own wallets. */
   me: Me;
+  /** A consumer's saved filter, or null when it has none. */
+  subscriptionPreferences?: Maybe<SubscriptionPreferences>;
   /** A transaction you may read. NOT_FOUND when it does not exist. */
   transaction?: Maybe<Transaction>;
   /** A wallet's transactions, newest first, as a cursor connection. */
@@ -199,6 +236,12 @@ export type QueryEventsArgs = {
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<WalletEventType>>;
   walletId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QuerySubscriptionPreferencesArgs = {
+  consumer: Scalars['String']['input'];
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -235,8 +278,13 @@ export type SettlementStatus =
   | 'SUCCESS';
 
 /**
- * Live streams of an owner's events, in sequence order. A user always gets their own events;
- * service/admin tokens name `ownerId` or a `walletId`. Filters are applied on the server.
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
  */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -249,10 +297,17 @@ export type Subscription = {
 
 
 /**
- * Live streams of an owner's events, in sequence order. A user always gets their own events;
- * service/admin tokens name `ownerId` or a `walletId`. Filters are applied on the server.
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
  */
 export type SubscriptionBalanceChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  consumer?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   walletId?: InputMaybe<Scalars['ID']['input']>;
@@ -260,10 +315,17 @@ export type SubscriptionBalanceChangedArgs = {
 
 
 /**
- * Live streams of an owner's events, in sequence order. A user always gets their own events;
- * service/admin tokens name `ownerId` or a `walletId`. Filters are applied on the server.
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
  */
 export type SubscriptionTransactionUpdatedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  consumer?: InputMaybe<Scalars['String']['input']>;
   currency?: InputMaybe<Scalars['String']['input']>;
   maxAmount?: InputMaybe<Scalars['Money']['input']>;
   minAmount?: InputMaybe<Scalars['Money']['input']>;
@@ -274,10 +336,17 @@ export type SubscriptionTransactionUpdatedArgs = {
 
 
 /**
- * Live streams of an owner's events, in sequence order. A user always gets their own events;
- * service/admin tokens name `ownerId` or a `walletId`. Filters are applied on the server.
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
  */
 export type SubscriptionWalletEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  consumer?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<WalletEventFilter>;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<WalletEventType>>;
@@ -286,11 +355,43 @@ export type SubscriptionWalletEventsArgs = {
 
 
 /**
- * Live streams of an owner's events, in sequence order. A user always gets their own events;
- * service/admin tokens name `ownerId` or a `walletId`. Filters are applied on the server.
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
  */
 export type SubscriptionWalletStatusArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  consumer?: InputMaybe<Scalars['String']['input']>;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
+  walletId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Saved filter of one consumer; absent fields match everything. */
+export type SubscriptionPreferences = {
+  __typename?: 'SubscriptionPreferences';
+  consumer: Scalars['String']['output'];
+  currency?: Maybe<Scalars['String']['output']>;
+  direction?: Maybe<Direction>;
+  maxAmount?: Maybe<Scalars['Money']['output']>;
+  minAmount?: Maybe<Scalars['Money']['output']>;
+  status?: Maybe<Array<TransactionStatus>>;
+  transactionTypes?: Maybe<Array<TransactionType>>;
+  types?: Maybe<Array<WalletEventType>>;
+  walletId?: Maybe<Scalars['ID']['output']>;
+};
+
+export type SubscriptionPreferencesInput = {
+  currency?: InputMaybe<Scalars['String']['input']>;
+  direction?: InputMaybe<Direction>;
+  maxAmount?: InputMaybe<Scalars['Money']['input']>;
+  minAmount?: InputMaybe<Scalars['Money']['input']>;
+  status?: InputMaybe<Array<TransactionStatus>>;
+  transactionTypes?: InputMaybe<Array<TransactionType>>;
+  types?: InputMaybe<Array<WalletEventType>>;
   walletId?: InputMaybe<Scalars['ID']['input']>;
 };
 
@@ -524,6 +625,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AckResult: ResolverTypeWrapper<AckResult>;
   Balance: ResolverTypeWrapper<BalanceView>;
   BalanceEvent: ResolverTypeWrapper<BalanceEventModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
@@ -545,6 +647,8 @@ export type ResolversTypes = {
   SettlementStatus: SettlementStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SubscriptionPreferences: ResolverTypeWrapper<PreferencesView>;
+  SubscriptionPreferencesInput: SubscriptionPreferencesInput;
   Transaction: ResolverTypeWrapper<TransactionView>;
   TransactionConnection: ResolverTypeWrapper<Omit<TransactionConnection, 'edges'> & { edges: Array<ResolversTypes['TransactionEdge']> }>;
   TransactionEdge: ResolverTypeWrapper<Omit<TransactionEdge, 'node'> & { node: ResolversTypes['Transaction'] }>;
@@ -565,6 +669,7 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AckResult: AckResult;
   Balance: BalanceView;
   BalanceEvent: BalanceEventModel;
   Boolean: Scalars['Boolean']['output'];
@@ -582,6 +687,8 @@ export type ResolversParentTypes = {
   Sequence: Scalars['Sequence']['output'];
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  SubscriptionPreferences: PreferencesView;
+  SubscriptionPreferencesInput: SubscriptionPreferencesInput;
   Transaction: TransactionView;
   TransactionConnection: Omit<TransactionConnection, 'edges'> & { edges: Array<ResolversParentTypes['TransactionEdge']> };
   TransactionEdge: Omit<TransactionEdge, 'node'> & { node: ResolversParentTypes['Transaction'] };
@@ -593,6 +700,12 @@ export type ResolversParentTypes = {
   WalletEventEdge: Omit<WalletEventEdge, 'node'> & { node: ResolversParentTypes['WalletEvent'] };
   WalletEventFilter: WalletEventFilter;
   WalletStatusEvent: WalletStatusEventModel;
+};
+
+export type AckResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AckResult'] = ResolversParentTypes['AckResult']> = {
+  consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
 };
 
 export type BalanceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Balance'] = ResolversParentTypes['Balance']> = {
@@ -629,6 +742,7 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
 }
 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  ackEvent?: Resolver<ResolversTypes['AckResult'], ParentType, ContextType, RequireFields<MutationAckEventArgs, 'consumer' | 'eventId'>>;
   closeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCloseWalletArgs, 'id' | 'reason'>>;
   createWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCreateWalletArgs, 'input'>>;
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'id' | 'reason'>>;
@@ -636,6 +750,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   reverseTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationReverseTransactionArgs, 'id' | 'reason'>>;
   settleTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationSettleTransactionArgs, 'id' | 'status'>>;
   unfreezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationUnfreezeWalletArgs, 'id'>>;
+  updateSubscriptionPreferences?: Resolver<ResolversTypes['SubscriptionPreferences'], ParentType, ContextType, RequireFields<MutationUpdateSubscriptionPreferencesArgs, 'consumer' | 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -651,6 +766,7 @@ export type PostTransactionPayloadResolvers<ContextType = GraphQLContext, Parent
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   events?: Resolver<ResolversTypes['WalletEventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
+  subscriptionPreferences?: Resolver<Maybe<ResolversTypes['SubscriptionPreferences']>, ParentType, ContextType, RequireFields<QuerySubscriptionPreferencesArgs, 'consumer'>>;
   transaction?: Resolver<Maybe<ResolversTypes['Transaction']>, ParentType, ContextType, RequireFields<QueryTransactionArgs, 'id'>>;
   transactions?: Resolver<ResolversTypes['TransactionConnection'], ParentType, ContextType, RequireFields<QueryTransactionsArgs, 'first' | 'walletId'>>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType, RequireFields<QueryWalletArgs, 'id'>>;
@@ -666,6 +782,18 @@ export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType exten
   transactionUpdated?: SubscriptionResolver<ResolversTypes['TransactionEvent'], "transactionUpdated", ParentType, ContextType, Partial<SubscriptionTransactionUpdatedArgs>>;
   walletEvents?: SubscriptionResolver<ResolversTypes['WalletEvent'], "walletEvents", ParentType, ContextType, Partial<SubscriptionWalletEventsArgs>>;
   walletStatus?: SubscriptionResolver<ResolversTypes['WalletStatusEvent'], "walletStatus", ParentType, ContextType, Partial<SubscriptionWalletStatusArgs>>;
+};
+
+export type SubscriptionPreferencesResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubscriptionPreferences'] = ResolversParentTypes['SubscriptionPreferences']> = {
+  consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  direction?: Resolver<Maybe<ResolversTypes['Direction']>, ParentType, ContextType>;
+  maxAmount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  minAmount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<Array<ResolversTypes['TransactionStatus']>>, ParentType, ContextType>;
+  transactionTypes?: Resolver<Maybe<Array<ResolversTypes['TransactionType']>>, ParentType, ContextType>;
+  types?: Resolver<Maybe<Array<ResolversTypes['WalletEventType']>>, ParentType, ContextType>;
+  walletId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type TransactionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = {
@@ -746,6 +874,7 @@ export type WalletStatusEventResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type Resolvers<ContextType = GraphQLContext> = {
+  AckResult?: AckResultResolvers<ContextType>;
   Balance?: BalanceResolvers<ContextType>;
   BalanceEvent?: BalanceEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
@@ -757,6 +886,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   Sequence?: GraphQLScalarType;
   Subscription?: SubscriptionResolvers<ContextType>;
+  SubscriptionPreferences?: SubscriptionPreferencesResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   TransactionConnection?: TransactionConnectionResolvers<ContextType>;
   TransactionEdge?: TransactionEdgeResolvers<ContextType>;

@@ -1,11 +1,12 @@
 /**
- * Subscriptions: each resolves the owner, turns its arguments into a predicate and opens
- * an ordered event stream. Filtering happens in the stream, before GraphQL executes.
+ * Subscriptions: each resolves the owner, turns its arguments into criteria and opens a
+ * positioned stream. Filtering happens in the stream, before GraphQL executes.
  */
 import { parseCurrency } from '../../domain/currency.ts';
 import { DomainError } from '../../domain/errors.ts';
-import type { BalanceEvent, TransactionEvent, WalletEvent, WalletStatusEvent } from '../../domain/events.ts';
-import { eventFilter, type EventCriteria } from '../../delivery/filters.ts';
+import type { BalanceEvent, EventType, TransactionEvent, WalletEvent, WalletStatusEvent } from '../../domain/events.ts';
+import { parseConsumer } from '../../domain/names.ts';
+import type { EventCriteria } from '../../delivery/filters.ts';
 import { resolveOwner } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
@@ -49,46 +50,76 @@ function endWithError(source: AsyncIterableIterator<WalletEvent>): AsyncIterable
   };
 }
 
-async function open(ctx: GraphQLContext, scope: { ownerId?: string | null; walletId?: string | null }, criteria: EventCriteria) {
-  const ownerId = await resolveOwner(ctx, scope);
-  if (criteria.currency) parseCurrency(criteria.currency);
-  amountBounds(criteria.transaction?.minAmount, criteria.transaction?.maxAmount);
-  const stream = await ctx.services.openStream({ ownerId, filter: eventFilter(criteria), afterSequence: null });
+/** Arguments every subscription field takes. */
+interface CommonArgs {
+  ownerId?: string | null;
+  walletId?: string | null;
+  after?: string | null;
+  consumer?: string | null;
+}
+
+/** True when any of `values` was given, i.e. the client chose its own filter. */
+function anyGiven(...values: unknown[]): boolean {
+  return values.some((value) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0));
+}
+
+async function open(ctx: GraphQLContext, args: CommonArgs, fieldTypes: readonly EventType[] | null, criteria: EventCriteria | null) {
+  const ownerId = await resolveOwner(ctx, args);
+  if (criteria?.currency) parseCurrency(criteria.currency);
+  amountBounds(criteria?.transaction?.minAmount, criteria?.transaction?.maxAmount);
+  const stream = await ctx.services.delivery.open({
+    ownerId,
+    fieldTypes,
+    criteria,
+    // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
+    after: ctx.lastEventId || args.after || null,
+    consumer: args.consumer != null ? parseConsumer(args.consumer) : null,
+    bufferedBytes: ctx.bufferedBytes ?? null,
+  });
   return endWithError(stream);
 }
 
-function deliver<T extends WalletEvent>(payload: Payload): T {
-  if (isFailure(payload)) throw payload.failure;
+function deliver<T extends WalletEvent>(payload: Payload, ctx: GraphQLContext): T {
+  if (isFailure(payload)) {
+    ctx.delivering = null;
+    throw payload.failure;
+  }
+  ctx.delivering = payload;
   return payload as T;
 }
 
 export const Subscription: SubscriptionResolvers = {
   transactionUpdated: {
     subscribe: (_parent, args, ctx) =>
-      open(ctx, args, {
-        types: ['TRANSACTION'],
-        walletId: args.walletId,
-        currency: args.currency,
-        transaction: { status: args.status, minAmount: args.minAmount, maxAmount: args.maxAmount },
-      }) as never,
-    resolve: (payload: Payload) => deliver<TransactionEvent>(payload),
+      open(
+        ctx,
+        args,
+        ['TRANSACTION'],
+        anyGiven(args.walletId, args.status, args.minAmount, args.maxAmount, args.currency)
+          ? { walletId: args.walletId, currency: args.currency, transaction: { status: args.status, minAmount: args.minAmount, maxAmount: args.maxAmount } }
+          : null,
+      ) as never,
+    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<TransactionEvent>(payload, ctx),
   },
   balanceChanged: {
-    subscribe: (_parent, args, ctx) => open(ctx, args, { types: ['BALANCE'], walletId: args.walletId, currency: args.currency }) as never,
-    resolve: (payload: Payload) => deliver<BalanceEvent>(payload),
+    subscribe: (_parent, args, ctx) =>
+      open(ctx, args, ['BALANCE'], anyGiven(args.walletId, args.currency) ? { walletId: args.walletId, currency: args.currency } : null) as never,
+    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<BalanceEvent>(payload, ctx),
   },
   walletStatus: {
-    subscribe: (_parent, args, ctx) => open(ctx, args, { types: ['WALLET_STATUS'], walletId: args.walletId }) as never,
-    resolve: (payload: Payload) => deliver<WalletStatusEvent>(payload),
+    subscribe: (_parent, args, ctx) => open(ctx, args, ['WALLET_STATUS'], anyGiven(args.walletId) ? { walletId: args.walletId } : null) as never,
+    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<WalletStatusEvent>(payload, ctx),
   },
   walletEvents: {
     subscribe: (_parent, args, ctx) =>
-      open(ctx, args, {
-        types: args.types,
-        walletId: args.walletId,
-        currency: args.filter?.currency,
-        transaction: args.filter,
-      }) as never,
-    resolve: (payload: Payload) => deliver<WalletEvent>(payload),
+      open(
+        ctx,
+        args,
+        null,
+        anyGiven(args.types, args.walletId, args.filter)
+          ? { types: args.types, walletId: args.walletId, currency: args.filter?.currency, transaction: args.filter }
+          : null,
+      ) as never,
+    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<WalletEvent>(payload, ctx),
   },
 };

@@ -1,0 +1,28 @@
+/**
+ * Every subscription result carries `extensions: { cursor, sequence }` of the event it
+ * delivers, whatever fields the client selected. Clients (and the SSE `id:` line) can
+ * then always resume, even from a result whose selection skipped `cursor`.
+ */
+import type { Plugin } from 'graphql-yoga';
+import { cursorOf } from '../domain/events.ts';
+import type { GraphQLContext } from './context.ts';
+
+export function useEventCursor(): Plugin<GraphQLContext> {
+  return {
+    onSubscribe() {
+      return {
+        onSubscribeResult({ args }) {
+          const ctx = args.contextValue as GraphQLContext;
+          return {
+            onNext({ result, setResult }) {
+              const event = ctx.delivering;
+              if (!event) return;
+              ctx.delivering = null;
+              setResult({ ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence } });
+            },
+          };
+        },
+      };
+    },
+  };
+}
