@@ -88,6 +88,10 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   }
 
   async start(): Promise<void> {
+    // Live batches may arrive as soon as we attach; they wait on the work chain until the
+    // position is fixed, or they would be judged against position 0.
+    let positioned!: () => void;
+    this.work = new Promise((resolve) => (positioned = resolve));
     // Attach before reading the head: anything committed after the read is surely heard.
     this.detach = await this.deps.hub.attach(this.options.ownerId, (signal) => this.onSignal(signal));
     try {
@@ -101,8 +105,11 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
         this.scheduleCatchUp(head);
       }
     } catch (error) {
+      this.closed = true;
       this.detach();
       throw error;
+    } finally {
+      positioned();
     }
   }
 
