@@ -6,6 +6,7 @@ import { badInput } from '../domain/errors.ts';
 import { decodeCursor, type EventType, type WalletEvent } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { ConsumerCursors } from './consumers.ts';
+import { checkCursor } from './cursor-check.ts';
 import type { EventLog } from './event-log.ts';
 import { openEventStream } from './event-stream.ts';
 import { bothFilters, eventFilter, loadCriteria, storeCriteria, type EventCriteria, type EventFilter, type StoredCriteria } from './filters.ts';
@@ -80,6 +81,11 @@ export class Delivery {
         maxBufferedBytes: limits.maxBufferedBytes,
       },
     );
+  }
+
+  /** CURSOR_EXPIRED (or BAD_USER_INPUT) unless the log still holds everything after `afterSequence`. */
+  async checkCursor(ownerId: string, afterSequence: number): Promise<void> {
+    await checkCursor(this.deps.log, ownerId, afterSequence, await this.deps.log.head(ownerId));
   }
 
   /** Looks an event up for an ack (null when unknown or pruned). */

@@ -9,7 +9,8 @@
  * does the same for a quiet stream whose last publish never came. Filtered-out events
  * still advance the position, so filters never look like gaps.
  */
-import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { checkCursor, cursorExpired } from './cursor-check.ts';
 import type { WalletEvent } from '../domain/events.ts';
 import type { EventLog } from './event-log.ts';
 import type { EventFilter, StoredCriteria } from './filters.ts';
@@ -49,20 +50,6 @@ export async function openEventStream(deps: EventStreamDeps, options: EventStrea
   return stream;
 }
 
-/** Refuses a cursor the log can no longer serve without a gap, or one it never issued. */
-async function checkCursor(log: EventLog, ownerId: string, after: number, head: number): Promise<void> {
-  if (after > head) throw badInput('after is ahead of this owner’s log: it was not issued by this deployment', 'after');
-  if (after === head) return;
-  const first = await log.firstSequence(ownerId);
-  if (first === null || first > after + 1) throw cursorExpired(after);
-}
-
-function cursorExpired(after: number): DomainError {
-  return new DomainError(ErrorCode.CURSOR_EXPIRED, 'events after this cursor are older than the retention period; resync with the queries, then subscribe without a cursor', {
-    sequence: after,
-  });
-}
-
 class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   private position = 0;
   private filter: EventFilter;
@@ -77,13 +64,21 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   private work: Promise<void> = Promise.resolve();
   /** Highest head already scheduled for catching up, so repeated head signals queue nothing. */
   private scheduledHead = 0;
+  /** Steps waiting on the work chain (live batches queued behind a replay, say). */
+  private pendingSteps = 0;
+  /** Replay waits for the client while more than this many events are ready. */
+  private readonly lowWater: number;
   private readonly pageSize: number;
+  private spaceWaiter: (() => void) | null = null;
 
   constructor(
     private readonly deps: EventStreamDeps,
     private readonly options: EventStreamOptions,
   ) {
-    this.pageSize = options.pageSize ?? 500;
+    // Replay is paced by the client: a page is read only when the queue has room for it,
+    // so a long resume never looks like a slow consumer.
+    this.lowWater = Math.max(1, Math.floor(options.queueLimit / 2));
+    this.pageSize = Math.min(options.pageSize ?? 500, options.queueLimit - this.lowWater);
     this.filter = options.filter;
   }
 
@@ -115,6 +110,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
 
   next(): Promise<IteratorResult<WalletEvent>> {
     const event = this.ready.shift();
+    if (this.spaceWaiter && this.ready.length <= this.lowWater) this.releaseSpaceWaiter();
     if (event) return Promise.resolve(this.handOut(event));
     if (this.failure) {
       // Report the failure once; afterwards the iterator is simply done.
@@ -161,7 +157,27 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   }
 
   private enqueue(step: () => Promise<void>): void {
-    this.work = this.work.then(() => (this.closed ? undefined : step())).catch((error: unknown) => this.fail(error as Error));
+    if (++this.pendingSteps > this.options.queueLimit) {
+      this.slowConsumer(`more than ${this.options.queueLimit} batches queued behind a replay`);
+      return;
+    }
+    this.work = this.work
+      .then(() => {
+        this.pendingSteps--;
+        return this.closed ? undefined : step();
+      })
+      .catch((error: unknown) => this.fail(error as Error));
+  }
+
+  /** Resolves once the client has taken the queue down to the low-water mark (or the stream ended). */
+  private async roomForPage(): Promise<void> {
+    while (!this.closed && this.ready.length > this.lowWater) await new Promise<void>((resolve) => (this.spaceWaiter = resolve));
+  }
+
+  private releaseSpaceWaiter(): void {
+    const resume = this.spaceWaiter;
+    this.spaceWaiter = null;
+    resume?.();
   }
 
   private scheduleCatchUp(head: number): void {
@@ -181,6 +197,8 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   /** Reads the log from the current position up to `upTo` (inclusive), delivering as it goes. */
   private async catchUp(upTo: number): Promise<void> {
     while (!this.closed && this.position < upTo) {
+      await this.roomForPage();
+      if (this.closed) return;
       const page = await this.deps.log.read(this.options.ownerId, this.position, this.pageSize, { upTo });
       if (page.length === 0) return;
       // Pruned under our feet: say so rather than skip.
@@ -266,5 +284,6 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   private shutdown(): void {
     this.closed = true;
     this.detach();
+    this.releaseSpaceWaiter();
   }
 }

@@ -41,6 +41,7 @@ export const Query: QueryResolvers = {
       const position = decodeCursor(args.after);
       if (position.ownerId !== owner) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'after is a cursor of another owner’s log', { field: 'after' });
       afterSequence = position.sequence;
+      await ctx.services.delivery.checkCursor(owner, afterSequence);
     }
     const rows = await ctx.services.log.read(owner, afterSequence, size + 1, { types: args.types, walletId: args.walletId });
     const page = rows.slice(0, size);

@@ -1,0 +1,113 @@
+/**
+ * Never silent (issue: at-least-once delivery, test 7): a cursor older than retention
+ * ends with CURSOR_EXPIRED (subscriptions, polling, and a consumer whose acked position
+ * was pruned); a subscriber that stops reading ends with SLOW_CONSUMER, and a resume
+ * from its consumer's acked position then gets the rest.
+ */
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { BACKENDS, label } from './support/backends.ts';
+import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { serverOn } from './support/fixture.ts';
+import { ownerId } from './support/ledger-ops.ts';
+import { token } from './support/tokens.ts';
+
+describe.each(BACKENDS)('never silent on $name', (backend) => {
+  describe.skipIf(!backend.available)(label(backend), () => {
+    describe('CURSOR_EXPIRED', () => {
+      const t = serverOn(backend, { EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' });
+
+      it('ends subscriptions, polls and consumers whose position was pruned, and tells the client what to do', async () => {
+        const owner = ownerId('old');
+        const wallet = await t.ops.createWallet(owner);
+        const userToken = await token(owner);
+        await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '5', status: 'SUCCESS' });
+        const old = await t.ops.log(owner);
+        await gql(t.server.url, userToken, 'mutation($e: ID!) { ackEvent(eventId: $e, consumer: "tablet") { sequence } }', { e: old[0].eventId });
+        // Wait for the pruning job to remove them, then add a newer event that is kept.
+        await waitUntil(async () => (await t.ops.log(owner)).length === 0, 10_000);
+        await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '6', status: 'SUCCESS' });
+
+        const client = wsClient(t.server.wsUrl, userToken);
+        const byCursor = subscribeWs(client, 'subscription($a: String) { walletEvents(after: $a) { eventId } }', { a: old[0].cursor });
+        const byConsumer = subscribeWs(client, 'subscription { walletEvents(consumer: "tablet") { eventId } }');
+        await Promise.all([byCursor.ended, byConsumer.ended]);
+        for (const sub of [byCursor, byConsumer]) {
+          const error = (sub.errors[0] as any[])[0];
+          expect(error.extensions.code).toBe('CURSOR_EXPIRED');
+          expect(error.message).toMatch(/resync/);
+        }
+        const poll = await gql(t.server.url, userToken, 'query($a: String) { events(after: $a) { edges { cursor } } }', { a: old[0].cursor });
+        expect(codes(poll)).toEqual(['CURSOR_EXPIRED']);
+        // The newest cursor is still good.
+        const fresh = await t.ops.log(owner);
+        const ok = subscribeWs(client, 'subscription($a: String) { walletEvents(after: $a) { sequence } }', { a: fresh[0].cursor });
+        expect(await ok.waitFor(1)).toEqual([{ sequence: fresh[1].sequence }]);
+        await client.dispose();
+      });
+    });
+
+    describe('SLOW_CONSUMER', () => {
+      const t = serverOn(backend, { SUBSCRIBER_QUEUE_LIMIT: '50', SLOW_CONSUMER_BYTES: '65536' });
+
+      it('ends a subscriber that stopped reading, and a resume from its acked position gets the rest', async () => {
+        const owner = ownerId('stalled');
+        const wallet = await t.ops.createWallet(owner);
+        const userToken = await token(owner);
+
+        // A raw graphql-ws client that reads one event, acks it, then stops reading its socket.
+        const socket = new WebSocket(t.server.wsUrl, 'graphql-transport-ws');
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
+        await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+        // Twenty subscriptions with full payloads on one socket, so loopback's large kernel
+        // buffers fill after a few hundred posts rather than many thousands.
+        const query = 'subscription { walletEvents(consumer: "mobile") { eventId sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
+        for (let id = 1; id <= 20; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query } }));
+        let firstEvent: any = null;
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data));
+          if (message.type === 'next' && !firstEvent) {
+            firstEvent = message.payload.data.walletEvents;
+            socket.pause();
+          }
+        });
+        await waitUntil(() => t.server.app.stats().subscriptions === 20);
+        await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS', description: 'x'.repeat(200) });
+        await waitUntil(() => firstEvent !== null);
+        await gql(t.server.url, userToken, 'mutation($e: ID!) { ackEvent(eventId: $e, consumer: "mobile") { sequence } }', { e: firstEvent.eventId });
+
+        // Produce until the server gives up on the stalled subscriber (bounded).
+        let batches = 0;
+        while (t.server.app.stats().subscriptions > 0) {
+          if (++batches > 400) throw new Error('the stalled subscriber was never ended');
+          await Promise.all(
+            Array.from({ length: 10 }, () =>
+              t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS', description: 'x'.repeat(250), counterparty: 'c'.repeat(120) }),
+            ),
+          );
+        }
+        // Read what the server sent last: an error payload with SLOW_CONSUMER, then complete.
+        const tail: any[] = [];
+        socket.on('message', (data) => tail.push(JSON.parse(String(data))));
+        socket.resume();
+        await waitUntil(() => tail.filter((m) => m.type === 'complete').length === 20, 30_000);
+        const failures = tail.filter((m) => m.type === 'next' && m.payload.errors);
+        expect(failures).toHaveLength(20);
+        for (const failure of failures) {
+          expect(failure.payload.errors[0].extensions.code).toBe('SLOW_CONSUMER');
+          expect(failure.payload.errors[0].message).toMatch(/resume/);
+        }
+        socket.close();
+
+        // Resuming from the consumer's acked position delivers everything after it.
+        const log = await t.ops.log(owner);
+        const client = wsClient(t.server.wsUrl, userToken);
+        const resumed = subscribeWs(client, 'subscription { walletEvents(consumer: "mobile") { sequence } }');
+        const rest = await resumed.waitFor(log.length - firstEvent.sequence, 60_000);
+        expect(rest.map((e) => e.sequence)).toEqual(log.filter((e) => e.sequence > firstEvent.sequence).map((e) => e.sequence));
+        await client.dispose();
+      });
+    });
+  });
+});
