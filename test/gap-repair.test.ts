@@ -55,5 +55,34 @@ describe(`gap repair on ${label(postgres)}`, () => {
       expect(bigOnes.map((e) => e.transaction.amount)).toEqual(['1200', '1600', '2000', '5000']);
       await client.dispose();
     });
+  describe.skipIf(!postgres.available)('postgres + redis, quiet stream', () => {
+    let env: BackendEnv;
+    let a: RunningServer;
+    let b: RunningServer;
+
+    beforeAll(async () => {
+      env = await prepareBackend(postgres);
+      a = await startServer({ ...env.env, PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}a:` });
+      b = await startServer({ ...env.env, PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}b:`, HEAD_CHECK_INTERVAL: '100ms' });
+    });
+    afterAll(async () => {
+      await a?.stop();
+      await b?.stop();
+      await env?.dispose();
+    });
+
+    it('heals a lost publish with the periodic head check when no later event comes', async () => {
+      const owner = ownerId('quiet');
+      const opsA = producer(a.url, await token('producer', 'service'));
+      const wallet = await opsA.createWallet(owner);
+      const client = wsClient(b.wsUrl, await token(owner));
+      const sub = subscribeWs(client, 'subscription { walletEvents { sequence } }');
+      await waitUntil(() => b.app.stats().subscriptions === 1);
+      await opsA.post({ walletId: wallet.id, direction: 'CREDIT', amount: '9', status: 'SUCCESS' });
+      // Nothing else is committed: only the head check can reveal these two events.
+      expect((await sub.waitFor(2)).map((e) => e.sequence)).toEqual([2, 3]);
+      await client.dispose();
+    });
+  });
   });
 });

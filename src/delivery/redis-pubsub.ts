@@ -11,6 +11,11 @@ import type { MessageHandler, PubSub } from './pubsub.ts';
  */
 const QUIT_TIMEOUT_MS = 2_000;
 
+/** Redis client names may not contain spaces or newlines. */
+function clientName(prefix: string): string {
+  return prefix.replace(/\s/g, '_');
+}
+
 export class RedisPubSub implements PubSub {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
@@ -23,8 +28,9 @@ export class RedisPubSub implements PubSub {
   ) {
     // The publisher gives up on a command quickly while Redis is away (the log covers the
     // loss); the subscriber keeps retrying, and ioredis re-subscribes when it is back.
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: 'wallet-events-pub' });
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, connectionName: 'wallet-events-sub' });
+    // Connection names carry the prefix, so an operator can tell deployments apart in CLIENT LIST.
+    this.publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}pub` });
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, connectionName: `${clientName(prefix)}sub` });
     for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (error: Error) => log.warn('redis connection error', { role, error: error.message }));
     }
