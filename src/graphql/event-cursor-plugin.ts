@@ -1,5 +1,5 @@
 /**
- * Every subscription result carries `extensions: { cursor, sequence }` of the event it
+ * Every subscription result carries `extensions: { cursor, sequence, eventId }` of the event it
  * delivers, whatever fields the client selected. Clients (and the SSE `id:` line) can
  * then always resume, even from a result whose selection skipped `cursor`.
  */
@@ -18,7 +18,7 @@ export function useEventCursor(): Plugin<GraphQLContext> {
               const event = ctx.delivering;
               if (!event) return;
               ctx.delivering = null;
-              setResult({ ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence } });
+              setResult({ ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence, eventId: event.eventId } });
             },
           };
         },

@@ -65,7 +65,7 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     output: () => output,
     async kill(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

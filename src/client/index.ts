@@ -1,0 +1,3 @@
+/** The wallet-events client library. */
+export { WalletEventsClient, type ConnectionState, type EventMeta, type EventSubscription, type SubscribeOptions, type WalletEventsClientOptions } from './wallet-events-client.ts';
+export { backoffDelay, type BackoffOptions } from './backoff.ts';
