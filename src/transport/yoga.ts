@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
+import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { GraphQLContext, Services } from '../graphql/context.ts';
@@ -36,7 +37,8 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
   const { schema, services, verifier, log } = deps;
   return createYoga<ServerContext, GraphQLContext>({
     schema,
-    plugins: [useEventCursor(), useResumableSse(deps.sse)],
+    // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
+    plugins: [useEventCursor(), useResumableSse(deps.sse), useGraphQLSSE({ endpoint: '/graphql/stream' })],
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
