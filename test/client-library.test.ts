@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { backoffDelay, WalletEventsClient, type ConnectionState } from '../src/client/index.ts';
+import { backoffDelay, WalletEventsClient, WalletEventsSubscription, type ConnectionState } from '../src/client/index.ts';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { waitUntil } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
@@ -91,7 +91,15 @@ describe.each(BACKENDS)('client acks on $name', (backend) => {
 
       const first = new WalletEventsClient(options);
       const seen: number[] = [];
-      first.subscribe<{ sequence: number }>({ query: QUERY, onEvent: (e) => void seen.push(e.sequence) });
+      const types: string[] = [];
+      // The codegen-typed document types the handler's event (a union narrowed by __typename).
+      first.subscribe({
+        query: WalletEventsSubscription,
+        onEvent: (e) => {
+          seen.push(e.sequence);
+          types.push(e.__typename === 'BalanceEvent' ? `balance ${e.balance.available}` : e.__typename);
+        },
+      });
       await waitUntil(() => t.server.app.stats().subscriptions === 1);
       for (let i = 0; i < 4; i++) await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
       await waitUntil(() => seen.length === 8);
@@ -106,6 +114,7 @@ describe.each(BACKENDS)('client acks on $name', (backend) => {
       await waitUntil(() => later.length === 2);
       await second.close();
       expect(seen).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(types.slice(0, 4)).toEqual(['TransactionEvent', 'balance 1', 'TransactionEvent', 'balance 2']);
       expect(later).toEqual([10, 11]); // nothing processed before is redelivered
     });
   });

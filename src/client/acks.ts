@@ -2,7 +2,11 @@
  * Batched, cumulative acks: only the last processed event of a batch is acked, because
  * an ack covers every earlier event of that consumer. Sent over HTTP with a fresh token.
  */
-const ACK = 'mutation Ack($eventId: ID!, $consumer: String!) { ackEvent(eventId: $eventId, consumer: $consumer) { sequence } }';
+import { print } from 'graphql';
+import { AckEventMutation } from './documents.ts';
+import type { AckEventMutationVariables } from './generated/graphql.js';
+
+const ACK = print(AckEventMutation);
 
 export interface AckOptions {
   httpUrl: string;
@@ -46,7 +50,7 @@ export class AckBatcher {
       const res = await fetch(this.options.httpUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.token()}` },
-        body: JSON.stringify({ query: ACK, variables: { eventId, consumer: this.options.consumer } }),
+        body: JSON.stringify({ query: ACK, variables: { eventId, consumer: this.options.consumer } satisfies AckEventMutationVariables }),
       });
       const body = (await res.json()) as { errors?: { message: string }[] };
       if (body.errors?.length) throw new Error(`ack refused: ${body.errors[0]!.message}`);

@@ -10,6 +10,8 @@
  * - Reports its connection state: connecting, connected, reconnecting, closed.
  * Works in browsers (native WebSocket) and Node (pass `webSocketImpl` from `ws`).
  */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { AckBatcher } from './acks.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
@@ -43,8 +45,12 @@ export interface EventMeta {
 }
 
 export interface SubscribeOptions<TData> {
-  /** A subscription document; the client adds `$after` and `$consumer` variables' values. */
-  query: string;
+  /**
+   * A subscription with one root field that declares `$after` and `$consumer` (the client
+   * fills them in): a string, or a typed document from codegen (e.g.
+   * {@link WalletEventsSubscription}), which types `onEvent`'s data.
+   */
+  query: string | TypedDocumentNode<Record<string, TData>, Record<string, unknown>>;
   variables?: Record<string, unknown>;
   /** Start after this cursor (else after the consumer's acks, else now). */
   after?: string | null;
@@ -122,7 +128,7 @@ export class WalletEventsClient {
     // graphql-ws sends this same payload object again after a reconnect, so keeping its
     // `after` at the last processed event makes every resubscription resume from there.
     const payload: Payload = {
-      query: options.query,
+      query: typeof options.query === 'string' ? options.query : print(options.query),
       variables: { ...options.variables, after: options.after ?? null, ...(this.options.consumer ? { consumer: this.options.consumer } : {}) },
     };
     let lastSequence = -1;
