@@ -4,14 +4,13 @@
  * handler sees every event exactly once, in order; with a consumer it acks in batches so
  * a new session starts after what was processed; backoff grows 1 s … 32 s with jitter.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { backoffDelay, WalletEventsClient, WalletEventsSubscription, type ConnectionState } from '../src/client/index.ts';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { BACKENDS, label } from './support/backends.ts';
 import { waitUntil } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
+import { serverOn, spawnedPair } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
 import { token } from './support/tokens.ts';
 
 const QUERY = 'subscription($after: String, $consumer: String) { walletEvents(after: $after, consumer: $consumer) { eventId sequence type } }';
@@ -29,20 +28,10 @@ const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
 describe(`kill -9 of an instance on ${label(postgres)}`, () => {
   describe.skipIf(!postgres.available)('postgres + redis', () => {
-    let env: BackendEnv;
-    let instances: ServerProcess[] = [];
-
-    beforeAll(async () => {
-      env = await prepareBackend(postgres);
-      instances = await Promise.all([freePort(), freePort()].map(async (port) => spawnServer(env.env, await port)));
-    });
-    afterAll(async () => {
-      for (const instance of instances) await instance.kill('SIGKILL');
-      await env?.dispose();
-    });
+    const pair = spawnedPair(postgres);
 
     it('reconnects to the other instance and hands every event to the app exactly once, in order', async () => {
-      const [one, two] = instances as [ServerProcess, ServerProcess];
+      const [one, two] = pair.instances;
       const ops = producer(two.url, await token('producer', 'service'));
       const owner = ownerId('crash');
       const wallet = await ops.createWallet(owner);

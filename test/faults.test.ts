@@ -6,40 +6,30 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { BACKENDS, label } from './support/backends.ts';
+import { instancePair } from './support/fixture.ts';
 import { subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
-import { startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
 
 const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
 describe(`Redis connection loss on ${label(postgres)}`, () => {
   describe.skipIf(!postgres.available)('postgres + redis', () => {
-    let env: BackendEnv;
-    let a: RunningServer;
-    let b: RunningServer;
+    const pair = instancePair(postgres);
     let redis: Redis;
 
-    beforeAll(async () => {
-      env = await prepareBackend(postgres);
-      a = await startServer(env.env);
-      b = await startServer(env.env);
+    beforeAll(() => {
       redis = new Redis(process.env.REDIS_URL!);
     });
-    afterAll(async () => {
-      await a?.stop();
-      await b?.stop();
-      redis?.disconnect();
-      await env?.dispose();
-    });
+    afterAll(() => redis?.disconnect());
 
     /** Kills this suite's Redis connections (by their names), as a network cut would. */
     async function cutRedis(): Promise<number> {
       const list = (await redis.client('LIST')) as string;
       const ids = list
         .split('\n')
-        .filter((line) => line.includes(`name=${env.env.PUBSUB_PREFIX}`))
+        .filter((line) => line.includes(`name=${pair.env.env.PUBSUB_PREFIX}`))
         .map((line) => /id=(\d+)/.exec(line)![1]!);
       for (const id of ids) await redis.client('KILL', 'ID', id);
       return ids.length;
@@ -47,11 +37,11 @@ describe(`Redis connection loss on ${label(postgres)}`, () => {
 
     it('loses no event and repeats none when Redis connections drop during a burst', async () => {
       const owner = ownerId('cut');
-      const ops = producer(a.url, await token('producer', 'service'));
+      const ops = producer(pair.a.url, await token('producer', 'service'));
       const wallets = [await ops.createWallet(owner), await ops.createWallet(owner)];
-      const client = wsClient(b.wsUrl, await token(owner));
+      const client = wsClient(pair.b.wsUrl, await token(owner));
       const sub = subscribeWs(client, 'subscription { walletEvents { eventId sequence } }');
-      await waitUntil(() => b.app.stats().subscriptions === 1);
+      await waitUntil(() => pair.b.app.stats().subscriptions === 1);
 
       let cuts = 0;
       for (let round = 0; round < 20; round++) {

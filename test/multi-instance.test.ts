@@ -3,31 +3,21 @@
  * PostgreSQL and Redis; a transaction posted through instance 1 reaches a subscriber on
  * instance 2. Both migrate at start-up at the same time, which the advisory lock makes safe.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, label } from './support/backends.ts';
+import { spawnedPair } from './support/fixture.ts';
 import { subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
 import { token } from './support/tokens.ts';
 
 const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
 describe(`two instances on ${label(postgres)}`, () => {
   describe.skipIf(!postgres.available)('postgres + redis', () => {
-    let env: BackendEnv;
-    let instances: ServerProcess[] = [];
-
-    beforeAll(async () => {
-      env = await prepareBackend(postgres);
-      instances = await Promise.all([freePort(), freePort()].map(async (port) => spawnServer(env.env, await port)));
-    });
-    afterAll(async () => {
-      for (const instance of instances) await instance.kill();
-      await env?.dispose();
-    });
+    const pair = spawnedPair(postgres);
 
     it('delivers an event committed through one instance to a subscriber of the other, in order', async () => {
-      const [one, two] = instances as [ServerProcess, ServerProcess];
+      const [one, two] = pair.instances;
       const ops = producer(one.url, await token('producer', 'service'));
       const owner = ownerId('multi');
       const wallet = await ops.createWallet(owner);

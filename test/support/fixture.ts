@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { prepareBackend, type Backend, type BackendEnv } from './backends.ts';
 import { producer, type Producer } from './ledger-ops.ts';
-import { startServer, type RunningServer } from './server.ts';
+import { freePort, spawnServer, startServer, type RunningServer, type ServerProcess } from './server.ts';
 import { token } from './tokens.ts';
 
 export interface ServerFixture {
@@ -24,6 +24,50 @@ export function serverOn(backend: Backend, extraEnv: Record<string, string> = {}
   });
   afterAll(async () => {
     await fixture.server?.stop();
+    await fixture.env?.dispose();
+  });
+  return fixture;
+}
+
+/** Two in-process instances on one fresh backend; each may get extra settings. */
+export interface PairFixture {
+  env: BackendEnv;
+  a: RunningServer;
+  b: RunningServer;
+}
+
+/** Registers hooks that start two instances sharing `backend` (PostgreSQL + Redis). */
+export function instancePair(backend: Backend, envA: (env: BackendEnv) => Record<string, string> = () => ({}), envB = envA): PairFixture {
+  const fixture = {} as PairFixture;
+  beforeAll(async () => {
+    fixture.env = await prepareBackend(backend);
+    fixture.a = await startServer({ ...fixture.env.env, ...envA(fixture.env) });
+    fixture.b = await startServer({ ...fixture.env.env, ...envB(fixture.env) });
+  });
+  afterAll(async () => {
+    await fixture.a?.stop();
+    await fixture.b?.stop();
+    await fixture.env?.dispose();
+  });
+  return fixture;
+}
+
+/** Two server processes (as deployed) sharing one fresh backend. */
+export interface ProcessesFixture {
+  env: BackendEnv;
+  instances: [ServerProcess, ServerProcess];
+}
+
+/** Registers hooks that spawn two server processes on `backend`; they are SIGKILLed at the end. */
+export function spawnedPair(backend: Backend): ProcessesFixture {
+  const fixture = {} as ProcessesFixture;
+  beforeAll(async () => {
+    fixture.env = await prepareBackend(backend);
+    const ports = [await freePort(), await freePort()];
+    fixture.instances = (await Promise.all(ports.map((port) => spawnServer(fixture.env.env, port)))) as [ServerProcess, ServerProcess];
+  });
+  afterAll(async () => {
+    for (const instance of fixture.instances ?? []) await instance.kill('SIGKILL');
     await fixture.env?.dispose();
   });
   return fixture;
