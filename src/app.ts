@@ -73,7 +73,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     startPruner(eventLog, config.retentionMs, config.pruneIntervalMs, log),
   ];
 
-  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log, sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs } });
+  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log, sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs }, limits: config.limits });
   const probes = [
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
@@ -86,7 +86,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs });
+  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits });
 
   return {
     config,

@@ -62,6 +62,27 @@ export interface Config {
   sseHeartbeatMs: number;
   /** The `retry:` an SSE stream advises EventSource to wait before reconnecting. */
   sseRetryMs: number;
+  /** Abuse limits; see README "Security". */
+  limits: Limits;
+}
+
+/** Every limit is configurable; the README lists defaults and the refusal each one gives. */
+export interface Limits {
+  subscriptionsPerConnection: number;
+  connectionsPerOwner: number;
+  connectionsPerInstance: number;
+  wsMaxMessageBytes: number;
+  connectionInitTimeoutMs: number;
+  idleTimeoutMs: number;
+  tokenClockSkewMs: number;
+  /** Mutations per second per token (a token bucket that also allows this many at once). */
+  mutationsPerSecond: number;
+  maxQueryDepth: number;
+  maxAliases: number;
+  maxQueryCost: number;
+  maxQueryTokens: number;
+  /** Origins browsers may call from (CORS and WebSocket upgrades); `*` allows any. */
+  allowedOrigins: string[] | '*';
 }
 
 type Env = Record<string, string | undefined>;
@@ -94,6 +115,21 @@ export function loadConfig(env: Env = process.env): Config {
     ackTimeoutMs: duration(env, 'ACK_TIMEOUT', 0, 0, DAY),
     sseHeartbeatMs: duration(env, 'SSE_HEARTBEAT', 15_000, 100, 3_600_000),
     sseRetryMs: duration(env, 'SSE_RETRY', 2_000, 0, 3_600_000),
+    limits: {
+      subscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
+      connectionsPerOwner: int(env, 'MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000),
+      connectionsPerInstance: int(env, 'MAX_CONNECTIONS', 50_000, 1, 10_000_000),
+      wsMaxMessageBytes: int(env, 'WS_MAX_MESSAGE_BYTES', 64 * 1024, 1024, 64 * 1024 * 1024),
+      connectionInitTimeoutMs: duration(env, 'CONNECTION_INIT_TIMEOUT', 5_000, 100, 600_000),
+      idleTimeoutMs: duration(env, 'IDLE_TIMEOUT', 300_000, 1_000, 7 * DAY),
+      tokenClockSkewMs: duration(env, 'TOKEN_CLOCK_SKEW', 5_000, 0, 3_600_000),
+      mutationsPerSecond: int(env, 'MUTATION_RATE_LIMIT', 1_000, 1, 10_000_000),
+      maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 2, 1_000),
+      maxAliases: int(env, 'MAX_ALIASES', 15, 0, 10_000),
+      maxQueryCost: int(env, 'MAX_QUERY_COST', 1_000_000, 10, 1_000_000_000),
+      maxQueryTokens: int(env, 'MAX_QUERY_TOKENS', 2_000, 50, 1_000_000),
+      allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    },
   };
   return config;
 }
@@ -143,6 +179,23 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
   if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;
+}
+
+/** `*` or a comma-separated list of origins such as `https://app.example.com`. */
+function origins(env: Env, name: string): string[] | '*' {
+  const raw = str(env, name);
+  if (raw === null || raw === '*') return '*';
+  const list = raw.split(',').map((origin) => origin.trim()).filter(Boolean);
+  for (const origin of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(name, `"${origin}" is not an origin such as https://app.example.com`);
+    }
+    if (parsed.origin !== origin) throw new ConfigError(name, `"${origin}" must be a bare origin (scheme://host[:port]), e.g. ${parsed.origin}`);
+  }
+  return list;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

@@ -38,6 +38,10 @@ describe('configuration', () => {
     [{ JWT_SECRET: 'x'.repeat(40), JWT_ALGORITHM: 'RS256' }, 'JWT_ALGORITHM'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ WS_PING_INTERVAL_MS: '10' }, 'WS_PING_INTERVAL_MS'],
+    [{ EVENT_RETENTION: 'a week' }, 'EVENT_RETENTION'],
+    [{ ACK_TIMEOUT: '-5s' }, 'ACK_TIMEOUT'],
+    [{ ALLOWED_ORIGINS: 'https://app.example.com/path' }, 'ALLOWED_ORIGINS'],
+    [{ MAX_SUBSCRIPTIONS_PER_CONNECTION: '0' }, 'MAX_SUBSCRIPTIONS_PER_CONNECTION'],
   ])('refuses %o, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));
@@ -47,6 +51,22 @@ describe('configuration', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', dataDir: '.data', databaseUrl: null, redisUrl: null, wsPingIntervalMs: 30_000, logLevel: 'info' });
     expect(config.auth).toMatchObject({ algorithm: 'HS256', secret: null });
+    expect(config.limits).toEqual({
+      subscriptionsPerConnection: 20,
+      connectionsPerOwner: 10,
+      connectionsPerInstance: 50_000,
+      wsMaxMessageBytes: 65_536,
+      connectionInitTimeoutMs: 5_000,
+      idleTimeoutMs: 300_000,
+      tokenClockSkewMs: 5_000,
+      mutationsPerSecond: 1_000,
+      maxQueryDepth: 10,
+      maxAliases: 15,
+      maxQueryCost: 1_000_000,
+      maxQueryTokens: 2_000,
+      allowedOrigins: '*',
+    });
+    expect(config).toMatchObject({ retentionMs: 7 * 86_400_000, headCheckIntervalMs: 1_000, ackTimeoutMs: 0, sseRetryMs: 2_000 });
   });
 
   it('stops the process with the variable named when a setting is bad', async () => {

@@ -16,6 +16,7 @@ export const ErrorCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   ACK_TIMEOUT: 'ACK_TIMEOUT',
   RATE_LIMITED: 'RATE_LIMITED',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
 } as const;
 
 /** One of {@link ErrorCode}'s values. */

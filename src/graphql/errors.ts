@@ -31,6 +31,8 @@ export function asGraphQLError<T>(parse: () => T): T {
   }
 }
 
+const ARMOR_LIMIT = /^Syntax Error: .*limit of \d+ exceeded/i;
+
 /** The code of a document that parses but does not validate against the schema (as Yoga and Apollo name it). */
 export const VALIDATION_CODE = 'GRAPHQL_VALIDATION_FAILED';
 
@@ -56,7 +58,8 @@ export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): G
   if (original instanceof DomainError) return toGraphQLError(original, error);
   if (original && !isGraphQLError(original)) return null;
   if (error.extensions?.code) return error;
-  // graphql-js's own errors (syntax, unknown field, wrong variable type…) have no code.
-  const code = /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : fallbackCode;
+  // graphql-js's own errors (syntax, unknown field, wrong variable type…) have no code;
+  // graphql-armor's limits also report as "Syntax Error: … limit of N exceeded".
+  const code = ARMOR_LIMIT.test(error.message) ? 'LIMIT_EXCEEDED' : /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : fallbackCode;
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }

@@ -10,11 +10,14 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { TokenVerifier } from '../auth/verifier.ts';
+import type { Limits } from '../config.ts';
+import { ErrorCode } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromConnection } from './auth-token.ts';
+import { CLOSE, ConnectionRegistry } from './connection-registry.ts';
 import type { Yoga } from './yoga.ts';
 
 type SocketExtra = {
@@ -30,22 +33,56 @@ interface Envelope {
 
 export interface WebSocketTransport {
   server: WebSocketServer;
+  registry: ConnectionRegistry;
   /** Closes every socket with `code` and stops accepting. */
   close(code: number, reason: string): Promise<void>;
 }
 
-export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier: TokenVerifier; log: Logger; pingIntervalMs: number }): WebSocketTransport {
-  const { yoga, verifier, log } = deps;
-  const server = new WebSocketServer({ server: deps.httpServer, path: '/graphql' });
+export function attachWebSocket(deps: {
+  httpServer: Server;
+  yoga: Yoga;
+  verifier: TokenVerifier;
+  log: Logger;
+  pingIntervalMs: number;
+  limits: Limits;
+}): WebSocketTransport {
+  const { yoga, verifier, log, limits } = deps;
+  // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
+  const server = new WebSocketServer({
+    server: deps.httpServer,
+    path: '/graphql',
+    maxPayload: limits.wsMaxMessageBytes,
+    // Browsers always send Origin; other clients (servers, mobile apps) send none.
+    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (!origin || limits.allowedOrigins === '*' || limits.allowedOrigins.includes(origin)) return done(true);
+      log.warn('connection refused', { transport: 'ws', reason: 'origin not allowed', origin });
+      done(false, 403, 'origin not allowed');
+    },
+  });
+  const registry = new ConnectionRegistry(limits, log);
+
+  // Registered before graphql-ws's own listener: refuse past the instance's limit at once.
+  server.on('connection', (socket) => {
+    if (server.clients.size > limits.connectionsPerInstance) {
+      log.warn('connection refused', { transport: 'ws', reason: 'instance connection limit', limit: limits.connectionsPerInstance });
+      socket.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
+    }
+  });
 
   useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       execute: (args) => (args.rootValue as Envelope).execute(args) as never,
       subscribe: (args) => (args.rootValue as Envelope).subscribe(args) as never,
+      connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
       async onConnect(ctx) {
         const token = tokenFromConnection(ctx.connectionParams, ctx.extra.request.url);
         const { principal, authError } = await authenticate(verifier, token);
         if (principal) {
+          if (!registry.add(ctx.extra.socket, principal)) {
+            log.warn('connection refused', { transport: 'ws', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+            ctx.extra.socket.close(CLOSE.tryAgainLater, `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner`);
+            return false;
+          }
           ctx.extra.principal = principal;
           log.info('connection authenticated', { transport: 'ws', subject: principal.subject, role: principal.role });
           return true;
@@ -56,7 +93,7 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
         ctx.extra.socket.close(expired ? CloseCode.Forbidden : CloseCode.Unauthorized, `UNAUTHENTICATED: ${reason}`.slice(0, 120));
         return false;
       },
-      async onSubscribe(ctx, _id, payload) {
+      async onSubscribe(ctx, id, payload) {
         const principal = ctx.extra.principal!;
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
@@ -73,8 +110,23 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
         } catch (error) {
           return [presentError(error) ?? new GraphQLError('the query could not be parsed')];
         }
-        const errors = validate(schema, document);
+        let errors: readonly GraphQLError[];
+        try {
+          errors = validate(schema, document);
+        } catch (error) {
+          // Limit rules (graphql-armor) throw their refusal instead of reporting it.
+          return [presentError(error, VALIDATION_CODE) ?? new GraphQLError('the operation could not be validated')];
+        }
         if (errors.length > 0) return errors.map((error: GraphQLError) => presentError(error, VALIDATION_CODE) ?? error);
+        if (!registry.startOperation(ctx.extra.socket, id, limits.subscriptionsPerConnection)) {
+          log.warn('subscription refused', { transport: 'ws', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
+          return [
+            new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
+              extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: limits.subscriptionsPerConnection },
+            }),
+          ];
+        }
+        log.debug('subscribed', { transport: 'ws', subject: principal.subject, id, operationName: payload.operationName });
         return {
           schema,
           document,
@@ -84,7 +136,11 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
           rootValue: { execute, subscribe } satisfies Envelope,
         };
       },
+      onComplete(ctx, id) {
+        registry.endOperation(ctx.extra.socket, id);
+      },
       onClose(ctx, code, reason) {
+        registry.remove(ctx.extra.socket);
         log.info('connection closed', { transport: 'ws', subject: ctx.extra.principal?.subject, code, reason: String(reason ?? '') });
       },
     },
@@ -94,7 +150,9 @@ export function attachWebSocket(deps: { httpServer: Server; yoga: Yoga; verifier
 
   return {
     server,
+    registry,
     async close(code, reason) {
+      registry.stop();
       const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
       for (const client of server.clients) client.close(code, reason);
       // Wait for the close handshakes (so subscriptions have ended), but not forever.

@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
+import type { Limits } from '../config.ts';
+import { useMutationRateLimit } from '../graphql/rate-limit-plugin.ts';
 import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { GraphQLContext, Services } from '../graphql/context.ts';
@@ -33,12 +36,27 @@ subscription LiveTransactions {
 }
 `;
 
-export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger; sse: SseOptions }): Yoga {
-  const { schema, services, verifier, log } = deps;
+export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger; sse: SseOptions; limits: Limits }): Yoga {
+  const { schema, services, verifier, log, limits } = deps;
+  const armor = new EnvelopArmor({
+    maxDepth: { n: limits.maxQueryDepth, exposeLimits: true },
+    maxAliases: { n: limits.maxAliases, exposeLimits: true },
+    costLimit: { maxCost: limits.maxQueryCost, exposeLimits: true },
+    maxTokens: { n: limits.maxQueryTokens, exposeLimits: true },
+    maxDirectives: { n: 20, exposeLimits: true },
+    blockFieldSuggestion: { enabled: false },
+  });
   return createYoga<ServerContext, GraphQLContext>({
     schema,
-    // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
-    plugins: [useEventCursor(), useResumableSse(deps.sse), useGraphQLSSE({ endpoint: '/graphql/stream' })],
+    cors: limits.allowedOrigins === '*' ? undefined : { origin: limits.allowedOrigins, credentials: false },
+    plugins: [
+      ...armor.protect().plugins,
+      useMutationRateLimit(limits.mutationsPerSecond),
+      useEventCursor(),
+      useResumableSse(deps.sse),
+      // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
+      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+    ],
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',

@@ -14,9 +14,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Environment shared by every test server: a known secret and quiet logs. */
+/**
+ * Environment shared by every test server: a known secret and quiet logs. Suites burst
+ * mutations through one producer token, so the per-token rate limit is lifted unless a
+ * suite (the limits suite) sets it.
+ */
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...extra };
+  return { JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', MUTATION_RATE_LIMIT: '10000000', ...extra };
 }
 
 /** Starts an instance inside the test process. */

@@ -1,0 +1,97 @@
+/**
+ * The WebSocket connections of this instance, with what the limits need: who owns each,
+ * when its token expires, and how many operations it runs. One sweep a second (not a timer
+ * per socket) closes sockets whose token expired and sockets idle with no subscription.
+ */
+import type { WebSocket } from 'ws';
+import type { Principal } from '../domain/principal.ts';
+import type { Logger } from '../logger.ts';
+
+/** Close codes this server uses, beyond graphql-ws's own (see README "Security"). */
+export const CLOSE = {
+  /** Token expired: graphql-ws clients retry, asking their token function for a new one. */
+  tokenExpired: 4403,
+  /** Too many connections for this owner or instance: retry later (clients back off). */
+  tryAgainLater: 1013,
+  /** No subscription for IDLE_TIMEOUT: a normal close; lazy clients reconnect when needed. */
+  idle: 1000,
+} as const;
+
+interface Entry {
+  principal: Principal;
+  operations: Set<string>;
+  /** When the socket last had no operation, or null while it has some. */
+  idleSince: number | null;
+}
+
+export class ConnectionRegistry {
+  private readonly entries = new Map<WebSocket, Entry>();
+  private readonly perOwner = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly limits: { connectionsPerOwner: number; idleTimeoutMs: number; tokenClockSkewMs: number },
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => this.sweep(Date.now()), 1_000);
+    this.timer.unref();
+  }
+
+  /** Registers an authenticated socket; false when its owner is at the connection limit. */
+  add(socket: WebSocket, principal: Principal): boolean {
+    const count = this.perOwner.get(principal.subject) ?? 0;
+    if (count >= this.limits.connectionsPerOwner) return false;
+    this.perOwner.set(principal.subject, count + 1);
+    this.entries.set(socket, { principal, operations: new Set(), idleSince: Date.now() });
+    return true;
+  }
+
+  remove(socket: WebSocket): void {
+    const entry = this.entries.get(socket);
+    if (!entry) return;
+    this.entries.delete(socket);
+    const left = (this.perOwner.get(entry.principal.subject) ?? 1) - 1;
+    if (left > 0) this.perOwner.set(entry.principal.subject, left);
+    else this.perOwner.delete(entry.principal.subject);
+  }
+
+  /** Counts an operation; false when the socket already runs `max`. */
+  startOperation(socket: WebSocket, id: string, max: number): boolean {
+    const entry = this.entries.get(socket);
+    if (!entry) return false;
+    if (entry.operations.size >= max) return false;
+    entry.operations.add(id);
+    entry.idleSince = null;
+    return true;
+  }
+
+  endOperation(socket: WebSocket, id: string): void {
+    const entry = this.entries.get(socket);
+    if (!entry || !entry.operations.delete(id)) return;
+    if (entry.operations.size === 0) entry.idleSince = Date.now();
+  }
+
+  /** Sockets of `subject` (for revocation). */
+  socketsOf(subject: string): WebSocket[] {
+    return [...this.entries].filter(([, entry]) => entry.principal.subject === subject).map(([socket]) => socket);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private sweep(now: number): void {
+    for (const [socket, entry] of this.entries) {
+      const { expiresAt, subject } = entry.principal;
+      if (expiresAt !== null && now > expiresAt * 1000 + this.limits.tokenClockSkewMs) {
+        this.log.info('connection closed', { transport: 'ws', subject, reason: 'token expired' });
+        socket.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: the token has expired; reconnect with a fresh one');
+        this.remove(socket);
+      } else if (entry.idleSince !== null && now - entry.idleSince > this.limits.idleTimeoutMs) {
+        this.log.info('connection closed', { transport: 'ws', subject, reason: 'idle' });
+        socket.close(CLOSE.idle, 'idle: no subscription');
+        this.remove(socket);
+      }
+    }
+  }
+}

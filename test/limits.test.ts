@@ -1,0 +1,192 @@
+/**
+ * Abuse limits (issue: security and limits, test 5): each limit at a configured value,
+ * the error or close code at the limit, and that the connection is still healthy (or
+ * cleanly closed) afterwards. Defaults are checked in startup.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { mintToken } from '../src/auth/mint.ts';
+import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
+import { startServer, type RunningServer } from './support/server.ts';
+import { TEST_SECRET, token } from './support/tokens.ts';
+
+/** Opens a raw graphql-ws socket and resolves with how it closed. */
+function closeOf(socket: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+async function initialized(url: string, bearer: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws', { headers });
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } }));
+  await new Promise((resolve) => socket.once('message', resolve));
+  return socket;
+}
+
+describe('limits', () => {
+  let server: RunningServer;
+  let ops: Producer;
+
+  beforeAll(async () => {
+    server = await startServer({
+      DATA_DIR: 'memory://',
+      MAX_SUBSCRIPTIONS_PER_CONNECTION: '3',
+      MAX_CONNECTIONS_PER_OWNER: '2',
+      WS_MAX_MESSAGE_BYTES: '2048',
+      CONNECTION_INIT_TIMEOUT: '300ms',
+      IDLE_TIMEOUT: '1s',
+      MUTATION_RATE_LIMIT: '5',
+      MAX_QUERY_DEPTH: '4',
+      MAX_ALIASES: '2',
+      ALLOWED_ORIGINS: 'https://app.example.com',
+      TOKEN_CLOCK_SKEW: '0',
+    });
+    ops = producer(server.url, await token('limits-producer', 'service'));
+  });
+  afterAll(() => server?.stop());
+
+  it('refuses a subscription past MAX_SUBSCRIPTIONS_PER_CONNECTION with LIMIT_EXCEEDED, keeping the others', async () => {
+    const owner = ownerId('subs');
+    const wallet = await ops.createWallet(owner);
+    const client = wsClient(server.wsUrl, await token(owner));
+    const subs = [1, 2, 3].map(() => subscribeWs(client, 'subscription { walletEvents { sequence } }'));
+    await waitUntil(() => server.app.stats().subscriptions === 3);
+    const fourth = subscribeWs(client, 'subscription { walletEvents { sequence } }');
+    await fourth.ended;
+    expect((fourth.errors[0] as any[])[0].extensions).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 3 });
+    // Completing one frees a slot; the connection and its subscriptions are unaffected.
+    subs[0]!.dispose();
+    await waitUntil(() => server.app.stats().subscriptions === 2);
+    const replacement = subscribeWs(client, 'subscription { walletEvents { sequence } }');
+    await waitUntil(() => server.app.stats().subscriptions === 3);
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1' });
+    for (const sub of [subs[1]!, subs[2]!, replacement]) expect(await sub.waitFor(1)).toEqual([{ sequence: 2 }]);
+    await client.dispose();
+  });
+
+  it('closes connections past MAX_CONNECTIONS_PER_OWNER with 1013, other owners unaffected', async () => {
+    const owner = ownerId('conns');
+    const bearer = await token(owner);
+    const first = await initialized(server.wsUrl, bearer);
+    const second = await initialized(server.wsUrl, bearer);
+    const third = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const closed = closeOf(third);
+    third.once('open', () => third.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } })));
+    expect(await closed).toEqual({ code: 1013, reason: 'LIMIT_EXCEEDED: at most 2 connections per owner' });
+    const other = await initialized(server.wsUrl, await token(ownerId('other')));
+    expect(other.readyState).toBe(WebSocket.OPEN);
+    // Once one closes, the owner may connect again.
+    first.close(1000);
+    await waitUntil(() => server.app.stats().webSockets === 2);
+    const again = await initialized(server.wsUrl, bearer);
+    expect(again.readyState).toBe(WebSocket.OPEN);
+    for (const socket of [second, other, again]) socket.close(1000);
+  });
+
+  it('closes a socket that sends a frame over WS_MAX_MESSAGE_BYTES with 1009', async () => {
+    const socket = await initialized(server.wsUrl, await token(ownerId('big')));
+    const closed = closeOf(socket);
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { walletEvents { eventId } } # ${'x'.repeat(3000)}` } }));
+    expect((await closed).code).toBe(1009);
+  });
+
+  it('closes a socket that never sends connection_init within CONNECTION_INIT_TIMEOUT with 4408', async () => {
+    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+    const closed = closeOf(socket);
+    const started = Date.now();
+    expect((await closed).code).toBe(4408);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('closes a socket with no subscription after IDLE_TIMEOUT, but not one that subscribes', async () => {
+    const idle = await initialized(server.wsUrl, await token(ownerId('idle')));
+    const busy = await initialized(server.wsUrl, await token(ownerId('busy')));
+    busy.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { walletEvents { eventId } }' } }));
+    expect(await closeOf(idle)).toEqual({ code: 1000, reason: 'idle: no subscription' });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(busy.readyState).toBe(WebSocket.OPEN);
+    busy.close(1000);
+  });
+
+  it('answers RATE_LIMITED past MUTATION_RATE_LIMIT per token, changing nothing, and recovers', async () => {
+    const rateToken = await token('rate-producer', 'service');
+    const owner = ownerId('rate');
+    const results = [];
+    for (let i = 0; i < 6; i++) {
+      results.push(await gql(server.url, rateToken, 'mutation($i: CreateWalletInput!) { createWallet(input: $i) { id } }', { i: { ownerId: owner, currency: 'NGN' } }));
+    }
+    expect(results.slice(0, 5).every((r) => !r.errors)).toBe(true);
+    expect(codes(results[5]!)).toEqual(['RATE_LIMITED']);
+    const retryAfterMs = results[5]!.errors![0]!.extensions!.retryAfterMs as number;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect((await gql(server.url, await token(owner), '{ wallets { id } }')).data.wallets).toHaveLength(5);
+    // Another token has its own budget; the same token recovers after the advised wait.
+    expect((await gql(server.url, await token('another-producer', 'service'), 'mutation { createWallet(input: { ownerId: "x1", currency: "NGN" }) { id } }')).errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, retryAfterMs));
+    expect((await gql(server.url, rateToken, 'mutation { createWallet(input: { ownerId: "x2", currency: "NGN" }) { id } }')).errors).toBeUndefined();
+  });
+
+  it('refuses queries deeper than MAX_QUERY_DEPTH or with more than MAX_ALIASES aliases, on HTTP and WebSocket', async () => {
+    const bearer = await token(ownerId('deep'));
+    const deep = '{ me { wallets { transactions { edges { node { id } } } } } }';
+    const aliased = '{ a: me { id } b: me { id } c: me { id } }';
+    expect(codes(await gql(server.url, bearer, deep))).toEqual(['LIMIT_EXCEEDED']);
+    expect(codes(await gql(server.url, bearer, aliased))).toEqual(['LIMIT_EXCEEDED']);
+    expect((await gql(server.url, bearer, '{ a: me { id } b: me { id } }')).errors).toBeUndefined();
+    const client = wsClient(server.wsUrl, bearer);
+    const deepSub = subscribeWs(client, 'subscription { a: walletEvents { eventId } b: walletEvents { eventId } c: walletEvents { eventId } }');
+    await deepSub.ended;
+    expect((deepSub.errors[0] as any[])[0].extensions.code).toBe('LIMIT_EXCEEDED');
+    await client.dispose();
+  });
+
+  it('allows only ALLOWED_ORIGINS for browser WebSockets and CORS; non-browser clients need none', async () => {
+    const bearer = await token(ownerId('origin'));
+    const refused = new WebSocket(server.wsUrl, 'graphql-transport-ws', { headers: { origin: 'https://evil.example' } });
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    expect(status).toBe(403);
+    const allowed = await initialized(server.wsUrl, bearer, { origin: 'https://app.example.com' });
+    const noOrigin = await initialized(server.wsUrl, bearer);
+    allowed.close(1000);
+    noOrigin.close(1000);
+
+    const preflight = (origin: string) =>
+      fetch(server.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    expect((await preflight('https://app.example.com')).headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
+  });
+
+  it('closes a socket with 4403 when its token expires, and a graphql-ws client reconnects with a fresh token', async () => {
+    const owner = ownerId('expiry');
+    const wallet = await ops.createWallet(owner);
+    let issued = 0;
+    // The first token lives 2 s; later ones an hour.
+    const nextToken = async () => mintToken(TEST_SECRET, { subject: owner, role: 'user', ttlSeconds: issued++ === 0 ? 2 : 3600 });
+    const closes: number[] = [];
+    const client = wsClient(server.wsUrl, null, {
+      connectionParams: async () => ({ authorization: `Bearer ${await nextToken()}` }),
+      retryAttempts: 5,
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, 50)),
+      on: { closed: (event) => closes.push((event as { code: number }).code) },
+    });
+    // This server allows depth 4, so read the log with a shallow query.
+    const log = await gql(server.url, await token(owner), '{ events { edges { cursor } } }');
+    const after = log.data.events.edges.at(-1).cursor;
+    const seen: number[] = [];
+    // graphql-ws resubscribes with the same `after` on reconnect; nothing happened in between here.
+    client.subscribe<any>(
+      { query: 'subscription($a: String) { walletEvents(after: $a) { sequence } }', variables: { a: after } },
+      { next: (r) => void seen.push(r.data.walletEvents.sequence), error: () => {}, complete: () => {} },
+    );
+    await waitUntil(() => closes.includes(4403), 6_000);
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+    await waitUntil(() => seen.length >= 2, 10_000);
+    await client.dispose();
+    expect(issued).toBeGreaterThanOrEqual(2);
+    expect(seen).toEqual([2, 3]);
+  });
+});
