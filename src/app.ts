@@ -2,7 +2,7 @@
  * The composition root: the only place that picks concrete backends (PGlite or
  * PostgreSQL, in-process or Redis pub/sub) and wires the layers together.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
 import { createVerifier } from './auth/verifier.ts';
@@ -38,7 +38,11 @@ export interface App {
   devSecretPath: string | null;
   /** Listens on the configured host and port; resolves to the bound port. */
   listen(): Promise<number>;
-  /** Stops accepting, closes sockets with `code`, then the backends. */
+  /**
+   * Stops the instance. With 1001 (SIGTERM) it drains: /ready turns 503, no new
+   * connections, in-flight requests finish, sockets close spread over DRAIN_WINDOW, SSE
+   * streams end, writes finish, then the backends close. Other codes close at once.
+   */
   stop(code?: number): Promise<void>;
   /** Live counters for tests and diagnostics. */
   stats(): { ownersListened: number; subscriptions: number; webSockets: number };
@@ -78,8 +82,15 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
   ];
+  let draining = false;
+  const inFlight = new Set<ServerResponse>();
   const httpServer = createServer((req, res) => {
-    handleHealth(req, res, probes)
+    // Streams (SSE) are not "in flight" work: a drain ends them and clients resume elsewhere.
+    if (!(req.headers.accept ?? '').includes('text/event-stream') && !req.url?.startsWith('/graphql/stream')) {
+      inFlight.add(res);
+      res.once('close', () => inFlight.delete(res));
+    }
+    handleHealth(req, res, probes, () => draining)
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {
         log.error('request failed', { error });
@@ -100,15 +111,30 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         httpServer.listen(config.port, config.host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
     async stop(code = 1001) {
-      for (const stop of stopWatchers) stop();
+      draining = true;
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve())); // no new connections
+      const deadline = Date.now() + config.drainTimeoutMs;
+      if (code === 1001) {
+        await until(() => inFlight.size === 0, deadline);
+        await ws.drain(config.drainWindowMs);
+      }
       await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
-      httpServer.closeAllConnections();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeIdleConnections();
+      await until(() => inFlight.size === 0, deadline);
+      httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID
+      await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
+      for (const stop of stopWatchers) stop();
+      await closed;
       await pubsub.close();
       await database.close();
     },
     stats: () => ({ ownersListened: hub.ownerCount, subscriptions: hub.listenerCount, webSockets: ws.server.clients.size }),
   };
+}
+
+/** Polls `condition` until true or `deadline` (ms since epoch). */
+async function until(condition: () => boolean, deadline: number): Promise<void> {
+  while (!condition() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 async function resolveKey(config: Config): Promise<{ secret: string | null; source: App['keySource']; path: string | null }> {

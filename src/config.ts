@@ -64,6 +64,10 @@ export interface Config {
   sseRetryMs: number;
   /** Abuse limits; see README "Security". */
   limits: Limits;
+  /** On SIGTERM, WebSockets are closed (1001) spread over this window, so clients don't all reconnect at once. */
+  drainWindowMs: number;
+  /** On SIGTERM, how long in-flight requests and transactions may take to finish. */
+  drainTimeoutMs: number;
 }
 
 /** Every limit is configurable; the README lists defaults and the refusal each one gives. */
@@ -115,6 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     ackTimeoutMs: duration(env, 'ACK_TIMEOUT', 0, 0, DAY),
     sseHeartbeatMs: duration(env, 'SSE_HEARTBEAT', 15_000, 100, 3_600_000),
     sseRetryMs: duration(env, 'SSE_RETRY', 2_000, 0, 3_600_000),
+    drainWindowMs: duration(env, 'DRAIN_WINDOW', 10_000, 0, 600_000),
+    drainTimeoutMs: duration(env, 'DRAIN_TIMEOUT', 30_000, 100, 600_000),
     limits: {
       subscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
       connectionsPerOwner: int(env, 'MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000),

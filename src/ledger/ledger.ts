@@ -42,6 +42,9 @@ interface Change<T> {
 }
 
 export class Ledger {
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly publisher: EventPublisher,
@@ -218,7 +221,22 @@ export class Ledger {
    * drafted, commits, then publishes. A failed publish loses nothing: the events are in
    * the log, and subscribers repair gaps from it.
    */
+  /** Resolves when no write is in progress (for a graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private async commit<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
+    this.inFlight++;
+    try {
+      return await this.commitNow(ownerId, work);
+    } finally {
+      if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private async commitNow<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
     const { result, appended } = await this.db.transaction(async (tx) => {
       const last = await lockOwner(tx, ownerId);
       const now = this.clock();

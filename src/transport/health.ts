@@ -7,13 +7,18 @@ export type Probe = { name: string; check: () => Promise<void> };
 const PROBE_TIMEOUT_MS = 2_000;
 
 /** Handles the request if it is a health path; returns false to pass it on. */
-export async function handleHealth(req: IncomingMessage, res: ServerResponse, probes: readonly Probe[]): Promise<boolean> {
+export async function handleHealth(req: IncomingMessage, res: ServerResponse, probes: readonly Probe[], draining: () => boolean = () => false): Promise<boolean> {
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/health') {
     send(res, 200, { status: 'ok' });
     return true;
   }
   if (path !== '/ready') return false;
+  if (draining()) {
+    // Tell the load balancer to stop sending traffic before the sockets go.
+    send(res, 503, { status: 'draining' });
+    return true;
+  }
   const results = await Promise.all(probes.map(async (probe) => [probe.name, await run(probe)] as const));
   const ready = results.every(([, result]) => result === 'ok');
   send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });

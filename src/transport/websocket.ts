@@ -34,6 +34,8 @@ interface Envelope {
 export interface WebSocketTransport {
   server: WebSocketServer;
   registry: ConnectionRegistry;
+  /** Closes every socket with 1001, spread over `windowMs`. */
+  drain(windowMs: number): Promise<void>;
   /** Closes every socket with `code` and stops accepting. */
   close(code: number, reason: string): Promise<void>;
 }
@@ -151,6 +153,15 @@ export function attachWebSocket(deps: {
   return {
     server,
     registry,
+    async drain(windowMs) {
+      // Spread the closes over the window: clients reconnect (elsewhere) in a trickle.
+      const sockets = [...server.clients];
+      const gap = sockets.length > 1 ? windowMs / sockets.length : 0;
+      for (const socket of sockets) {
+        socket.close(1001, 'server shutting down; reconnect');
+        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+      }
+    },
     async close(code, reason) {
       registry.stop();
       const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
