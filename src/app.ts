@@ -5,6 +5,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
+import { RevocationList } from './auth/revocations.ts';
 import { createVerifier } from './auth/verifier.ts';
 import type { Config } from './config.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
@@ -24,6 +25,7 @@ import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { handleHealth } from './transport/health.ts';
+import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
 import { createYogaServer } from './transport/yoga.ts';
 
@@ -53,7 +55,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
   const pubsub: PubSub = config.redisUrl ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log) : new MemoryPubSub();
   const key = await resolveKey(config);
-  const verifier = await createVerifier(config.auth, key.secret);
+  const revocations = new RevocationList(database.db);
+  const verifier = await createVerifier(config.auth, key.secret, revocations);
 
   const eventLog = new EventLog(database.db);
   const hub = new OwnerHub(pubsub, log);
@@ -70,6 +73,11 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       logger: log,
       limits: { queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
     }),
+    // Bound below, once the WebSocket registry it closes sockets in exists.
+    access: {
+      revokeSubject: (subject, reason) => revoker.revokeSubject(subject, reason),
+      revokeToken: (jti, expiresAt) => revoker.revokeToken(jti, expiresAt),
+    },
     maxPageSize: config.maxPageSize,
   };
   const stopWatchers = [
@@ -98,6 +106,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       });
   });
   const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits });
+  const revoker = await startRevocationBroadcast({ pubsub, revocations, registry: ws.registry, hub, log });
 
   return {
     config,
@@ -124,6 +133,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
       for (const stop of stopWatchers) stop();
+      revoker.stop();
       await closed;
       await pubsub.close();
       await database.close();

@@ -54,7 +54,7 @@ describe.each(BACKENDS)('leaks on $name', (backend) => {
 
       if (backend.name === 'postgres') {
         const redis = new Redis(process.env.REDIS_URL!);
-        await waitUntil(async () => ((await redis.pubsub('CHANNELS', `${t.env.env.PUBSUB_PREFIX}*`)) as string[]).length === 0, 10_000);
+        await waitUntil(async () => ((await redis.pubsub('CHANNELS', `${t.env.env.PUBSUB_PREFIX}owner:*`)) as string[]).length === 0, 10_000);
         redis.disconnect();
       }
 

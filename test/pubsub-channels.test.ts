@@ -54,7 +54,7 @@ describe.each(BACKENDS)('topic lifecycle on $name', (backend) => {
         const redis = new Redis(process.env.REDIS_URL!);
         const prefix = env.env.PUBSUB_PREFIX!;
         // UNSUBSCRIBE is asynchronous; give Redis a moment to process the last ones.
-        await waitUntil(async () => ((await redis.pubsub('CHANNELS', `${prefix}*`)) as string[]).length === 0, 5_000);
+        await waitUntil(async () => ((await redis.pubsub('CHANNELS', `${prefix}owner:*`)) as string[]).length === 0, 5_000);
         const counts = (await redis.pubsub('NUMSUB', ...owners.map((owner) => `${prefix}owner:${owner}`))) as (string | number)[];
         expect(counts.filter((_, i) => i % 2 === 1).map(Number)).toEqual(owners.map(() => 0));
         redis.disconnect();

@@ -7,6 +7,7 @@ import { errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPa
 import type { AuthConfig } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { ROLES, type Principal, type Role } from '../domain/principal.ts';
+import type { RevocationList } from './revocations.ts';
 
 export interface TokenVerifier {
   /** Verifies `token`; throws UNAUTHENTICATED (with `reason`) when it is not acceptable. */
@@ -17,7 +18,7 @@ export interface TokenVerifier {
 const CLOCK_TOLERANCE_S = 5;
 
 /** Builds a verifier for `auth`; `secret` is the HS key in effect (configured or generated). */
-export async function createVerifier(auth: AuthConfig, secret: string | null): Promise<TokenVerifier> {
+export async function createVerifier(auth: AuthConfig, secret: string | null, revocations?: RevocationList): Promise<TokenVerifier> {
   const key: CryptoKey | Uint8Array = auth.publicKey ? await importSPKI(auth.publicKey, auth.algorithm) : new TextEncoder().encode(secret ?? '');
   if (!auth.publicKey && !secret) throw new Error('a JWT secret or public key is required');
   const options = {
@@ -34,7 +35,9 @@ export async function createVerifier(auth: AuthConfig, secret: string | null): P
       } catch (error) {
         throw refusal(error);
       }
-      return principalOf(payload);
+      const principal = principalOf(payload);
+      if (revocations?.isRevoked(principal)) throw unauthenticated('access with this token has been revoked; sign in again', 'revoked');
+      return principal;
     },
   };
 }
@@ -52,6 +55,7 @@ function principalOf(payload: JWTPayload): Principal {
     role: role as Role,
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
     tokenId: typeof payload.jti === 'string' ? payload.jti : null,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
   };
 }
 

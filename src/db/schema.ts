@@ -113,3 +113,20 @@ export const subscriptionPreferences = pgTable(
   },
   (t) => [primaryKey({ columns: [t.ownerId, t.consumer] })],
 );
+
+/** Owners whose tokens issued before `revokedBefore` are refused (revokeAccess). */
+export const revokedSubjects = pgTable('revoked_subjects', {
+  subject: text('subject').primaryKey(),
+  revokedBefore: timestamp('revoked_before', { withTimezone: true, mode: 'date' }).notNull(),
+  reason: text('reason'),
+});
+
+/** Individual tokens refused by `jti` until they would have expired anyway (revokeToken). */
+export const revokedTokens = pgTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)],
+);

@@ -34,6 +34,8 @@ export interface StreamRequest {
   consumer: string | null;
   /** Bytes queued on the client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
+  /** Who asks (ends the stream if their access is revoked). */
+  openedBy?: { subject: string; tokenId: string | null } | null;
 }
 
 export class Delivery {
@@ -79,6 +81,7 @@ export class Delivery {
         onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
         bufferedBytes: request.bufferedBytes ?? null,
         maxBufferedBytes: limits.maxBufferedBytes,
+        openedBy: request.openedBy ?? null,
       },
     );
   }

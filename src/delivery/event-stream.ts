@@ -32,6 +32,8 @@ export interface EventStreamOptions {
   ackTimeoutMs?: number;
   /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
   onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
+  /** Who opened the stream, so a revocation of their access ends it. */
+  openedBy?: { subject: string; tokenId: string | null } | null;
   /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` it is SLOW_CONSUMER. */
   bufferedBytes?: (() => number) | null;
   maxBufferedBytes?: number;
@@ -153,6 +155,13 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
       case 'tick':
         this.checkDeadlines(signal.now);
         return;
+      case 'revoked': {
+        const by = this.options.openedBy;
+        if (by && ((signal.subject && signal.subject === by.subject) || (signal.jti && signal.jti === by.tokenId))) {
+          this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'access with this token has been revoked; sign in again', { reason: 'revoked' }));
+        }
+        return;
+      }
     }
   }
 

@@ -17,4 +17,6 @@ export type Signal =
   /** The owner's committed log head, from the periodic check: heals lost publishes on quiet streams. */
   | { kind: 'head'; sequence: number }
   /** A clock tick, for deadlines (ACK_TIMEOUT) without a timer per subscriber. */
-  | { kind: 'tick'; now: number };
+  | { kind: 'tick'; now: number }
+  /** Access was revoked: streams opened by this subject (or token id) end. */
+  | { kind: 'revoked'; subject?: string; jti?: string };

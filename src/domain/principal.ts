@@ -11,4 +11,6 @@ export interface Principal {
   expiresAt: number | null;
   /** The JWT `jti`, when present. */
   tokenId: string | null;
+  /** The JWT `iat` (seconds), when present; a token without one counts as issued at epoch. */
+  issuedAt: number | null;
 }

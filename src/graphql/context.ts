@@ -1,5 +1,6 @@
 /** What every resolver receives: who is calling, the services it may use, and transport facts. */
 import type { Delivery } from '../delivery/delivery.ts';
+import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
 import type { EventLog } from '../delivery/event-log.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { WalletEvent } from '../domain/events.ts';
@@ -13,6 +14,7 @@ export interface Services {
   queries: LedgerQueries;
   log: EventLog;
   delivery: Delivery;
+  access: AccessRevoker;
   maxPageSize: number;
 }
 

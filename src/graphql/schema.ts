@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { consumerMutations, consumerQueries, SubscriptionPreferences } from './resolvers/consumer.ts';
-import { Mutation } from './resolvers/mutation.ts';
+import { accessMutations, Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { typeResolvers } from './resolvers/types.ts';
@@ -27,6 +27,7 @@ export function createSchema(): GraphQLSchema {
     resolvers: [
       { Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription, SubscriptionPreferences },
       { Query: consumerQueries, Mutation: consumerMutations },
+      { Mutation: accessMutations },
       typeResolvers,
     ],
   });

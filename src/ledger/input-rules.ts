@@ -10,6 +10,7 @@ export const TEXT_LIMITS = {
   description: 256,
   reason: 256,
   idempotencyKey: 128,
+  tokenId: 256,
 } as const;
 
 /** Trims optional text; empty becomes null; too long or with control characters is refused. */

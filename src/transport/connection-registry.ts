@@ -71,9 +71,17 @@ export class ConnectionRegistry {
     if (entry.operations.size === 0) entry.idleSince = Date.now();
   }
 
-  /** Sockets of `subject` (for revocation). */
-  socketsOf(subject: string): WebSocket[] {
-    return [...this.entries].filter(([, entry]) => entry.principal.subject === subject).map(([socket]) => socket);
+  /** Closes the sockets authenticated as `subject` or with token `jti` (a revocation); returns how many. */
+  closeRevoked(revoked: { subject?: string; jti?: string }): number {
+    let closed = 0;
+    for (const [socket, { principal }] of this.entries) {
+      if ((revoked.subject && principal.subject === revoked.subject) || (revoked.jti && principal.tokenId === revoked.jti)) {
+        socket.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: access revoked; reconnect with a new token');
+        this.remove(socket);
+        closed++;
+      }
+    }
+    return closed;
   }
 
   stop(): void {

@@ -100,6 +100,13 @@ export type Mutation = {
   postTransaction: PostTransactionPayload;
   /** Reverses a SUCCESS transaction. Repeating it returns it unchanged. */
   reverseTransaction: Transaction;
+  /**
+   * Revokes an owner's access (service/admin): their tokens issued until now are refused, and
+   * their live connections and streams on every instance end. Tokens issued afterwards work.
+   */
+  revokeAccess: RevocationResult;
+  /** Puts one token (by `jti`) on the deny-list until `expiresAt` (default: 30 days) and ends its connections (service/admin). */
+  revokeToken: RevocationResult;
   /** Settles a PENDING transaction. Repeating the same settlement returns it unchanged. */
   settleTransaction: Transaction;
   unfreezeWallet: Wallet;
@@ -148,6 +155,20 @@ export type MutationPostTransactionArgs = {
 export type MutationReverseTransactionArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRevokeAccessArgs = {
+  ownerId: Scalars['ID']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRevokeTokenArgs = {
+  expiresAt?: InputMaybe<Scalars['DateTime']['input']>;
+  jti: Scalars['ID']['input'];
 };
 
 
@@ -265,6 +286,12 @@ export type QueryWalletArgs = {
 
 export type QueryWalletsArgs = {
   ownerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type RevocationResult = {
+  __typename?: 'RevocationResult';
+  at: Scalars['DateTime']['output'];
+  revoked: Scalars['Boolean']['output'];
 };
 
 export type Role =
@@ -642,6 +669,7 @@ export type ResolversTypes = {
   PostTransactionPayload: ResolverTypeWrapper<Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversTypes['Transaction'] }>;
   PostingStatus: PostingStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RevocationResult: ResolverTypeWrapper<RevocationResult>;
   Role: Role;
   Sequence: ResolverTypeWrapper<Scalars['Sequence']['output']>;
   SettlementStatus: SettlementStatus;
@@ -684,6 +712,7 @@ export type ResolversParentTypes = {
   PostTransactionInput: PostTransactionInput;
   PostTransactionPayload: Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversParentTypes['Transaction'] };
   Query: Record<PropertyKey, never>;
+  RevocationResult: RevocationResult;
   Sequence: Scalars['Sequence']['output'];
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
@@ -748,6 +777,8 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'id' | 'reason'>>;
   postTransaction?: Resolver<ResolversTypes['PostTransactionPayload'], ParentType, ContextType, RequireFields<MutationPostTransactionArgs, 'input'>>;
   reverseTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationReverseTransactionArgs, 'id' | 'reason'>>;
+  revokeAccess?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeAccessArgs, 'ownerId'>>;
+  revokeToken?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
   settleTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationSettleTransactionArgs, 'id' | 'status'>>;
   unfreezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationUnfreezeWalletArgs, 'id'>>;
   updateSubscriptionPreferences?: Resolver<ResolversTypes['SubscriptionPreferences'], ParentType, ContextType, RequireFields<MutationUpdateSubscriptionPreferencesArgs, 'consumer' | 'input'>>;
@@ -771,6 +802,11 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   transactions?: Resolver<ResolversTypes['TransactionConnection'], ParentType, ContextType, RequireFields<QueryTransactionsArgs, 'first' | 'walletId'>>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType, RequireFields<QueryWalletArgs, 'id'>>;
   wallets?: Resolver<Array<ResolversTypes['Wallet']>, ParentType, ContextType, Partial<QueryWalletsArgs>>;
+};
+
+export type RevocationResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RevocationResult'] = ResolversParentTypes['RevocationResult']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  revoked?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export interface SequenceScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Sequence'], any> {
@@ -884,6 +920,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   PageInfo?: PageInfoResolvers<ContextType>;
   PostTransactionPayload?: PostTransactionPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RevocationResult?: RevocationResultResolvers<ContextType>;
   Sequence?: GraphQLScalarType;
   Subscription?: SubscriptionResolvers<ContextType>;
   SubscriptionPreferences?: SubscriptionPreferencesResolvers<ContextType>;

@@ -1,3 +1,5 @@
+import { badInput } from '../../domain/errors.ts';
+import { optionalText, requiredText } from '../../ledger/input-rules.ts';
 import { requireRole } from '../access.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
@@ -36,5 +38,24 @@ export const Mutation: MutationResolvers = {
   closeWallet(_parent, { id, reason }, ctx) {
     requireRole(ctx, 'service');
     return ctx.services.ledger.closeWallet(id, reason);
+  },
+};
+
+const THIRTY_DAYS_MS = 30 * 86_400_000;
+
+/** Revocations: for service and admin tokens. */
+export const accessMutations: Pick<MutationResolvers, 'revokeAccess' | 'revokeToken'> = {
+  async revokeAccess(_parent, { ownerId, reason }, ctx) {
+    requireRole(ctx, 'service', 'admin');
+    await ctx.services.access.revokeSubject(requiredText(ownerId, 'ownerId'), optionalText(reason, 'reason'));
+    return { revoked: true, at: new Date() };
+  },
+
+  async revokeToken(_parent, { jti, expiresAt }, ctx) {
+    requireRole(ctx, 'service', 'admin');
+    const until = expiresAt ? expiresAt.getTime() : Date.now() + THIRTY_DAYS_MS;
+    if (Number.isNaN(until)) throw badInput('expiresAt is not a valid time', 'expiresAt');
+    await ctx.services.access.revokeToken(requiredText(jti, 'tokenId'), until);
+    return { revoked: true, at: new Date() };
   },
 };

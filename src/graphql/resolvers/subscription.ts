@@ -75,6 +75,7 @@ async function open(ctx: GraphQLContext, args: CommonArgs, fieldTypes: readonly 
     after: ctx.lastEventId || args.after || null,
     consumer: args.consumer != null ? parseConsumer(args.consumer) : null,
     bufferedBytes: ctx.bufferedBytes ?? null,
+    openedBy: ctx.principal ? { subject: ctx.principal.subject, tokenId: ctx.principal.tokenId } : null,
   });
   return endWithError(stream);
 }
