@@ -71,7 +71,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       preferences: new PreferenceStore(database.db),
       pubsub,
       logger: log,
-      limits: { queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
+      limits: { tokenClockSkewMs: config.limits.tokenClockSkewMs, queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
     }),
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/mint.ts';
-import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { codes, gql, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
 import { startServer, type RunningServer } from './support/server.ts';
 import { TEST_SECRET, token } from './support/tokens.ts';
@@ -189,4 +189,15 @@ describe('limits', () => {
     expect(issued).toBeGreaterThanOrEqual(2);
     expect(seen).toEqual([2, 3]);
   });
+
+  it('ends an SSE stream when its token expires, with UNAUTHENTICATED', async () => {
+    const owner = ownerId('sse-expiry');
+    const shortLived = await mintToken(TEST_SECRET, { subject: owner, role: 'user', ttlSeconds: 1 });
+    const sub = subscribeSse(server.url, shortLived, 'subscription { walletEvents { sequence } }');
+    await sub.ended;
+    sub.dispose();
+    const error = (sub.errors[0] as any[])[0];
+    expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'expired' });
+  });
 });
+

@@ -17,6 +17,7 @@ import type { PubSub } from './pubsub.ts';
 
 /** Limits applied to every stream. */
 export interface DeliveryLimits {
+  tokenClockSkewMs: number;
   queueLimit: number;
   ackTimeoutMs: number;
   maxBufferedBytes: number;
@@ -34,8 +35,8 @@ export interface StreamRequest {
   consumer: string | null;
   /** Bytes queued on the client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
-  /** Who asks (ends the stream if their access is revoked). */
-  openedBy?: { subject: string; tokenId: string | null } | null;
+  /** Who asks: the stream ends if their access is revoked or their token expires. */
+  openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
 }
 
 export class Delivery {
@@ -82,6 +83,7 @@ export class Delivery {
         bufferedBytes: request.bufferedBytes ?? null,
         maxBufferedBytes: limits.maxBufferedBytes,
         openedBy: request.openedBy ?? null,
+        tokenClockSkewMs: limits.tokenClockSkewMs,
       },
     );
   }

@@ -32,8 +32,10 @@ export interface EventStreamOptions {
   ackTimeoutMs?: number;
   /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
   onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
-  /** Who opened the stream, so a revocation of their access ends it. */
-  openedBy?: { subject: string; tokenId: string | null } | null;
+  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
+  openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
+  /** Grace after the token's `exp` before the stream ends. */
+  tokenClockSkewMs?: number;
   /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` it is SLOW_CONSUMER. */
   bufferedBytes?: (() => number) | null;
   maxBufferedBytes?: number;
@@ -245,6 +247,11 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   }
 
   private checkDeadlines(now: number): void {
+    const expiresAt = this.options.openedBy?.expiresAt;
+    if (expiresAt != null && now > expiresAt * 1000 + (this.options.tokenClockSkewMs ?? 0)) {
+      this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has expired; reconnect with a fresh one to resume', { reason: 'expired' }));
+      return;
+    }
     const oldest = this.unacked[0];
     const timeout = this.options.ackTimeoutMs ?? 0;
     if (oldest && timeout > 0 && now - oldest.at > timeout) {

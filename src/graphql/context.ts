@@ -28,6 +28,8 @@ export interface GraphQLContext {
   lastEventId?: string | null;
   /** Bytes waiting in this client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
+  /** True where the connection itself is closed at token expiry (graphql-ws), so streams need not end. */
+  connectionEnforcesExpiry?: boolean;
   /** The event whose result is being produced, so the result can carry its cursor. */
   delivering?: WalletEvent | null;
 }

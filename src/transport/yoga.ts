@@ -82,7 +82,13 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive authenticated, with their socket's buffer probe.
       if ('principal' in initial && initial.principal !== undefined) {
-        return { principal: initial.principal ?? null, authError: initial.authError ?? null, services, bufferedBytes: initial.bufferedBytes ?? null };
+        return {
+          principal: initial.principal ?? null,
+          authError: initial.authError ?? null,
+          services,
+          bufferedBytes: initial.bufferedBytes ?? null,
+          connectionEnforcesExpiry: true,
+        };
       }
       // HTTP and SSE requests carry their token; an EventSource reconnect, its last event id.
       const { request } = initial;

@@ -75,7 +75,14 @@ async function open(ctx: GraphQLContext, args: CommonArgs, fieldTypes: readonly 
     after: ctx.lastEventId || args.after || null,
     consumer: args.consumer != null ? parseConsumer(args.consumer) : null,
     bufferedBytes: ctx.bufferedBytes ?? null,
-    openedBy: ctx.principal ? { subject: ctx.principal.subject, tokenId: ctx.principal.tokenId } : null,
+    openedBy: ctx.principal
+      ? {
+          subject: ctx.principal.subject,
+          tokenId: ctx.principal.tokenId,
+          // A WebSocket is closed (4403) at expiry so the client reconnects; an SSE stream ends itself.
+          expiresAt: ctx.connectionEnforcesExpiry ? null : ctx.principal.expiresAt,
+        }
+      : null,
   });
   return endWithError(stream);
 }
