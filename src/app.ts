@@ -148,7 +148,7 @@ async function until(condition: () => boolean, deadline: number): Promise<void> 
 }
 
 async function resolveKey(config: Config): Promise<{ secret: string | null; source: App['keySource']; path: string | null }> {
-  if (config.auth.secret || config.auth.publicKey) return { secret: config.auth.secret, source: 'configured', path: null };
+  if (config.auth.secret || config.auth.publicKey || config.auth.jwksUrl) return { secret: config.auth.secret, source: 'configured', path: null };
   const dev = await loadOrCreateDevSecret(config.dataDir);
   return { secret: dev.secret, source: dev.created ? 'generated' : 'stored', path: dev.path };
 }

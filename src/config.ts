@@ -23,6 +23,8 @@ export interface AuthConfig {
   secret: string | null;
   /** PEM (SPKI) public key for RS/ES/PS algorithms. */
   publicKey: string | null;
+  /** A JWKS URL (keys chosen by `kid`, fetched and cached by jose). */
+  jwksUrl: string | null;
   algorithm: string;
   issuer: string | null;
   audience: string | null;
@@ -143,19 +145,22 @@ export function loadConfig(env: Env = process.env): Config {
 function authConfig(env: Env, production: boolean): AuthConfig {
   const secret = str(env, 'JWT_SECRET');
   const publicKey = str(env, 'JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n') ?? null;
-  if (secret && publicKey) throw new ConfigError('JWT_SECRET', 'set either JWT_SECRET or JWT_PUBLIC_KEY, not both');
+  const jwksUrl = url(env, 'JWT_JWKS_URL', ['https:', 'http:']);
+  if ([secret, publicKey, jwksUrl].filter(Boolean).length > 1) {
+    throw new ConfigError('JWT_SECRET', 'set only one of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL');
+  }
   if (secret && secret.length < 32) {
     throw new ConfigError('JWT_SECRET', 'must be at least 32 characters (HS256 needs a 256-bit key)');
   }
   if (publicKey && !publicKey.includes('-----BEGIN PUBLIC KEY-----')) {
     throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM-encoded SPKI public key (-----BEGIN PUBLIC KEY-----)');
   }
-  if (production && !secret && !publicKey) {
-    throw new ConfigError('JWT_SECRET', 'NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY; refusing to start with a generated key');
+  if (production && !secret && !publicKey && !jwksUrl) {
+    throw new ConfigError('JWT_SECRET', 'NODE_ENV=production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL; refusing to start with a generated key');
   }
-  const allowed = publicKey ? KEY_ALGORITHMS : HMAC_ALGORITHMS;
-  const algorithm = oneOf(env, 'JWT_ALGORITHM', allowed, publicKey ? 'RS256' : 'HS256');
-  return { secret, publicKey, algorithm, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE') };
+  const asymmetric = Boolean(publicKey || jwksUrl);
+  const algorithm = oneOf(env, 'JWT_ALGORITHM', asymmetric ? KEY_ALGORITHMS : HMAC_ALGORITHMS, asymmetric ? 'RS256' : 'HS256');
+  return { secret, publicKey, jwksUrl, algorithm, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE') };
 }
 
 function str(env: Env, name: string): string | null {

@@ -2,7 +2,9 @@
  * Token verification as configured: a public key (RS256) instead of a secret, `iss`/`aud`
  * checks, the `?token=` form on the WebSocket URL, and the configurable keep-alive ping.
  */
-import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/mint.ts';
@@ -81,5 +83,48 @@ describe('WebSocket token in the URL and keep-alive', () => {
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
     await waitUntil(() => pings >= 2, 10_000);
     socket.close(1000);
+  });
+});
+
+describe('JWKS by URL', () => {
+  let server: RunningServer;
+  let jwks: Server;
+  let signing: CryptoKey;
+  let fetches = 0;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    signing = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'key-1', alg: 'ES256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      fetches++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
+    server = await startServer({ DATA_DIR: 'memory://', JWT_SECRET: '', JWT_JWKS_URL: url, JWT_ALGORITHM: 'ES256' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    jwks?.close();
+  });
+
+  const sign = (key: CryptoKey, kid: string) =>
+    new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject('alice').setIssuedAt().setExpirationTime('5m').sign(key);
+
+  it('accepts tokens signed by a key of the set, fetching the set once', async () => {
+    for (let i = 0; i < 3; i++) expect((await gql(server.url, await sign(signing, 'key-1'), '{ me { id } }')).data).toEqual({ me: { id: 'alice' } });
+    expect(fetches).toBe(1);
+  });
+
+  it('refuses a token whose key is not in the set, on HTTP and graphql-ws', async () => {
+    const stranger = (await generateKeyPair('ES256')).privateKey;
+    const forged = await sign(stranger, 'key-1');
+    expect(codes(await gql(server.url, forged, '{ me { id } }'))).toEqual(['UNAUTHENTICATED']);
+    const unknownKid = await gql(server.url, await sign(stranger, 'key-9'), '{ me { id } }');
+    expect(unknownKid.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'unknown_key' });
+    const sub = subscribeWs(wsClient(server.wsUrl, forged), 'subscription { walletEvents { eventId } }');
+    await sub.ended;
+    expect((sub.errors[0] as { code: number }).code).toBe(4401);
   });
 });

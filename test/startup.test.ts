@@ -36,6 +36,8 @@ describe('configuration', () => {
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL'],
     [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
     [{ JWT_SECRET: 'x'.repeat(40), JWT_ALGORITHM: 'RS256' }, 'JWT_ALGORITHM'],
+    [{ JWT_SECRET: 'x'.repeat(40), JWT_JWKS_URL: 'https://auth.example/jwks.json' }, 'JWT_SECRET'],
+    [{ JWT_JWKS_URL: 'ftp://auth.example/jwks.json' }, 'JWT_JWKS_URL'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ WS_PING_INTERVAL_MS: '10' }, 'WS_PING_INTERVAL_MS'],
     [{ EVENT_RETENTION: 'a week' }, 'EVENT_RETENTION'],
@@ -78,7 +80,7 @@ describe('configuration', () => {
   it('refuses to start in production without a JWT key', async () => {
     const { code, output } = await startAndCollect({ NODE_ENV: 'production', DATA_DIR: 'memory://' });
     expect(code).toBe(1);
-    expect(output).toMatch(/JWT_SECRET: NODE_ENV=production needs JWT_SECRET or JWT_PUBLIC_KEY/);
+    expect(output).toMatch(/JWT_SECRET: NODE_ENV=production needs JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL/);
   });
 });
 

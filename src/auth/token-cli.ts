@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   if (!values.sub) throw new Error(`--sub is required\n${USAGE}`);
   if (!ROLES.includes(values.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
   const config = loadConfig();
-  if (config.auth.publicKey) throw new Error('JWT_PUBLIC_KEY is set: tokens must come from the holder of the private key');
+  if (config.auth.publicKey || config.auth.jwksUrl) throw new Error('a public key or JWKS is configured: tokens must come from the holder of the private key');
   if (!config.auth.secret && config.dataDir.startsWith('memory://')) {
     throw new Error('DATA_DIR is in memory, so the server has no stored secret to share: set JWT_SECRET for both');
   }

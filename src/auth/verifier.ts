@@ -3,7 +3,7 @@
  * is accepted (so `alg: none` and algorithm confusion are refused by construction), and
  * `iss`/`aud` are checked when configured.
  */
-import { errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { ROLES, type Principal, type Role } from '../domain/principal.ts';
@@ -19,8 +19,13 @@ const CLOCK_TOLERANCE_S = 5;
 
 /** Builds a verifier for `auth`; `secret` is the HS key in effect (configured or generated). */
 export async function createVerifier(auth: AuthConfig, secret: string | null, revocations?: RevocationList): Promise<TokenVerifier> {
-  const key: CryptoKey | Uint8Array = auth.publicKey ? await importSPKI(auth.publicKey, auth.algorithm) : new TextEncoder().encode(secret ?? '');
-  if (!auth.publicKey && !secret) throw new Error('a JWT secret or public key is required');
+  if (!auth.publicKey && !auth.jwksUrl && !secret) throw new Error('a JWT secret, public key or JWKS URL is required');
+  // A remote key set is fetched on first use, cached, and refetched for an unknown `kid`.
+  const key: CryptoKey | Uint8Array | ReturnType<typeof createRemoteJWKSet> = auth.jwksUrl
+    ? createRemoteJWKSet(new URL(auth.jwksUrl))
+    : auth.publicKey
+      ? await importSPKI(auth.publicKey, auth.algorithm)
+      : new TextEncoder().encode(secret ?? '');
   const options = {
     algorithms: [auth.algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
@@ -31,7 +36,8 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     async verify(token) {
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(token, key, options));
+        // Two calls, so TypeScript picks jwtVerify's overload for a key set or for a key.
+        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
       } catch (error) {
         throw refusal(error);
       }
@@ -65,6 +71,8 @@ function refusal(error: unknown): DomainError {
     return unauthenticated(`the token's ${error.claim} claim is not acceptable`, `bad_${error.claim}`);
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return unauthenticated('the token is signed with an algorithm this server does not accept', 'bad_alg');
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return unauthenticated('no key of the configured key set matches the token', 'unknown_key');
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return unauthenticated('the key set could not be fetched; try again', 'jwks_unavailable');
   return unauthenticated('the token is malformed or its signature is invalid', 'invalid');
 }
 
