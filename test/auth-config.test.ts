@@ -8,7 +8,7 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/mint.ts';
-import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { codes, gql, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { startServer, type RunningServer } from './support/server.ts';
 import { TEST_SECRET } from './support/tokens.ts';
 
@@ -45,10 +45,17 @@ describe('RS256 public key with issuer and audience', () => {
     ['a wrong issuer', { iss: 'https://evil.example', aud: 'wallet-events' }, 'bad_iss'],
     ['no issuer', { aud: 'wallet-events' }, 'bad_iss'],
     ['a wrong audience', { iss: 'https://auth.example', aud: 'other-api' }, 'bad_aud'],
-  ])('refuses %s', async (_name, claims, reason) => {
-    const res = await gql(server.url, await sign(claims), '{ me { id } }');
+  ])('refuses %s on HTTP, graphql-ws and SSE', async (_name, claims, reason) => {
+    const bad = await sign(claims);
+    const res = await gql(server.url, bad, '{ me { id } }');
     expect(codes(res)).toEqual(['UNAUTHENTICATED']);
     expect(res.errors![0]!.extensions!.reason).toBe(reason);
+    const ws = subscribeWs(wsClient(server.wsUrl, bad), 'subscription { walletEvents { eventId } }');
+    const sse = subscribeSse(server.url, bad, 'subscription { walletEvents { eventId } }');
+    await Promise.all([ws.ended, sse.ended]);
+    sse.dispose();
+    expect((ws.errors[0] as { code: number; reason: string }).code).toBe(4401);
+    expect((sse.errors[0] as any[])[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason });
   });
 
   it('refuses an HS256 token even when signed with the public key text (algorithm confusion)', async () => {

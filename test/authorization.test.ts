@@ -95,6 +95,8 @@ describe.each(BACKENDS)('authorization on $name', (backend) => {
         ['without a role', () => new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime(now() + 60).sign(new TextEncoder().encode(TEST_SECRET))],
         ['with an unknown role', () => new SignJWT({ role: 'root' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setExpirationTime(now() + 60).sign(new TextEncoder().encode(TEST_SECRET))],
         ['without a sub', () => new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now() + 60).sign(new TextEncoder().encode(TEST_SECRET))],
+        ['not valid before a future time (nbf)', () => new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS256' }).setSubject('x').setNotBefore(now() + 600).setExpirationTime(now() + 900).sign(new TextEncoder().encode(TEST_SECRET))],
+        ['signed with another algorithm (HS512)', () => new SignJWT({ role: 'user' }).setProtectedHeader({ alg: 'HS512' }).setSubject('x').setExpirationTime(now() + 60).sign(new TextEncoder().encode(TEST_SECRET))],
       ];
 
       it.each(cases)('refuses a token that is %s on HTTP with UNAUTHENTICATED', async (_name, make) => {
