@@ -124,7 +124,7 @@ describe.each(BACKENDS)('isolation fuzz on $name', (backend) => {
       // What each subscriber should get, from its owner's log.
       let total = 0;
       for (const { owner, spec, sub, transport } of subscribers) {
-        const log = (await gqlData(t.server.url, t.serviceToken, `query($o: ID) { events(ownerId: $o, first: 500) { edges { node { sequence ownerId walletId type ... on TransactionEvent { transaction { status amount direction } } } } } }`, { o: owner })).events.edges.map((e: any) => e.node as LogEvent);
+        const log: LogEvent[] = (await gqlData(t.server.url, t.serviceToken, `query($o: ID) { events(ownerId: $o, first: 500) { edges { node { sequence ownerId walletId type ... on TransactionEvent { transaction { status amount direction } } } } } }`, { o: owner })).events.edges.map((e: any) => e.node as LogEvent);
         expect(log.length).toBeLessThan(500);
         total += log.length;
         const expected = log.filter((e) => e.sequence > 2 && spec.selects(e, currencyOf)).map((e) => e.sequence);
