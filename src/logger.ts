@@ -33,7 +33,8 @@ export function createLogger(level: LogLevel, write: (line: string) => void = (l
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  // `cause` too: drizzle wraps the driver's error ("Failed query: …"), and the cause is the part an operator needs.
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack, ...(value.cause !== undefined ? { cause: value.cause } : {}) };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/mint.ts';
+import { WalletEventsClient } from '../src/client/index.ts';
 import { codes, gql, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
 import { startServer, type RunningServer } from './support/server.ts';
@@ -198,6 +199,63 @@ describe('limits', () => {
     sub.dispose();
     const error = (sub.errors[0] as any[])[0];
     expect(error.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'expired' });
+  });
+
+  it('ends the client library’s connection at token expiry; it reconnects with a fresh token and misses nothing', async () => {
+    const owner = ownerId('lib-expiry');
+    const wallet = await ops.createWallet(owner);
+    let issued = 0;
+    const client = new WalletEventsClient({
+      url: server.wsUrl,
+      token: () => mintToken(TEST_SECRET, { subject: owner, role: 'user', ttlSeconds: issued++ === 0 ? 2 : 3600 }),
+      webSocketImpl: WebSocket,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    const states: string[] = [];
+    client.onStateChange((state) => states.push(state));
+    const seen: number[] = [];
+    const start = (await gql(server.url, await token(owner), '{ events { edges { cursor } } }')).data.events.edges.at(-1).cursor;
+    client.subscribe<{ sequence: number }>({ query: 'subscription($after: String, $consumer: String) { walletEvents(after: $after, consumer: $consumer) { sequence } }', after: start, onEvent: (e) => void seen.push(e.sequence) });
+    await waitUntil(() => server.app.stats().subscriptions >= 1);
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+    await waitUntil(() => seen.length === 2);
+    await waitUntil(() => states.includes('reconnecting'), 6_000); // the 2 s token ran out
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '2', status: 'SUCCESS' });
+    await waitUntil(() => seen.length === 4, 10_000);
+    await client.close();
+    expect(seen).toEqual([2, 3, 4, 5]);
+    expect(issued).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a query over MAX_QUERY_COST with LIMIT_EXCEEDED', async () => {
+    const costly = await startServer({ DATA_DIR: 'memory://', MAX_QUERY_COST: '20' });
+    try {
+      const bearer = await token(ownerId('cost'));
+      const res = await gql(costly.url, bearer, '{ me { id role wallets { id currency status balance { available ledger pending } } } }');
+      expect(codes(res)).toEqual(['LIMIT_EXCEEDED']);
+      expect((await gql(costly.url, bearer, '{ me { id } }')).data).toMatchObject({ me: { id: expect.any(String) } });
+    } finally {
+      await costly.stop();
+    }
+  });
+
+  it('closes connections past MAX_CONNECTIONS (per instance) with 1013, and accepts again once one leaves', async () => {
+    const small = await startServer({ DATA_DIR: 'memory://', MAX_CONNECTIONS: '2' });
+    try {
+      const first = await initialized(small.wsUrl, await token(ownerId('i1')));
+      const second = await initialized(small.wsUrl, await token(ownerId('i2')));
+      const third = new WebSocket(small.wsUrl, 'graphql-transport-ws');
+      expect(await closeOf(third)).toEqual({ code: 1013, reason: 'LIMIT_EXCEEDED: this server is at its connection limit; retry later' });
+      expect(second.readyState).toBe(WebSocket.OPEN);
+      first.close(1000);
+      await waitUntil(() => small.app.stats().webSockets === 1);
+      const fourth = await initialized(small.wsUrl, await token(ownerId('i4')));
+      expect(fourth.readyState).toBe(WebSocket.OPEN);
+      second.close(1000);
+      fourth.close(1000);
+    } finally {
+      await small.stop();
+    }
   });
 });
 

@@ -30,7 +30,9 @@ export class RedisPubSub implements PubSub {
     // loss); the subscriber keeps retrying, and ioredis re-subscribes when it is back.
     // Connection names carry the prefix, so an operator can tell deployments apart in CLIENT LIST.
     this.publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}pub` });
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, connectionName: `${clientName(prefix)}sub` });
+    // No INFO ready-check on the subscriber: if a SUBSCRIBE got there first, Redis would
+    // refuse the INFO ("only subscriber commands may be used").
+    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, connectionName: `${clientName(prefix)}sub` });
     for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (error: Error) => log.warn('redis connection error', { role, error: error.message }));
     }

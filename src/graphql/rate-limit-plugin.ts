@@ -15,7 +15,7 @@ interface Bucket {
 
 const MAX_TRACKED = 100_000;
 
-export function useMutationRateLimit(perSecond: number, clock: () => number = Date.now): Plugin<GraphQLContext> {
+export function useMutationRateLimit(perSecond: number, onRefuse: (subject: string) => void = () => {}, clock: () => number = Date.now): Plugin<GraphQLContext> {
   const buckets = new Map<string, Bucket>();
 
   const take = (key: string, now: number): number => {
@@ -45,6 +45,7 @@ export function useMutationRateLimit(perSecond: number, clock: () => number = Da
       forgetIdle(now);
       const retryAfterMs = take(principal.tokenId ?? `${principal.subject}:${principal.role}`, now);
       if (retryAfterMs === 0) return;
+      onRefuse(principal.subject);
       setResultAndStopExecution({
         errors: [new GraphQLError(`more than ${perSecond} mutations per second with this token; retry in ${retryAfterMs} ms`, { extensions: { code: ErrorCode.RATE_LIMITED, retryAfterMs } })],
       });

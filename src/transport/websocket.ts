@@ -5,7 +5,7 @@
  * client whose token function returns a fresh token reconnects by itself).
  */
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -64,7 +64,8 @@ export function attachWebSocket(deps: {
   const registry = new ConnectionRegistry(limits, log);
 
   // Registered before graphql-ws's own listener: refuse past the instance's limit at once.
-  server.on('connection', (socket) => {
+  server.on('connection', (socket, request) => {
+    log.info('connection opened', { transport: 'ws', remote: request.socket.remoteAddress, origin: request.headers.origin });
     if (server.clients.size > limits.connectionsPerInstance) {
       log.warn('connection refused', { transport: 'ws', reason: 'instance connection limit', limit: limits.connectionsPerInstance });
       socket.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
@@ -91,7 +92,7 @@ export function attachWebSocket(deps: {
         }
         const reason = authError?.message ?? 'a bearer token is required in the connection_init payload (authorization) or ?token=';
         const expired = authError?.details.reason === 'expired';
-        log.info('connection refused', { transport: 'ws', reason });
+        log.warn('authentication failed', { transport: 'ws', reason, code: authError?.details.reason ?? 'missing' });
         ctx.extra.socket.close(expired ? CloseCode.Forbidden : CloseCode.Unauthorized, `UNAUTHENTICATED: ${reason}`.slice(0, 120));
         return false;
       },
@@ -128,7 +129,8 @@ export function attachWebSocket(deps: {
             }),
           ];
         }
-        log.debug('subscribed', { transport: 'ws', subject: principal.subject, id, operationName: payload.operationName });
+        const operationName = getOperationAST(document, payload.operationName)?.name?.value ?? null;
+        log.info('subscribed', { transport: 'ws', subject: principal.subject, id, operationName });
         return {
           schema,
           document,

@@ -51,7 +51,7 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
     cors: limits.allowedOrigins === '*' ? undefined : { origin: limits.allowedOrigins, credentials: false },
     plugins: [
       ...armor.protect().plugins,
-      useMutationRateLimit(limits.mutationsPerSecond),
+      useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
       useEventCursor(),
       useResumableSse(deps.sse),
       // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
@@ -93,6 +93,7 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
       // HTTP and SSE requests carry their token; an EventSource reconnect, its last event id.
       const { request } = initial;
       const auth = await authenticate(verifier, tokenFromRequest(request.headers, request.url));
+      if (auth.authError) log.warn('authentication failed', { transport: 'http', reason: auth.authError.details.reason, path: new URL(request.url).pathname });
       const res = (initial as { res?: ServerResponse }).res;
       return { ...auth, services, lastEventId: request.headers.get('last-event-id'), bufferedBytes: res ? () => res.writableLength : null };
     },
