@@ -24,6 +24,7 @@ import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { handleHealth } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
@@ -85,7 +86,17 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     startPruner(eventLog, config.retentionMs, config.pruneIntervalMs, log),
   ];
 
-  const yoga = createYogaServer({ schema: createSchema(), services, verifier, log, sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs }, limits: config.limits });
+  // One registry of connections (WebSockets and SSE streams) for the per-owner limit, expiry and revocation.
+  const registry = new ConnectionRegistry(config.limits, log);
+  const yoga = createYogaServer({
+    schema: createSchema(),
+    services,
+    verifier,
+    log,
+    sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs },
+    limits: config.limits,
+    registry,
+  });
   const probes = [
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
@@ -105,7 +116,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits });
+  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
   const revoker = await startRevocationBroadcast({ pubsub, revocations, registry: ws.registry, hub, log });
 
   return {

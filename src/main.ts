@@ -5,10 +5,6 @@ import { ConfigError, loadConfig } from './config.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
-  const port = await app.listen();
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const backends = `${config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`} + ${config.redisUrl ? 'Redis' : 'in-process pub/sub'}`;
-  app.log.info('listening', { url: `http://${host}:${port}/graphql`, backends });
   if (app.keySource !== 'configured') {
     app.log.warn(
       app.devSecretPath
@@ -16,6 +12,10 @@ async function main(): Promise<void> {
         : 'no JWT_SECRET set: using a random development secret for this process only',
     );
   }
+  const port = await app.listen();
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const backends = `${config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`} + ${config.redisUrl ? 'Redis' : 'in-process pub/sub'}`;
+  app.log.info('listening', { url: `http://${host}:${port}/graphql`, backends });
   process.stdout.write(
     [
       '',

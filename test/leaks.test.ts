@@ -65,6 +65,6 @@ describe.each(BACKENDS)('leaks on $name', (backend) => {
       await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
       expect(await sub.waitFor(2)).toEqual([{ sequence: 2 }, { sequence: 3 }]);
       await client.dispose();
-    });
+    }, 180_000); // 10,000 connections; generous for a loaded two-core machine
   });
 });

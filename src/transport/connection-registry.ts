@@ -46,6 +46,24 @@ export class ConnectionRegistry {
     return true;
   }
 
+  /**
+   * Counts an SSE stream toward its owner's connection limit. Returns the release function,
+   * or null when the owner is at the limit.
+   */
+  addStream(subject: string): (() => void) | null {
+    const count = this.perOwner.get(subject) ?? 0;
+    if (count >= this.limits.connectionsPerOwner) return null;
+    this.perOwner.set(subject, count + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.perOwner.get(subject) ?? 1) - 1;
+      if (left > 0) this.perOwner.set(subject, left);
+      else this.perOwner.delete(subject);
+    };
+  }
+
   remove(socket: WebSocket): void {
     const entry = this.entries.get(socket);
     if (!entry) return;

@@ -17,7 +17,7 @@ import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromConnection } from './auth-token.ts';
-import { CLOSE, ConnectionRegistry } from './connection-registry.ts';
+import { CLOSE, type ConnectionRegistry } from './connection-registry.ts';
 import type { Yoga } from './yoga.ts';
 
 type SocketExtra = {
@@ -47,8 +47,9 @@ export function attachWebSocket(deps: {
   log: Logger;
   pingIntervalMs: number;
   limits: Limits;
+  registry: ConnectionRegistry;
 }): WebSocketTransport {
-  const { yoga, verifier, log, limits } = deps;
+  const { yoga, verifier, log, limits, registry } = deps;
   // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
   const server = new WebSocketServer({
     server: deps.httpServer,
@@ -61,7 +62,6 @@ export function attachWebSocket(deps: {
       done(false, 403, 'origin not allowed');
     },
   });
-  const registry = new ConnectionRegistry(limits, log);
 
   // Registered before graphql-ws's own listener: refuse past the instance's limit at once.
   server.on('connection', (socket, request) => {

@@ -8,6 +8,8 @@ import type { GraphQLSchema } from 'graphql';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import type { Limits } from '../config.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
 import { useMutationRateLimit } from '../graphql/rate-limit-plugin.ts';
 import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from '../auth/verifier.ts';
@@ -36,8 +38,16 @@ subscription LiveTransactions {
 }
 `;
 
-export function createYogaServer(deps: { schema: GraphQLSchema; services: Services; verifier: TokenVerifier; log: Logger; sse: SseOptions; limits: Limits }): Yoga {
-  const { schema, services, verifier, log, limits } = deps;
+export function createYogaServer(deps: {
+  schema: GraphQLSchema;
+  services: Services;
+  verifier: TokenVerifier;
+  log: Logger;
+  sse: SseOptions;
+  limits: Limits;
+  registry: ConnectionRegistry;
+}): Yoga {
+  const { schema, services, verifier, log, limits, registry } = deps;
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxQueryDepth, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
@@ -95,6 +105,16 @@ export function createYogaServer(deps: { schema: GraphQLSchema; services: Servic
       const auth = await authenticate(verifier, tokenFromRequest(request.headers, request.url));
       if (auth.authError) log.warn('authentication failed', { transport: 'http', reason: auth.authError.details.reason, path: new URL(request.url).pathname });
       const res = (initial as { res?: ServerResponse }).res;
+      // An SSE stream is a connection too: it counts toward the owner's connection limit.
+      if (auth.principal && res && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+        const release = registry.addStream(auth.principal.subject);
+        if (!release) {
+          log.warn('connection refused', { transport: 'sse', subject: auth.principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+          const refusal = new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
+          return { principal: null, authError: refusal, services };
+        }
+        res.once('close', release);
+      }
       return { ...auth, services, lastEventId: request.headers.get('last-event-id'), bufferedBytes: res ? () => res.writableLength : null };
     },
   });
