@@ -24,8 +24,9 @@ import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
-import { handleHealth } from './transport/health.ts';
+import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
 import { createYogaServer } from './transport/yoga.ts';
@@ -61,8 +62,13 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   const eventLog = new EventLog(database.db);
   const hub = new OwnerHub(pubsub, log);
+  // Gauges read the transports lazily, at scrape time, once they exist.
+  const metrics = new Metrics({
+    connections: () => ({ ws: ws.server.clients.size, sse: registry.sseStreams }),
+    subscriptions: () => hub.listenerCount,
+  });
   const services: Services = {
-    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log)),
+    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), undefined, metrics.onAppended),
     queries: new LedgerQueries(database.db),
     log: eventLog,
     delivery: new Delivery({
@@ -72,6 +78,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       preferences: new PreferenceStore(database.db),
       pubsub,
       logger: log,
+      observer: metrics.stream,
+      onAck: metrics.onAck,
       limits: { tokenClockSkewMs: config.limits.tokenClockSkewMs, queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
     }),
     // Bound below, once the WebSocket registry it closes sockets in exists.
@@ -110,6 +118,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       res.once('close', () => inFlight.delete(res));
     }
     handleHealth(req, res, probes, () => draining)
+      .then(async (handled) => handled || (await handleMetrics(req, res, metrics.registry)))
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {
         log.error('request failed', { error });

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import type { ConsumerCursors } from './consumers.ts';
 import { checkCursor } from './cursor-check.ts';
 import type { EventLog } from './event-log.ts';
-import { openEventStream } from './event-stream.ts';
+import { openEventStream, type StreamObserver } from './event-stream.ts';
 import { bothFilters, eventFilter, loadCriteria, storeCriteria, type EventCriteria, type EventFilter, type StoredCriteria } from './filters.ts';
 import type { OwnerHub } from './owner-hub.ts';
 import type { PreferenceStore } from './preferences.ts';
@@ -49,6 +49,8 @@ export class Delivery {
       pubsub: PubSub;
       logger: Logger;
       limits: DeliveryLimits;
+      observer?: StreamObserver;
+      onAck?: () => void;
     },
   ) {}
 
@@ -71,7 +73,7 @@ export class Delivery {
     const saved = followPreferences ? await preferences.get(ownerId, consumer) : null;
 
     return openEventStream(
-      { hub, log },
+      { hub, log, observer: this.deps.observer },
       {
         ownerId,
         afterSequence,
@@ -101,6 +103,7 @@ export class Delivery {
   /** Acknowledges `event` and everything before it for `consumer`; returns the stored position. */
   async ack(event: WalletEvent, consumer: string): Promise<number> {
     const sequence = await this.deps.consumers.ack(event.ownerId, consumer, event.sequence);
+    this.deps.onAck?.();
     await publishNotice(this.deps.pubsub, this.deps.logger, event.ownerId, { kind: 'ack', consumer, sequence });
     return sequence;
   }

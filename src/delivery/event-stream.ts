@@ -41,10 +41,19 @@ export interface EventStreamOptions {
   maxBufferedBytes?: number;
 }
 
+/** What a stream reports (for metrics); every method is optional to call sites. */
+export interface StreamObserver {
+  delivered(event: WalletEvent): void;
+  replayed(): void;
+  gapRepaired(events: number): void;
+  ended(code: string): void;
+}
+
 /** Collaborators the stream needs; given by the composition root. */
 export interface EventStreamDeps {
   hub: OwnerHub;
   log: EventLog;
+  observer?: StreamObserver;
 }
 
 /** Opens a stream; resolves once it is attached to the live topic and positioned. */
@@ -101,6 +110,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
       } else {
         await checkCursor(this.deps.log, ownerId, afterSequence, head);
         this.position = afterSequence;
+        if (afterSequence < head) this.deps.observer?.replayed();
         this.scheduleCatchUp(head);
       }
     } catch (error) {
@@ -200,7 +210,10 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   private async accept(batch: readonly WalletEvent[]): Promise<void> {
     for (const event of batch) {
       if (event.sequence <= this.position) continue;
-      if (event.sequence > this.position + 1) await this.catchUp(event.sequence - 1);
+      if (event.sequence > this.position + 1) {
+        this.deps.observer?.gapRepaired(event.sequence - 1 - this.position);
+        await this.catchUp(event.sequence - 1);
+      }
       if (event.sequence === this.position + 1) this.deliver(event);
     }
   }
@@ -234,6 +247,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
 
   /** Marks `event` as delivered (for ack deadlines) and wraps it for the iterator. */
   private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
+    this.deps.observer?.delivered(event);
     if (this.options.consumer && this.options.ackTimeoutMs) this.unacked.push({ sequence: event.sequence, at: Date.now() });
     const { bufferedBytes, maxBufferedBytes } = this.options;
     if (bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes) {
@@ -275,6 +289,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
 
   private fail(error: Error): void {
     if (this.closed) return;
+    if (error instanceof DomainError) this.deps.observer?.ended(error.code);
     this.failure = error;
     this.ready.length = 0;
     this.shutdown();

@@ -13,11 +13,12 @@ export class PubSubPublisher implements EventPublisher {
   constructor(
     private readonly pubsub: PubSub,
     private readonly log: Logger,
+    private readonly onPublished: (count: number) => void = () => {},
   ) {}
 
   async publish(ownerId: string, events: readonly WalletEvent[]): Promise<void> {
     const message: TopicMessage = { kind: 'events', events: [...events] };
-    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).catch((error: Error) => {
+    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).then(() => this.onPublished(events.length), (error: Error) => {
       this.log.warn('publish failed; subscribers will repair from the log', {
         ownerId,
         sequences: [events[0]?.sequence, events.at(-1)?.sequence],

@@ -49,6 +49,8 @@ export class Ledger {
     private readonly db: Database,
     private readonly publisher: EventPublisher,
     private readonly clock: () => Date = () => new Date(),
+    /** Told how many events each commit appended (metrics). */
+    private readonly onAppended: (count: number) => void = () => {},
   ) {}
 
   /** Opens an ACTIVE wallet with zero balances; appends WalletStatusEvent CREATED. */
@@ -244,7 +246,10 @@ export class Ledger {
       const appended: WalletEvent[] = await appendEvents(tx, ownerId, last, change.drafts, now);
       return { result: change.result, appended };
     });
-    if (appended.length > 0) await this.publisher.publish(ownerId, appended);
+    if (appended.length > 0) {
+      this.onAppended(appended.length);
+      await this.publisher.publish(ownerId, appended);
+    }
     return result;
   }
 }

@@ -27,6 +27,7 @@ interface Entry {
 export class ConnectionRegistry {
   private readonly entries = new Map<WebSocket, Entry>();
   private readonly perOwner = new Map<string, number>();
+  private streams = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -54,10 +55,12 @@ export class ConnectionRegistry {
     const count = this.perOwner.get(subject) ?? 0;
     if (count >= this.limits.connectionsPerOwner) return null;
     this.perOwner.set(subject, count + 1);
+    this.streams++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.streams--;
       const left = (this.perOwner.get(subject) ?? 1) - 1;
       if (left > 0) this.perOwner.set(subject, left);
       else this.perOwner.delete(subject);
@@ -100,6 +103,11 @@ export class ConnectionRegistry {
       }
     }
     return closed;
+  }
+
+  /** Open SSE streams counted here (for metrics). */
+  get sseStreams(): number {
+    return this.streams;
   }
 
   stop(): void {

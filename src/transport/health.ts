@@ -1,4 +1,4 @@
-/** `/health` (the process is alive) and `/ready` (its database and backbone answer). */
+/** `/health` (the process is alive), `/ready` (its database and backbone answer) and `/metrics`. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** A named dependency check. */
@@ -44,4 +44,11 @@ async function run(probe: Probe): Promise<string> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+}
+
+/** Serves Prometheus metrics at /metrics; returns false for other paths. */
+export async function handleMetrics(req: IncomingMessage, res: ServerResponse, registry: { metrics(): Promise<string>; contentType: string }): Promise<boolean> {
+  if ((req.url ?? '/').split('?')[0] !== '/metrics') return false;
+  res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(await registry.metrics());
+  return true;
 }
