@@ -126,7 +126,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       });
   });
   const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
-  const revoker = await startRevocationBroadcast({ pubsub, revocations, registry: ws.registry, hub, log });
+  const revoker = await startRevocationBroadcast({ pubsub, revocations, registry, hub, log });
 
   return {
     config,
@@ -154,6 +154,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
       for (const stop of stopWatchers) stop();
       revoker.stop();
+      registry.stop();
       await closed;
       await pubsub.close();
       await database.close();

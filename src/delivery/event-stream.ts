@@ -249,10 +249,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
     this.deps.observer?.delivered(event);
     if (this.options.consumer && this.options.ackTimeoutMs) this.unacked.push({ sequence: event.sequence, at: Date.now() });
-    const { bufferedBytes, maxBufferedBytes } = this.options;
-    if (bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes) {
-      this.slowConsumer(`more than ${maxBufferedBytes} bytes waited in the connection`);
-    }
+    this.checkConnectionBuffer();
     return { value: event, done: false };
   }
 
@@ -275,6 +272,11 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
         }),
       );
     }
+    this.checkConnectionBuffer();
+  }
+
+  /** SLOW_CONSUMER when the transport holds more unsent bytes for this client than allowed. */
+  private checkConnectionBuffer(): void {
     const { bufferedBytes, maxBufferedBytes } = this.options;
     if (bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes) this.slowConsumer(`more than ${maxBufferedBytes} bytes waited in the connection`);
   }

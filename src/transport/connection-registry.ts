@@ -40,9 +40,7 @@ export class ConnectionRegistry {
 
   /** Registers an authenticated socket; false when its owner is at the connection limit. */
   add(socket: WebSocket, principal: Principal): boolean {
-    const count = this.perOwner.get(principal.subject) ?? 0;
-    if (count >= this.limits.connectionsPerOwner) return false;
-    this.perOwner.set(principal.subject, count + 1);
+    if (!this.claim(principal.subject)) return false;
     this.entries.set(socket, { principal, operations: new Set(), idleSince: Date.now() });
     return true;
   }
@@ -52,18 +50,14 @@ export class ConnectionRegistry {
    * or null when the owner is at the limit.
    */
   addStream(subject: string): (() => void) | null {
-    const count = this.perOwner.get(subject) ?? 0;
-    if (count >= this.limits.connectionsPerOwner) return null;
-    this.perOwner.set(subject, count + 1);
+    if (!this.claim(subject)) return null;
     this.streams++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.streams--;
-      const left = (this.perOwner.get(subject) ?? 1) - 1;
-      if (left > 0) this.perOwner.set(subject, left);
-      else this.perOwner.delete(subject);
+      this.release(subject);
     };
   }
 
@@ -71,9 +65,21 @@ export class ConnectionRegistry {
     const entry = this.entries.get(socket);
     if (!entry) return;
     this.entries.delete(socket);
-    const left = (this.perOwner.get(entry.principal.subject) ?? 1) - 1;
-    if (left > 0) this.perOwner.set(entry.principal.subject, left);
-    else this.perOwner.delete(entry.principal.subject);
+    this.release(entry.principal.subject);
+  }
+
+  /** Takes one of the owner's connection places; false when none is left. */
+  private claim(subject: string): boolean {
+    const count = this.perOwner.get(subject) ?? 0;
+    if (count >= this.limits.connectionsPerOwner) return false;
+    this.perOwner.set(subject, count + 1);
+    return true;
+  }
+
+  private release(subject: string): void {
+    const left = (this.perOwner.get(subject) ?? 1) - 1;
+    if (left > 0) this.perOwner.set(subject, left);
+    else this.perOwner.delete(subject);
   }
 
   /** Counts an operation; false when the socket already runs `max`. */

@@ -33,7 +33,6 @@ interface Envelope {
 
 export interface WebSocketTransport {
   server: WebSocketServer;
-  registry: ConnectionRegistry;
   /** Closes every socket with 1001, spread over `windowMs`. */
   drain(windowMs: number): Promise<void>;
   /** Closes every socket with `code` and stops accepting. */
@@ -154,7 +153,6 @@ export function attachWebSocket(deps: {
 
   return {
     server,
-    registry,
     async drain(windowMs) {
       // Spread the closes over the window: clients reconnect (elsewhere) in a trickle.
       const sockets = [...server.clients];
@@ -165,7 +163,6 @@ export function attachWebSocket(deps: {
       }
     },
     async close(code, reason) {
-      registry.stop();
       const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
       for (const client of server.clients) client.close(code, reason);
       // Wait for the close handshakes (so subscriptions have ended), but not forever.
