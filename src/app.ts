@@ -68,7 +68,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     subscriptions: () => hub.listenerCount,
   });
   const services: Services = {
-    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), undefined, metrics.onAppended),
+    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), {
+      onAppended: metrics.onAppended,
+      maxGroup: config.groupCommitMax,
+      // PGlite is one connection: concurrent groups would only queue for it.
+      maxConcurrentGroups: config.databaseUrl ? Math.min(config.groupCommitConcurrency, config.databasePoolSize) : 1,
+    }),
     queries: new LedgerQueries(database.db),
     log: eventLog,
     delivery: new Delivery({
@@ -88,6 +93,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       revokeToken: (jti, expiresAt) => revoker.revokeToken(jti, expiresAt),
     },
     maxPageSize: config.maxPageSize,
+    maxBatchSize: config.limits.maxBatchSize,
   };
   const stopWatchers = [
     startHeadWatch(hub, eventLog, config.headCheckIntervalMs, log),

@@ -66,6 +66,10 @@ export interface Config {
   sseRetryMs: number;
   /** Abuse limits; see README "Security". */
   limits: Limits;
+  /** Group commit: most concurrent `postTransaction` calls written in one database transaction. */
+  groupCommitMax: number;
+  /** Group commit: transactions written at the same time (capped at DATABASE_POOL_SIZE). */
+  groupCommitConcurrency: number;
   /** On SIGTERM, WebSockets are closed (1001) spread over this window, so clients don't all reconnect at once. */
   drainWindowMs: number;
   /** On SIGTERM, how long in-flight requests and transactions may take to finish. */
@@ -83,6 +87,8 @@ export interface Limits {
   tokenClockSkewMs: number;
   /** Mutations per second per token (a token bucket that also allows this many at once). */
   mutationsPerSecond: number;
+  /** Most inputs one `postTransactions` call may carry. */
+  maxBatchSize: number;
   maxQueryDepth: number;
   maxAliases: number;
   maxQueryCost: number;
@@ -121,6 +127,8 @@ export function loadConfig(env: Env = process.env): Config {
     ackTimeoutMs: duration(env, 'ACK_TIMEOUT', 0, 0, DAY),
     sseHeartbeatMs: duration(env, 'SSE_HEARTBEAT', 15_000, 100, 3_600_000),
     sseRetryMs: duration(env, 'SSE_RETRY', 2_000, 0, 3_600_000),
+    groupCommitMax: int(env, 'GROUP_COMMIT_MAX', 100, 1, 5_000),
+    groupCommitConcurrency: int(env, 'GROUP_COMMIT_CONCURRENCY', 4, 1, 1_000),
     drainWindowMs: duration(env, 'DRAIN_WINDOW', 10_000, 0, 600_000),
     drainTimeoutMs: duration(env, 'DRAIN_TIMEOUT', 30_000, 100, 600_000),
     limits: {
@@ -132,6 +140,7 @@ export function loadConfig(env: Env = process.env): Config {
       idleTimeoutMs: duration(env, 'IDLE_TIMEOUT', 300_000, 1_000, 7 * DAY),
       tokenClockSkewMs: duration(env, 'TOKEN_CLOCK_SKEW', 5_000, 0, 3_600_000),
       mutationsPerSecond: int(env, 'MUTATION_RATE_LIMIT', 1_000, 1, 10_000_000),
+      maxBatchSize: int(env, 'MAX_BATCH_SIZE', 500, 1, 5_000),
       maxQueryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 2, 1_000),
       maxAliases: int(env, 'MAX_ALIASES', 15, 0, 10_000),
       maxQueryCost: int(env, 'MAX_QUERY_COST', 1_000_000, 10, 1_000_000_000),

@@ -16,6 +16,8 @@ export interface Services {
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;
+  /** Most inputs one `postTransactions` call may carry. */
+  maxBatchSize: number;
 }
 
 export interface GraphQLContext {

@@ -1,9 +1,9 @@
 /**
  * Appends events to the log inside the writing transaction. Sequences come from the
- * owner's row, which the transaction has locked, so they are gap-free and in commit order.
+ * owners' rows, which the transaction has locked, so they are gap-free and in commit order.
  */
 import { randomUUID } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events, owners } from '../db/schema.ts';
 import type { EventDraft, WalletEvent } from '../domain/events.ts';
@@ -11,51 +11,56 @@ import type { EventDraft, WalletEvent } from '../domain/events.ts';
 /** A drizzle transaction on {@link Database}. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
+/** Event rows per multi-row INSERT (7 parameters each, under PostgreSQL's 65,535). */
+const ROWS_PER_STATEMENT = 1_000;
+
 /**
- * Locks the owner's log head for the rest of the transaction and returns its last
- * sequence. Concurrent writers for the same owner queue here; other owners don't wait.
+ * Locks the owners' log heads for the rest of the transaction and returns each one's
+ * last sequence. Rows are locked in owner order, so two writers that share owners queue
+ * instead of deadlocking; writers of other owners don't wait.
  */
-export async function lockOwner(tx: Tx, ownerId: string): Promise<number> {
-  await tx.insert(owners).values({ ownerId }).onConflictDoNothing();
-  const [row] = await tx.select({ last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId)).for('update');
-  return row!.last;
+export async function lockOwners(tx: Tx, ownerIds: readonly string[]): Promise<Map<string, number>> {
+  const sorted = [...new Set(ownerIds)].sort();
+  await tx
+    .insert(owners)
+    .values(sorted.map((ownerId) => ({ ownerId })))
+    .onConflictDoNothing();
+  const rows = await tx
+    .select({ ownerId: owners.ownerId, last: owners.lastSequence })
+    .from(owners)
+    .where(inArray(owners.ownerId, sorted))
+    .orderBy(owners.ownerId)
+    .for('update');
+  return new Map(rows.map((row) => [row.ownerId, row.last]));
 }
 
-/** Gives the drafts ids and consecutive sequences after `lastSequence` and stores them. */
+/**
+ * Gives each owner's drafts ids and consecutive sequences after its last one, stores them
+ * and moves the heads, with one statement for the events and one for the heads.
+ */
 export async function appendEvents(
   tx: Tx,
-  ownerId: string,
-  lastSequence: number,
-  drafts: readonly EventDraft[],
+  heads: ReadonlyMap<string, number>,
+  drafts: ReadonlyMap<string, readonly EventDraft[]>,
   now: Date,
-): Promise<WalletEvent[]> {
-  if (drafts.length === 0) return [];
-  const appended = drafts.map(
-    (draft, i) =>
-      ({
-        eventId: randomUUID(),
-        ownerId,
-        walletId: draft.walletId,
-        sequence: lastSequence + i + 1,
-        occurredAt: now.toISOString(),
-        type: draft.type,
-        data: draft.data,
-      }) as WalletEvent,
-  );
-  await tx.insert(events).values(
-    appended.map((e) => ({
-      eventId: e.eventId,
+): Promise<Map<string, WalletEvent[]>> {
+  const appended = new Map<string, WalletEvent[]>();
+  const occurredAt = now.toISOString();
+  for (const [ownerId, list] of drafts) {
+    if (list.length === 0) continue;
+    const last = heads.get(ownerId)!;
+    appended.set(
       ownerId,
-      sequence: e.sequence,
-      walletId: e.walletId,
-      type: e.type,
-      occurredAt: now,
-      data: e.data,
-    })),
+      list.map((draft, i) => ({ eventId: randomUUID(), ownerId, walletId: draft.walletId, sequence: last + i + 1, occurredAt, type: draft.type, data: draft.data }) as WalletEvent),
+    );
+  }
+  if (appended.size === 0) return appended;
+  const rows = [...appended.values()].flat().map((e) => ({ eventId: e.eventId, ownerId: e.ownerId, sequence: e.sequence, walletId: e.walletId, type: e.type, occurredAt: now, data: e.data }));
+  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) await tx.insert(events).values(rows.slice(start, start + ROWS_PER_STATEMENT));
+  const moves = sql.join(
+    [...appended].map(([ownerId, list]) => sql`(${ownerId}, ${list.length}::bigint)`),
+    sql`, `,
   );
-  await tx
-    .update(owners)
-    .set({ lastSequence: sql`${owners.lastSequence} + ${drafts.length}` })
-    .where(eq(owners.ownerId, ownerId));
+  await tx.execute(sql`update ${owners} set last_sequence = ${owners.lastSequence} + v.count from (values ${moves}) as v(owner_id, count) where ${owners.ownerId} = v.owner_id`);
   return appended;
 }

@@ -3,61 +3,63 @@
  * transaction that changes rows and appends their events; events are published only
  * after the commit, so nobody sees a change that could still roll back.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { randomUUID } from 'node:crypto';
+import { eq, inArray } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { idempotencyKeys, transactions, wallets } from '../db/schema.ts';
+import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { parseCurrency } from '../domain/currency.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
-import type { EventDraft, EventPublisher, WalletEvent } from '../domain/events.ts';
-import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
+import type { EventDraft, EventPublisher } from '../domain/events.ts';
+import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
-import { appendEvents, lockOwner, type Tx } from './event-log-writer.ts';
-import { optionalText, requiredText } from './input-rules.ts';
+import { appendEvents, lockOwners, type Tx } from './event-log-writer.ts';
+import { GroupCommit } from './group-commit.ts';
+import { requiredText } from './input-rules.ts';
+import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostResult, type PostTransactionInput } from './postings.ts';
 import { assertUuid, loadTransaction, loadWallet, toTransaction } from './rows.ts';
 
-/** What a producer posts. `amount` is already an exact bigint. */
-export interface PostTransactionInput {
-  walletId: string;
-  direction: Direction;
-  type: TransactionType;
-  amount: bigint;
-  /** PENDING (default) holds or awaits funds; SUCCESS posts a settled transaction at once. */
-  status?: 'PENDING' | 'SUCCESS';
-  counterparty?: string | null;
-  description?: string | null;
-  idempotencyKey: string;
-}
-
-/** The outcome of a post: `replayed` is true when an idempotent retry returned the original. */
-export interface PostResult {
-  transaction: Transaction;
-  replayed: boolean;
-}
+export type { PostResult, PostTransactionInput } from './postings.ts';
 
 interface Change<T> {
   result: T;
-  drafts: EventDraft[];
+  /** Event drafts per owner, in the order they happened. */
+  drafts: ReadonlyMap<string, readonly EventDraft[]>;
+}
+
+/** How the ledger writes; every field has a default. */
+export interface LedgerOptions {
+  clock?: () => Date;
+  /** Told how many events each commit appended (metrics). */
+  onAppended?: (count: number) => void;
+  /** Most concurrent single postings written in one transaction (group commit). */
+  maxGroup?: number;
+  /** Groups written at the same time; keep it at or below the database pool size. */
+  maxConcurrentGroups?: number;
 }
 
 export class Ledger {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
+  private readonly clock: () => Date;
+  private readonly onAppended: (count: number) => void;
+  private readonly group: GroupCommit;
 
   constructor(
     private readonly db: Database,
     private readonly publisher: EventPublisher,
-    private readonly clock: () => Date = () => new Date(),
-    /** Told how many events each commit appended (metrics). */
-    private readonly onAppended: (count: number) => void = () => {},
-  ) {}
+    options: LedgerOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.onAppended = options.onAppended ?? (() => {});
+    this.group = new GroupCommit((postings) => this.writePostings(postings), options.maxGroup ?? 100, options.maxConcurrentGroups ?? 4);
+  }
 
   /** Opens an ACTIVE wallet with zero balances; appends WalletStatusEvent CREATED. */
   async createWallet(input: { ownerId: string; currency: string }): Promise<Wallet> {
     const ownerId = requiredText(input.ownerId, 'ownerId');
     const currency = parseCurrency(input.currency);
-    return this.commit(ownerId, async (tx, now) => {
+    return this.commitOne(ownerId, async (tx, now) => {
       const wallet: Wallet = { id: randomUUID(), ownerId, currency, status: 'ACTIVE', ledger: 0n, pending: 0n, createdAt: now, updatedAt: now };
       await tx.insert(wallets).values(wallet);
       return { result: wallet, drafts: [walletStatusDraft(wallet, 'CREATED', null)] };
@@ -67,50 +69,38 @@ export class Ledger {
   /**
    * Posts a transaction. The idempotency key is scoped to `caller` (the producer's token
    * subject): the same key with the same input returns the original transaction and
-   * appends nothing; with a different input it is IDEMPOTENCY_CONFLICT.
+   * appends nothing; with a different input it is IDEMPOTENCY_CONFLICT. Concurrent posts
+   * are written together (group commit); each still gets its own outcome.
    */
   async postTransaction(input: PostTransactionInput, caller: string): Promise<PostResult> {
-    const key = requiredText(input.idempotencyKey, 'idempotencyKey');
-    const counterparty = optionalText(input.counterparty, 'counterparty');
-    const description = optionalText(input.description, 'description');
-    const status = input.status ?? 'PENDING';
-    if (input.amount <= 0n) throw badInput('amount must be greater than zero', 'amount');
-    const requestHash = hashRequest([input.walletId, input.direction, input.type, input.amount.toString(), status, counterparty, description]);
-    const { ownerId } = await this.findWallet(input.walletId);
+    return this.group.post(checkPosting({ input, caller }));
+  }
 
-    return this.commit(ownerId, async (tx, now) => {
-      const id = randomUUID();
-      const claimed = await tx
-        .insert(idempotencyKeys)
-        .values({ principal: caller, key, requestHash, transactionId: id, createdAt: now })
-        .onConflictDoNothing()
-        .returning({ id: idempotencyKeys.transactionId });
-      if (claimed.length === 0) return { result: await this.replay(tx, caller, key, requestHash), drafts: [] };
-
-      const wallet = await loadWallet(tx, input.walletId, true);
-      assertWalletAcceptsPostings(wallet);
-      const next = applyDelta(wallet, balanceDelta(input.direction, input.amount, null, status));
-      const txn: Transaction = {
-        id,
-        walletId: wallet.id,
-        ownerId,
-        direction: input.direction,
-        type: input.type,
-        amount: input.amount,
-        currency: wallet.currency,
-        status,
-        counterparty,
-        description,
-        reversalReason: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      await tx.insert(transactions).values(txn);
-      const drafts = [transactionDraft(txn, null)];
-      const balanceEvent = await this.saveBalances(tx, wallet, next, now);
-      if (balanceEvent) drafts.push(balanceEvent);
-      return { result: { transaction: txn, replayed: false }, drafts };
+  /**
+   * Posts a batch in one database transaction: all of it, in order, or, when any item is
+   * refused, none of it (the error names the item in `index`). Keys follow the rules of
+   * {@link postTransaction}; a key may appear only once in a batch.
+   */
+  async postTransactions(inputs: readonly PostTransactionInput[], caller: string): Promise<PostResult[]> {
+    if (inputs.length === 0) return [];
+    const checked = inputs.map((input, index) => {
+      try {
+        return checkPosting({ input, caller });
+      } catch (error) {
+        throw itemError(new PostingRefused(index, error));
+      }
     });
+    const seen = new Map<string, number>();
+    checked.forEach((posting, index) => {
+      const first = seen.get(posting.key);
+      if (first !== undefined) throw badInput(`inputs[${index}]: idempotencyKey "${posting.key}" is also used by inputs[${first}]; each posting needs its own key`, 'idempotencyKey');
+      seen.set(posting.key, index);
+    });
+    try {
+      return await this.writePostings(checked);
+    } catch (error) {
+      throw error instanceof PostingRefused ? (inputs.length > 1 ? itemError(error) : error.error) : error;
+    }
   }
 
   /** Settles a PENDING transaction as SUCCESS or FAILED. Repeating the same settlement is a no-op. */
@@ -156,7 +146,7 @@ export class Ledger {
   private async transition(id: string, to: 'SUCCESS' | 'FAILED' | 'REVERSED', reason: string | null): Promise<Transaction> {
     assertUuid(id, 'transaction');
     const { ownerId } = await loadTransaction(this.db, id);
-    return this.commit(ownerId, async (tx, now) => {
+    return this.commitOne(ownerId, async (tx, now) => {
       const current = await loadTransaction(tx, id, true);
       if (current.status === to) return { result: current, drafts: [] };
       const wallet = await loadWallet(tx, current.walletId, true);
@@ -180,7 +170,7 @@ export class Ledger {
     decide: (wallet: Wallet) => { status: Wallet['status']; change: 'FROZEN' | 'UNFROZEN' | 'CLOSED'; reason: string | null } | null,
   ): Promise<Wallet> {
     const { ownerId } = await this.findWallet(id);
-    return this.commit(ownerId, async (tx, now) => {
+    return this.commitOne(ownerId, async (tx, now) => {
       const wallet = await loadWallet(tx, id, true);
       if (wallet.status === 'CLOSED') {
         throw new DomainError(ErrorCode.WALLET_CLOSED, `wallet ${id} is closed`, { walletId: id });
@@ -200,61 +190,62 @@ export class Ledger {
     return balanceDraft({ ...wallet, ...next, updatedAt: now });
   }
 
-  private async replay(tx: Tx, caller: string, key: string, requestHash: string): Promise<PostResult> {
-    const [existing] = await tx
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.principal, caller), eq(idempotencyKeys.key, key)));
-    if (!existing || existing.requestHash !== requestHash) {
-      throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `idempotencyKey "${key}" was already used with a different input`, {
-        idempotencyKey: key,
-      });
-    }
-    return { transaction: await loadTransaction(tx, existing.transactionId), replayed: true };
-  }
-
   private async findWallet(id: string): Promise<Wallet> {
     assertUuid(id, 'wallet');
     return loadWallet(this.db, id);
   }
 
-  /**
-   * Runs `work` in one transaction holding the owner's log lock, appends the events it
-   * drafted, commits, then publishes. A failed publish loses nothing: the events are in
-   * the log, and subscribers repair gaps from it.
-   */
   /** Resolves when no write is in progress (for a graceful shutdown). */
   idle(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async commit<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
+  /** Writes checked postings in one transaction; throws {@link PostingRefused} for a refused item. */
+  private async writePostings(postings: readonly CheckedPosting[]): Promise<PostResult[]> {
+    const ids = [...new Set(postings.map((p) => p.walletId))];
+    const rows = await this.db.select({ id: wallets.id, ownerId: wallets.ownerId }).from(wallets).where(inArray(wallets.id, ids));
+    const ownerOf = new Map(rows.map((row) => [row.id, row.ownerId]));
+    postings.forEach((posting, index) => {
+      if (!ownerOf.has(posting.walletId)) {
+        throw new PostingRefused(index, new DomainError(ErrorCode.NOT_FOUND, `wallet ${posting.walletId} does not exist`, { walletId: posting.walletId }));
+      }
+    });
+    return this.commit([...new Set(ownerOf.values())], async (tx, now) => {
+      const { results, drafts } = await applyPostings(tx, postings, now);
+      return { result: results, drafts };
+    });
+  }
+
+  /** {@link commit} for a change of one owner's rows. */
+  private commitOne<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<{ result: T; drafts: EventDraft[] }>): Promise<T> {
+    return this.commit([ownerId], async (tx, now) => {
+      const change = await work(tx, now);
+      return { result: change.result, drafts: new Map([[ownerId, change.drafts]]) };
+    });
+  }
+
+  /**
+   * Runs `work` in one transaction holding the owners' log locks, appends the events it
+   * drafted, commits, then publishes. A failed publish loses nothing: the events are in
+   * the log, and subscribers repair gaps from it.
+   */
+  private async commit<T>(ownerIds: readonly string[], work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
     this.inFlight++;
     try {
-      return await this.commitNow(ownerId, work);
+      const { result, appended } = await this.db.transaction(async (tx) => {
+        const heads = await lockOwners(tx, ownerIds);
+        const now = this.clock();
+        const change = await work(tx, now);
+        return { result: change.result, appended: await appendEvents(tx, heads, change.drafts, now) };
+      });
+      for (const [ownerId, events] of appended) {
+        this.onAppended(events.length);
+        await this.publisher.publish(ownerId, events);
+      }
+      return result;
     } finally {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
-
-  private async commitNow<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
-    const { result, appended } = await this.db.transaction(async (tx) => {
-      const last = await lockOwner(tx, ownerId);
-      const now = this.clock();
-      const change = await work(tx, now);
-      const appended: WalletEvent[] = await appendEvents(tx, ownerId, last, change.drafts, now);
-      return { result: change.result, appended };
-    });
-    if (appended.length > 0) {
-      this.onAppended(appended.length);
-      await this.publisher.publish(ownerId, appended);
-    }
-    return result;
-  }
-}
-
-/** A fixed-order list of the fields that define a request, so equal inputs hash equally. */
-function hashRequest(fields: ReadonlyArray<string | null>): string {
-  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }

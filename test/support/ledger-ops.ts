@@ -40,6 +40,10 @@ export function producer(url: string, serviceToken: string) {
       if (res.errors?.length) throw new Error(`post failed: ${JSON.stringify(res.errors)}`);
       return res.data!.postTransaction.transaction;
     },
+    postBatchRaw: (inputs: PostInput[]): Promise<Response<{ postTransactions: { transaction: any; replayed: boolean }[] }>> =>
+      run(`mutation($inputs: [PostTransactionInput!]!) { postTransactions(inputs: $inputs) { replayed transaction { ${TXN_FIELDS} } } }`, {
+        inputs: inputs.map((input) => ({ type: 'TRANSFER', idempotencyKey: randomUUID(), ...input })),
+      }),
     settleRaw: (id: string, status: 'SUCCESS' | 'FAILED') =>
       run<{ settleTransaction: any }>(`mutation($id: ID!, $status: SettlementStatus!) { settleTransaction(id: $id, status: $status) { ${TXN_FIELDS} } }`, { id, status }),
     reverseRaw: (id: string, reason = 'chargeback') =>

@@ -98,6 +98,12 @@ export type Mutation = {
   /** Refuses postings to the wallet until unfrozen; its events still flow. */
   freezeWallet: Wallet;
   postTransaction: PostTransactionPayload;
+  /**
+   * Posts many transactions in one database transaction, in order: all of them or, when any
+   * is refused, none (the error's `extensions.index` names the item). At most MAX_BATCH_SIZE
+   * inputs (default 500); each needs its own idempotency key. Results are in input order.
+   */
+  postTransactions: Array<PostTransactionPayload>;
   /** Reverses a SUCCESS transaction. Repeating it returns it unchanged. */
   reverseTransaction: Transaction;
   /**
@@ -148,6 +154,12 @@ export type MutationFreezeWalletArgs = {
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationPostTransactionArgs = {
   input: PostTransactionInput;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationPostTransactionsArgs = {
+  inputs: Array<PostTransactionInput>;
 };
 
 
@@ -776,6 +788,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCreateWalletArgs, 'input'>>;
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'id' | 'reason'>>;
   postTransaction?: Resolver<ResolversTypes['PostTransactionPayload'], ParentType, ContextType, RequireFields<MutationPostTransactionArgs, 'input'>>;
+  postTransactions?: Resolver<Array<ResolversTypes['PostTransactionPayload']>, ParentType, ContextType, RequireFields<MutationPostTransactionsArgs, 'inputs'>>;
   reverseTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationReverseTransactionArgs, 'id' | 'reason'>>;
   revokeAccess?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeAccessArgs, 'ownerId'>>;
   revokeToken?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;

@@ -1,4 +1,4 @@
-import { badInput } from '../../domain/errors.ts';
+import { DomainError, ErrorCode, badInput } from '../../domain/errors.ts';
 import { optionalText, requiredText } from '../../ledger/input-rules.ts';
 import { requireRole } from '../access.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
@@ -13,6 +13,18 @@ export const Mutation: MutationResolvers = {
   postTransaction(_parent, { input }, ctx) {
     const principal = requireRole(ctx, 'service');
     return ctx.services.ledger.postTransaction({ ...input, status: input.status ?? 'PENDING' }, principal.subject);
+  },
+
+  postTransactions(_parent, { inputs }, ctx) {
+    const principal = requireRole(ctx, 'service');
+    const limit = ctx.services.maxBatchSize;
+    if (inputs.length > limit) {
+      throw new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limit} inputs per postTransactions call; split the batch`, { limit, given: inputs.length });
+    }
+    return ctx.services.ledger.postTransactions(
+      inputs.map((input) => ({ ...input, status: input.status ?? 'PENDING' })),
+      principal.subject,
+    );
   },
 
   settleTransaction(_parent, { id, status }, ctx) {

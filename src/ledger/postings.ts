@@ -1,0 +1,207 @@
+/**
+ * Posting many transactions in one database transaction with a constant number of round
+ * trips: keys are claimed, wallets locked, rows inserted and balances saved with one
+ * statement each, whatever the batch size. The result is exactly what posting the items
+ * one after another would give (same balances, same events in the same order), or, when
+ * any item is refused, nothing at all.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { idempotencyKeys, transactions, wallets } from '../db/schema.ts';
+import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
+import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
+import type { EventDraft } from '../domain/events.ts';
+import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
+import { balanceDraft, transactionDraft } from './event-drafts.ts';
+import type { Tx } from './event-log-writer.ts';
+import { optionalText, requiredText } from './input-rules.ts';
+import { assertUuid, loadTransaction } from './rows.ts';
+
+/** What a producer posts. `amount` is already an exact bigint. */
+export interface PostTransactionInput {
+  walletId: string;
+  direction: Direction;
+  type: TransactionType;
+  amount: bigint;
+  /** PENDING (default) holds or awaits funds; SUCCESS posts a settled transaction at once. */
+  status?: 'PENDING' | 'SUCCESS';
+  counterparty?: string | null;
+  description?: string | null;
+  idempotencyKey: string;
+}
+
+/** The outcome of a post: `replayed` is true when an idempotent retry returned the original. */
+export interface PostResult {
+  transaction: Transaction;
+  replayed: boolean;
+}
+
+/** One posting with the producer it is posted for (idempotency keys are scoped to it). */
+export interface Posting {
+  input: PostTransactionInput;
+  caller: string;
+}
+
+/** A posting whose input has been checked and normalised. */
+export interface CheckedPosting {
+  walletId: string;
+  direction: Direction;
+  type: TransactionType;
+  amount: bigint;
+  status: 'PENDING' | 'SUCCESS';
+  counterparty: string | null;
+  description: string | null;
+  key: string;
+  caller: string;
+  requestHash: string;
+}
+
+/** Rows rendered per multi-row INSERT, well under PostgreSQL's 65,535 bind parameters. */
+const ROWS_PER_STATEMENT = 1_000;
+
+/** One item of a batch was refused; nothing of the batch was written. */
+export class PostingRefused extends Error {
+  constructor(
+    readonly index: number,
+    readonly error: unknown,
+  ) {
+    super(`posting ${index} was refused`);
+  }
+}
+
+/** The refusal of a batch item as producers see it: the item's position in message and `index`. */
+export function itemError(refusal: PostingRefused): unknown {
+  const { error, index } = refusal;
+  if (!(error instanceof DomainError)) return error;
+  return new DomainError(error.code, `inputs[${index}]: ${error.message}`, { ...error.details, index });
+}
+
+/** Checks one input (no database access); throws BAD_USER_INPUT or NOT_FOUND. */
+export function checkPosting({ input, caller }: Posting): CheckedPosting {
+  const key = requiredText(input.idempotencyKey, 'idempotencyKey');
+  const counterparty = optionalText(input.counterparty, 'counterparty');
+  const description = optionalText(input.description, 'description');
+  const status = input.status ?? 'PENDING';
+  if (input.amount <= 0n) throw badInput('amount must be greater than zero', 'amount');
+  assertUuid(input.walletId, 'wallet');
+  const requestHash = createHash('sha256')
+    .update(JSON.stringify([input.walletId, input.direction, input.type, input.amount.toString(), status, counterparty, description]))
+    .digest('hex');
+  return { walletId: input.walletId, direction: input.direction, type: input.type, amount: input.amount, status, counterparty, description, key, caller, requestHash };
+}
+
+/**
+ * Applies checked postings inside `tx`, whose owners' log heads the caller has locked.
+ * Returns one result per posting and the event drafts per owner, in posting order.
+ * Throws {@link PostingRefused} naming the first item that was refused.
+ */
+export async function applyPostings(
+  tx: Tx,
+  postings: readonly CheckedPosting[],
+  now: Date,
+): Promise<{ results: PostResult[]; drafts: Map<string, EventDraft[]> }> {
+  const ids = postings.map(() => randomUUID());
+  const claimed = await claimKeys(tx, postings, ids, now);
+  const locked = await lockWallets(tx, postings.filter((_, i) => claimed.has(i)).map((p) => p.walletId));
+
+  const results: PostResult[] = [];
+  const drafts = new Map<string, EventDraft[]>();
+  const created: Transaction[] = [];
+  const changed = new Set<string>();
+  for (const [index, posting] of postings.entries()) {
+    try {
+      if (!claimed.has(index)) {
+        results.push(await replay(tx, posting));
+        continue;
+      }
+      const wallet = locked.get(posting.walletId)!;
+      assertWalletAcceptsPostings(wallet);
+      const next = applyDelta(wallet, balanceDelta(posting.direction, posting.amount, null, posting.status));
+      const txn = newTransaction(ids[index]!, posting, wallet, now);
+      created.push(txn);
+      results.push({ transaction: txn, replayed: false });
+      const ownerDrafts = drafts.get(wallet.ownerId) ?? [];
+      ownerDrafts.push(transactionDraft(txn, null));
+      if (next.ledger !== wallet.ledger || next.pending !== wallet.pending) {
+        Object.assign(wallet, next, { updatedAt: now });
+        changed.add(wallet.id);
+        ownerDrafts.push(balanceDraft({ ...wallet }));
+      }
+      drafts.set(wallet.ownerId, ownerDrafts);
+    } catch (error) {
+      throw new PostingRefused(index, error);
+    }
+  }
+  for (let start = 0; start < created.length; start += ROWS_PER_STATEMENT) {
+    await tx.insert(transactions).values(created.slice(start, start + ROWS_PER_STATEMENT));
+  }
+  await saveBalances(tx, [...changed].map((id) => locked.get(id)!));
+  return { results, drafts };
+}
+
+function newTransaction(id: string, posting: CheckedPosting, wallet: Wallet, now: Date): Transaction {
+  return {
+    id,
+    walletId: wallet.id,
+    ownerId: wallet.ownerId,
+    direction: posting.direction,
+    type: posting.type,
+    amount: posting.amount,
+    currency: wallet.currency,
+    status: posting.status,
+    counterparty: posting.counterparty,
+    description: posting.description,
+    reversalReason: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** Claims every key in one statement; returns the indexes that were new (the rest are retries). */
+async function claimKeys(tx: Tx, postings: readonly CheckedPosting[], ids: readonly string[], now: Date): Promise<Set<number>> {
+  const claimed = new Set<number>();
+  const indexOf = new Map(postings.map((p, i) => [`${p.caller}\u0000${p.key}`, i]));
+  for (let start = 0; start < postings.length; start += ROWS_PER_STATEMENT) {
+    const rows = await tx
+      .insert(idempotencyKeys)
+      .values(postings.slice(start, start + ROWS_PER_STATEMENT).map((p, i) => ({ principal: p.caller, key: p.key, requestHash: p.requestHash, transactionId: ids[start + i]!, createdAt: now })))
+      .onConflictDoNothing()
+      .returning({ principal: idempotencyKeys.principal, key: idempotencyKeys.key });
+    for (const row of rows) claimed.add(indexOf.get(`${row.principal}\u0000${row.key}`)!);
+  }
+  return claimed;
+}
+
+/** Locks the wallets in id order (so concurrent batches never deadlock) and returns them by id. */
+async function lockWallets(tx: Tx, ids: readonly string[]): Promise<Map<string, Wallet>> {
+  const unique = [...new Set(ids)].sort();
+  if (unique.length === 0) return new Map();
+  const rows = await tx.select().from(wallets).where(inArray(wallets.id, unique)).orderBy(wallets.id).for('update');
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** Stores the final balances of every changed wallet in one statement. */
+async function saveBalances(tx: Tx, changed: readonly Wallet[]): Promise<void> {
+  if (changed.length === 0) return;
+  const values = sql.join(
+    changed.map((w) => sql`(${w.id}::uuid, ${w.ledger.toString()}::bigint, ${w.pending.toString()}::bigint, ${w.updatedAt.toISOString()}::timestamptz)`),
+    sql`, `,
+  );
+  await tx.execute(
+    sql`update ${wallets} set ledger = v.ledger, pending = v.pending, updated_at = v.updated_at from (values ${values}) as v(id, ledger, pending, updated_at) where ${wallets.id} = v.id`,
+  );
+}
+
+/** An idempotent retry: the original transaction, or IDEMPOTENCY_CONFLICT if the input differs. */
+async function replay(tx: Tx, posting: CheckedPosting): Promise<PostResult> {
+  const [existing] = await tx
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.principal, posting.caller), eq(idempotencyKeys.key, posting.key)));
+  if (!existing || existing.requestHash !== posting.requestHash) {
+    throw new DomainError(ErrorCode.IDEMPOTENCY_CONFLICT, `idempotencyKey "${posting.key}" was already used with a different input`, {
+      idempotencyKey: posting.key,
+    });
+  }
+  return { transaction: await loadTransaction(tx, existing.transactionId), replayed: true };
+}
