@@ -65,7 +65,18 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   // Gauges read the transports lazily, at scrape time, once they exist.
   const metrics = new Metrics({
     connections: () => ({ ws: ws.server.clients.size, sse: registry.sseStreams }),
-    subscriptions: () => hub.listenerCount,
+    subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
+  });
+  const delivery = new Delivery({
+    hub,
+    log: eventLog,
+    consumers: new ConsumerCursors(database.db),
+    preferences: new PreferenceStore(database.db),
+    pubsub,
+    logger: log,
+    observer: metrics.stream,
+    onAck: metrics.onAck,
+    limits: { tokenClockSkewMs: config.limits.tokenClockSkewMs, queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
   });
   const services: Services = {
     ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), {
@@ -76,17 +87,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     }),
     queries: new LedgerQueries(database.db),
     log: eventLog,
-    delivery: new Delivery({
-      hub,
-      log: eventLog,
-      consumers: new ConsumerCursors(database.db),
-      preferences: new PreferenceStore(database.db),
-      pubsub,
-      logger: log,
-      observer: metrics.stream,
-      onAck: metrics.onAck,
-      limits: { tokenClockSkewMs: config.limits.tokenClockSkewMs, queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
-    }),
+    delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {
       revokeSubject: (subject, reason) => revoker.revokeSubject(subject, reason),
@@ -94,6 +95,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     },
     maxPageSize: config.maxPageSize,
     maxBatchSize: config.limits.maxBatchSize,
+    serverStats: () => metrics.snapshot(),
   };
   const stopWatchers = [
     startHeadWatch(hub, eventLog, config.headCheckIntervalMs, log),
@@ -110,6 +112,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs },
     limits: config.limits,
     registry,
+    onSent: metrics.onSent,
   });
   const probes = [
     { name: 'database', check: () => database.ping() },

@@ -3,8 +3,16 @@
  * they take small callbacks (`StreamObserver`, `onAppended`) that the composition root
  * wires here, so the ledger and delivery code stay free of a metrics library.
  */
+import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamObserver } from './delivery/event-stream.ts';
+import type { WalletEvent } from './domain/events.ts';
+import type { ServerStatsSnapshot } from './graphql/context.ts';
+import { LatencySamples, RateWindow } from './live-stats.ts';
+
+/** Replayed events are old by design; only younger ones say something about latency. */
+const LIVE_AGE_MS = 60_000;
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -18,11 +26,27 @@ export class Metrics {
   private readonly latency = new Histogram({
     name: 'wallet_events_commit_to_delivery_seconds',
     help: 'From commit to handing the event to a subscriber (live events only)',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly sendLatency = new Histogram({
+    name: 'wallet_events_commit_to_send_seconds',
+    help: 'From commit to handing the serialized result to the transport (live events only)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly replayDuration = new Histogram({
+    name: 'wallet_events_replay_duration_seconds',
+    help: 'From opening a resumed subscription to delivering the backlog it found (client-paced)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly startedAt = new Date();
+  private readonly eventsIn = new RateWindow();
+  private readonly eventsOut = new RateWindow();
+  private readonly recentLatencies = new LatencySamples();
 
-  constructor(gauges: { connections: () => Record<string, number>; subscriptions: () => number }) {
+  constructor(private readonly gauges: { connections: () => Record<string, number>; subscriptionsByField: () => Record<string, number> }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'wallet_events_' });
     new Gauge({
       name: 'wallet_events_connections',
@@ -35,15 +59,45 @@ export class Metrics {
     });
     new Gauge({
       name: 'wallet_events_subscriptions',
-      help: 'Active subscriptions on this instance',
+      help: 'Active subscriptions on this instance by subscription field',
+      labelNames: ['field'],
       registers: [this.registry],
       collect() {
-        this.set(gauges.subscriptions());
+        this.reset();
+        for (const [field, count] of Object.entries(gauges.subscriptionsByField())) this.set({ field }, count);
       },
     });
   }
 
-  onAppended = (count: number): void => this.appended.inc(count);
+  onAppended = (count: number): void => {
+    this.appended.inc(count);
+    this.eventsIn.add(count);
+  };
+
+  /** A subscription result carrying `event` is handed to the transport. */
+  onSent = (event: WalletEvent): void => {
+    const now = Date.now();
+    this.eventsOut.add(1, now);
+    const ageMs = now - Date.parse(event.occurredAt);
+    if (ageMs >= LIVE_AGE_MS) return;
+    this.sendLatency.observe(Math.max(0, ageMs) / 1000);
+    this.recentLatencies.add(Math.max(0, ageMs), now);
+  };
+
+  /** The figures `serverStats` reports. */
+  snapshot(): ServerStatsSnapshot {
+    const now = Date.now();
+    const sorted = (record: Record<string, number>) => Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+    return {
+      instance: `${hostname()}:${process.pid}`,
+      startedAt: this.startedAt,
+      connections: sorted(this.gauges.connections()).map(([transport, count]) => ({ transport, count })),
+      subscriptions: sorted(this.gauges.subscriptionsByField()).map(([field, count]) => ({ field, count })),
+      eventsInPerSecond: this.eventsIn.perSecond(now),
+      eventsOutPerSecond: this.eventsOut.perSecond(now),
+      commitToSendMs: this.recentLatencies.summary(now),
+    };
+  }
   onPublished = (count: number): void => this.published.inc(count);
   onAck = (): void => this.acks.inc();
 
@@ -51,11 +105,11 @@ export class Metrics {
   readonly stream: StreamObserver = {
     delivered: (event) => {
       this.delivered.inc();
-      const age = (Date.now() - Date.parse(event.occurredAt)) / 1000;
-      // Replayed events are old by design; only live ones say something about latency.
-      if (age < 60) this.latency.observe(Math.max(0, age));
+      const ageMs = Date.now() - Date.parse(event.occurredAt);
+      if (ageMs < LIVE_AGE_MS) this.latency.observe(Math.max(0, ageMs) / 1000);
     },
     replayed: () => this.replays.inc(),
+    replayFinished: (ms) => this.replayDuration.observe(ms / 1000),
     gapRepaired: (events) => this.gaps.inc(events),
     ended: (code) => this.endings.inc({ code }),
   };

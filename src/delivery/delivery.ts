@@ -37,9 +37,13 @@ export interface StreamRequest {
   bufferedBytes?: (() => number) | null;
   /** Who asks: the stream ends if their access is revoked or their token expires. */
   openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
+  /** The subscription field it serves, for the per-field counts. */
+  field?: string;
 }
 
 export class Delivery {
+  private readonly openByField = new Map<string, number>();
+
   constructor(
     private readonly deps: {
       hub: OwnerHub;
@@ -72,22 +76,43 @@ export class Delivery {
     const followPreferences = consumer !== null && request.criteria === null;
     const saved = followPreferences ? await preferences.get(ownerId, consumer) : null;
 
-    return openEventStream(
-      { hub, log, observer: this.deps.observer },
-      {
-        ownerId,
-        afterSequence,
-        filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),
-        queueLimit: limits.queueLimit,
-        consumer,
-        ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
-        onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
-        bufferedBytes: request.bufferedBytes ?? null,
-        maxBufferedBytes: limits.maxBufferedBytes,
-        openedBy: request.openedBy ?? null,
-        tokenClockSkewMs: limits.tokenClockSkewMs,
-      },
-    );
+    const field = request.field ?? 'other';
+    this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      const left = this.openByField.get(field)! - 1;
+      if (left > 0) this.openByField.set(field, left);
+      else this.openByField.delete(field);
+    };
+    try {
+      return await openEventStream(
+        { hub, log, observer: this.deps.observer },
+        {
+          ownerId,
+          afterSequence,
+          filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),
+          queueLimit: limits.queueLimit,
+          consumer,
+          ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
+          onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
+          bufferedBytes: request.bufferedBytes ?? null,
+          maxBufferedBytes: limits.maxBufferedBytes,
+          openedBy: request.openedBy ?? null,
+          tokenClockSkewMs: limits.tokenClockSkewMs,
+          onEnd: release,
+        },
+      );
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** Open streams on this instance per subscription field. */
+  streamsByField(): Record<string, number> {
+    return Object.fromEntries(this.openByField);
   }
 
   /** CURSOR_EXPIRED (or BAD_USER_INPUT) unless the log still holds everything after `afterSequence`. */

@@ -39,12 +39,16 @@ export interface EventStreamOptions {
   /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` it is SLOW_CONSUMER. */
   bufferedBytes?: (() => number) | null;
   maxBufferedBytes?: number;
+  /** Called once when the stream ends, however it ends. */
+  onEnd?: () => void;
 }
 
 /** What a stream reports (for metrics); every method is optional to call sites. */
 export interface StreamObserver {
   delivered(event: WalletEvent): void;
   replayed(): void;
+  /** A replay reached the head the stream found when it opened: `events` replayed in `ms`. */
+  replayFinished(ms: number, events: number): void;
   gapRepaired(events: number): void;
   ended(code: string): void;
 }
@@ -110,8 +114,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
       } else {
         await checkCursor(this.deps.log, ownerId, afterSequence, head);
         this.position = afterSequence;
-        if (afterSequence < head) this.deps.observer?.replayed();
-        this.scheduleCatchUp(head);
+        if (afterSequence < head) this.replay(afterSequence, head);
       }
     } catch (error) {
       this.closed = true;
@@ -199,6 +202,17 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
     const resume = this.spaceWaiter;
     this.spaceWaiter = null;
     resume?.();
+  }
+
+  /** Catches up to the head found at open, reporting how long the replay took. */
+  private replay(from: number, head: number): void {
+    const started = performance.now();
+    this.deps.observer?.replayed();
+    this.scheduledHead = head;
+    this.enqueue(async () => {
+      await this.catchUp(head);
+      if (!this.closed) this.deps.observer?.replayFinished(performance.now() - started, head - from);
+    });
   }
 
   private scheduleCatchUp(head: number): void {
@@ -315,6 +329,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   }
 
   private shutdown(): void {
+    if (!this.closed) this.options.onEnd?.();
     this.closed = true;
     this.detach();
     this.releaseSpaceWaiter();

@@ -18,6 +18,19 @@ export interface Services {
   maxPageSize: number;
   /** Most inputs one `postTransactions` call may carry. */
   maxBatchSize: number;
+  /** This instance's live figures, for the `serverStats` query. */
+  serverStats: () => ServerStatsSnapshot;
+}
+
+/** What `serverStats` reports; see schema/operations.graphql. */
+export interface ServerStatsSnapshot {
+  instance: string;
+  startedAt: Date;
+  connections: { transport: string; count: number }[];
+  subscriptions: { field: string; count: number }[];
+  eventsInPerSecond: number;
+  eventsOutPerSecond: number;
+  commitToSendMs: { p50: number; p95: number; p99: number; max: number; samples: number };
 }
 
 export interface GraphQLContext {

@@ -4,10 +4,11 @@
  * then always resume, even from a result whose selection skipped `cursor`.
  */
 import type { Plugin } from 'graphql-yoga';
-import { cursorOf } from '../domain/events.ts';
+import { cursorOf, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
 
-export function useEventCursor(): Plugin<GraphQLContext> {
+/** `onSent` is told about every event whose result leaves for the transport (metrics). */
+export function useEventCursor(onSent: (event: WalletEvent) => void = () => {}): Plugin<GraphQLContext> {
   return {
     onSubscribe() {
       return {
@@ -18,6 +19,7 @@ export function useEventCursor(): Plugin<GraphQLContext> {
               const event = ctx.delivering;
               if (!event) return;
               ctx.delivering = null;
+              onSent(event);
               setResult({ ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence, eventId: event.eventId } });
             },
           };

@@ -17,6 +17,7 @@ import type { GraphQLContext, Services } from '../graphql/context.ts';
 import { INTERNAL_CODE, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerResponse } from 'node:http';
+import type { WalletEvent } from '../domain/events.ts';
 import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
@@ -46,6 +47,8 @@ export function createYogaServer(deps: {
   sse: SseOptions;
   limits: Limits;
   registry: ConnectionRegistry;
+  /** Told about each subscription result as it is handed to its transport (metrics). */
+  onSent?: (event: WalletEvent) => void;
 }): Yoga {
   const { schema, services, verifier, log, limits, registry } = deps;
   const armor = new EnvelopArmor({
@@ -62,7 +65,7 @@ export function createYogaServer(deps: {
     plugins: [
       ...armor.protect().plugins,
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
-      useEventCursor(),
+      useEventCursor(deps.onSent),
       useResumableSse(deps.sse),
       // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
       useGraphQLSSE({ endpoint: '/graphql/stream' }),

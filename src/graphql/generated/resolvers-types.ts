@@ -73,6 +73,22 @@ export type Direction =
   | 'CREDIT'
   | 'DEBIT';
 
+export type FieldCount = {
+  __typename?: 'FieldCount';
+  count: Scalars['Int']['output'];
+  field: Scalars['String']['output'];
+};
+
+export type LatencySummary = {
+  __typename?: 'LatencySummary';
+  max: Scalars['Float']['output'];
+  p50: Scalars['Float']['output'];
+  p95: Scalars['Float']['output'];
+  p99: Scalars['Float']['output'];
+  /** How many events the percentiles come from. */
+  samples: Scalars['Int']['output'];
+};
+
 /** The calling principal. */
 export type Me = {
   __typename?: 'Me';
@@ -250,6 +266,8 @@ export type Query = {
   events: WalletEventConnection;
   /** Who the token says you are, with your own wallets. */
   me: Me;
+  /** Live figures of the instance that answers (admin tokens). Each instance reports its own. */
+  serverStats: ServerStats;
   /** A consumer's saved filter, or null when it has none. */
   subscriptionPreferences?: Maybe<SubscriptionPreferences>;
   /** A transaction you may read. NOT_FOUND when it does not exist. */
@@ -310,6 +328,24 @@ export type Role =
   | 'admin'
   | 'service'
   | 'user';
+
+/** One instance's live figures. Rates are over the last 10 seconds; latencies over the last minute. */
+export type ServerStats = {
+  __typename?: 'ServerStats';
+  /** From commit to handing a live event's result to the transport, in milliseconds. */
+  commitToSendMs: LatencySummary;
+  /** Open connections per transport (ws, sse). */
+  connections: Array<TransportCount>;
+  /** Events this instance appended to the log, per second. */
+  eventsInPerSecond: Scalars['Float']['output'];
+  /** Events this instance sent to subscribers (live and replayed), per second. */
+  eventsOutPerSecond: Scalars['Float']['output'];
+  /** hostname:pid of the answering instance. */
+  instance: Scalars['String']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  /** Active subscriptions per subscription field. */
+  subscriptions: Array<FieldCount>;
+};
 
 /** A settlement outcome for a PENDING transaction. */
 export type SettlementStatus =
@@ -501,6 +537,12 @@ export type TransactionType =
   | 'TRANSFER'
   | 'WITHDRAWAL';
 
+export type TransportCount = {
+  __typename?: 'TransportCount';
+  count: Scalars['Int']['output'];
+  transport: Scalars['String']['output'];
+};
+
 export type Wallet = {
   __typename?: 'Wallet';
   balance: Balance;
@@ -671,8 +713,11 @@ export type ResolversTypes = {
   CreateWalletInput: CreateWalletInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Direction: Direction;
+  FieldCount: ResolverTypeWrapper<FieldCount>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  LatencySummary: ResolverTypeWrapper<LatencySummary>;
   Me: ResolverTypeWrapper<Principal>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -684,6 +729,7 @@ export type ResolversTypes = {
   RevocationResult: ResolverTypeWrapper<RevocationResult>;
   Role: Role;
   Sequence: ResolverTypeWrapper<Scalars['Sequence']['output']>;
+  ServerStats: ResolverTypeWrapper<ServerStats>;
   SettlementStatus: SettlementStatus;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -696,6 +742,7 @@ export type ResolversTypes = {
   TransactionFilter: TransactionFilter;
   TransactionStatus: TransactionStatus;
   TransactionType: TransactionType;
+  TransportCount: ResolverTypeWrapper<TransportCount>;
   Wallet: ResolverTypeWrapper<WalletModel>;
   WalletEvent: ResolverTypeWrapper<WalletEventModel>;
   WalletEventConnection: ResolverTypeWrapper<Omit<WalletEventConnection, 'edges'> & { edges: Array<ResolversTypes['WalletEventEdge']> }>;
@@ -715,8 +762,11 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   CreateWalletInput: CreateWalletInput;
   DateTime: Scalars['DateTime']['output'];
+  FieldCount: FieldCount;
+  Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  LatencySummary: LatencySummary;
   Me: Principal;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
@@ -726,6 +776,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RevocationResult: RevocationResult;
   Sequence: Scalars['Sequence']['output'];
+  ServerStats: ServerStats;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   SubscriptionPreferences: PreferencesView;
@@ -735,6 +786,7 @@ export type ResolversParentTypes = {
   TransactionEdge: Omit<TransactionEdge, 'node'> & { node: ResolversParentTypes['Transaction'] };
   TransactionEvent: TransactionEventModel;
   TransactionFilter: TransactionFilter;
+  TransportCount: TransportCount;
   Wallet: WalletModel;
   WalletEvent: WalletEventModel;
   WalletEventConnection: Omit<WalletEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['WalletEventEdge']> };
@@ -771,6 +823,19 @@ export type BalanceEventResolvers<ContextType = GraphQLContext, ParentType exten
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type FieldCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FieldCount'] = ResolversParentTypes['FieldCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type LatencySummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LatencySummary'] = ResolversParentTypes['LatencySummary']> = {
+  max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p50?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p95?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  p99?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  samples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
 
 export type MeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Me'] = ResolversParentTypes['Me']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -810,6 +875,7 @@ export type PostTransactionPayloadResolvers<ContextType = GraphQLContext, Parent
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   events?: Resolver<ResolversTypes['WalletEventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
+  serverStats?: Resolver<ResolversTypes['ServerStats'], ParentType, ContextType>;
   subscriptionPreferences?: Resolver<Maybe<ResolversTypes['SubscriptionPreferences']>, ParentType, ContextType, RequireFields<QuerySubscriptionPreferencesArgs, 'consumer'>>;
   transaction?: Resolver<Maybe<ResolversTypes['Transaction']>, ParentType, ContextType, RequireFields<QueryTransactionArgs, 'id'>>;
   transactions?: Resolver<ResolversTypes['TransactionConnection'], ParentType, ContextType, RequireFields<QueryTransactionsArgs, 'first' | 'walletId'>>;
@@ -825,6 +891,16 @@ export type RevocationResultResolvers<ContextType = GraphQLContext, ParentType e
 export interface SequenceScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Sequence'], any> {
   name: 'Sequence';
 }
+
+export type ServerStatsResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ServerStats'] = ResolversParentTypes['ServerStats']> = {
+  commitToSendMs?: Resolver<ResolversTypes['LatencySummary'], ParentType, ContextType>;
+  connections?: Resolver<Array<ResolversTypes['TransportCount']>, ParentType, ContextType>;
+  eventsInPerSecond?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  eventsOutPerSecond?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  instance?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  subscriptions?: Resolver<Array<ResolversTypes['FieldCount']>, ParentType, ContextType>;
+};
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   balanceChanged?: SubscriptionResolver<ResolversTypes['BalanceEvent'], "balanceChanged", ParentType, ContextType, Partial<SubscriptionBalanceChangedArgs>>;
@@ -883,6 +959,11 @@ export type TransactionEventResolvers<ContextType = GraphQLContext, ParentType e
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type TransportCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TransportCount'] = ResolversParentTypes['TransportCount']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  transport?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type WalletResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Wallet'] = ResolversParentTypes['Wallet']> = {
   balance?: Resolver<ResolversTypes['Balance'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -927,6 +1008,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Balance?: BalanceResolvers<ContextType>;
   BalanceEvent?: BalanceEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  FieldCount?: FieldCountResolvers<ContextType>;
+  LatencySummary?: LatencySummaryResolvers<ContextType>;
   Me?: MeResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
@@ -935,12 +1018,14 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Query?: QueryResolvers<ContextType>;
   RevocationResult?: RevocationResultResolvers<ContextType>;
   Sequence?: GraphQLScalarType;
+  ServerStats?: ServerStatsResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   SubscriptionPreferences?: SubscriptionPreferencesResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   TransactionConnection?: TransactionConnectionResolvers<ContextType>;
   TransactionEdge?: TransactionEdgeResolvers<ContextType>;
   TransactionEvent?: TransactionEventResolvers<ContextType>;
+  TransportCount?: TransportCountResolvers<ContextType>;
   Wallet?: WalletResolvers<ContextType>;
   WalletEvent?: WalletEventResolvers<ContextType>;
   WalletEventConnection?: WalletEventConnectionResolvers<ContextType>;

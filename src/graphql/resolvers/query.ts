@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { cursorOf, decodeCursor } from '../../domain/events.ts';
-import { assertCanRead, pageSize, requirePrincipal, resolveOwner } from '../access.ts';
+import { assertCanRead, pageSize, requirePrincipal, requireRole, resolveOwner } from '../access.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { transactionConnection } from './connections.ts';
 
@@ -53,5 +53,10 @@ export const Query: QueryResolvers = {
         endCursor: page.length ? cursorOf(page.at(-1)!) : (args.after ?? null),
       },
     };
+  },
+
+  serverStats(_parent, _args, ctx) {
+    requireRole(ctx, 'admin');
+    return ctx.services.serverStats();
   },
 };

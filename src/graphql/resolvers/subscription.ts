@@ -63,12 +63,13 @@ function anyGiven(...values: unknown[]): boolean {
   return values.some((value) => value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0));
 }
 
-async function open(ctx: GraphQLContext, args: CommonArgs, fieldTypes: readonly EventType[] | null, criteria: EventCriteria | null) {
+async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldTypes: readonly EventType[] | null, criteria: EventCriteria | null) {
   const ownerId = await resolveOwner(ctx, args);
   if (criteria?.currency) parseCurrency(criteria.currency);
   amountBounds(criteria?.transaction?.minAmount, criteria?.transaction?.maxAmount);
   const stream = await ctx.services.delivery.open({
     ownerId,
+    field,
     fieldTypes,
     criteria,
     // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
@@ -101,6 +102,7 @@ export const Subscription: SubscriptionResolvers = {
     subscribe: (_parent, args, ctx) =>
       open(
         ctx,
+        'transactionUpdated',
         args,
         ['TRANSACTION'],
         anyGiven(args.walletId, args.status, args.minAmount, args.maxAmount, args.currency)
@@ -111,17 +113,18 @@ export const Subscription: SubscriptionResolvers = {
   },
   balanceChanged: {
     subscribe: (_parent, args, ctx) =>
-      open(ctx, args, ['BALANCE'], anyGiven(args.walletId, args.currency) ? { walletId: args.walletId, currency: args.currency } : null) as never,
+      open(ctx, 'balanceChanged', args, ['BALANCE'], anyGiven(args.walletId, args.currency) ? { walletId: args.walletId, currency: args.currency } : null) as never,
     resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<BalanceEvent>(payload, ctx),
   },
   walletStatus: {
-    subscribe: (_parent, args, ctx) => open(ctx, args, ['WALLET_STATUS'], anyGiven(args.walletId) ? { walletId: args.walletId } : null) as never,
+    subscribe: (_parent, args, ctx) => open(ctx, 'walletStatus', args, ['WALLET_STATUS'], anyGiven(args.walletId) ? { walletId: args.walletId } : null) as never,
     resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<WalletStatusEvent>(payload, ctx),
   },
   walletEvents: {
     subscribe: (_parent, args, ctx) =>
       open(
         ctx,
+        'walletEvents',
         args,
         null,
         anyGiven(args.types, args.walletId, args.filter)
