@@ -26,6 +26,7 @@ import { LedgerQueries } from './ledger/queries.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
+import { dashboardHandler } from './transport/dashboard.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
@@ -118,6 +119,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
   ];
+  const serveDashboard = dashboardHandler();
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   const httpServer = createServer((req, res) => {
@@ -127,7 +129,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       res.once('close', () => inFlight.delete(res));
     }
     handleHealth(req, res, probes, () => draining)
-      .then(async (handled) => handled || (await handleMetrics(req, res, metrics.registry)))
+      .then(async (handled) => handled || serveDashboard(req, res) || (await handleMetrics(req, res, metrics.registry)))
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {
         log.error('request failed', { error });

@@ -189,13 +189,18 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
 const DAY = 86_400_000;
 const UNIT_MS: Record<string, number> = { '': 1, ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY };
 
-/** A duration: `250` or `250ms`, `30s`, `5m`, `12h`, `7d`; returned in milliseconds. */
+/** Reads a duration such as `250` or `250ms`, `30s`, `5m`, `12h`, `7d` into milliseconds; `name` is for the error. */
+export function parseDuration(raw: string, name: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw);
+  if (!match) throw new ConfigError(name, `must be a duration such as 500ms, 30s, 5m, 12h or 7d, got "${raw}"`);
+  return Number(match[1]) * UNIT_MS[match[2] ?? '']!;
+}
+
+/** A duration setting (see {@link parseDuration}) within `min`..`max` milliseconds. */
 function duration(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = str(env, name);
   if (raw === null) return fallback;
-  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw);
-  if (!match) throw new ConfigError(name, `must be a duration such as 500ms, 30s, 5m, 12h or 7d, got "${raw}"`);
-  const value = Number(match[1]) * UNIT_MS[match[2] ?? '']!;
+  const value = parseDuration(raw, name);
   if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
   if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;

@@ -62,6 +62,7 @@ describe('configuration', () => {
       idleTimeoutMs: 300_000,
       tokenClockSkewMs: 5_000,
       mutationsPerSecond: 1_000,
+      maxBatchSize: 500,
       maxQueryDepth: 10,
       maxAliases: 15,
       maxQueryCost: 1_000_000,

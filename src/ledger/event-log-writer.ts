@@ -5,14 +5,22 @@
 import { randomUUID } from 'node:crypto';
 import { inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
-import { events, owners } from '../db/schema.ts';
+import { owners } from '../db/schema.ts';
 import type { EventDraft, WalletEvent } from '../domain/events.ts';
+import { insertJsonRows, type Column } from './bulk-insert.ts';
 
 /** A drizzle transaction on {@link Database}. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
-/** Event rows per multi-row INSERT (7 parameters each, under PostgreSQL's 65,535). */
-const ROWS_PER_STATEMENT = 1_000;
+const EVENT_COLUMNS: readonly Column[] = [
+  ['event_id', 'uuid'],
+  ['owner_id', 'text'],
+  ['sequence', 'bigint'],
+  ['wallet_id', 'uuid'],
+  ['type', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['data', 'jsonb'],
+];
 
 /**
  * Locks the owners' log heads for the rest of the transaction and returns each one's
@@ -55,8 +63,8 @@ export async function appendEvents(
     );
   }
   if (appended.size === 0) return appended;
-  const rows = [...appended.values()].flat().map((e) => ({ eventId: e.eventId, ownerId: e.ownerId, sequence: e.sequence, walletId: e.walletId, type: e.type, occurredAt: now, data: e.data }));
-  for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) await tx.insert(events).values(rows.slice(start, start + ROWS_PER_STATEMENT));
+  const rows = [...appended.values()].flat().map((e) => ({ event_id: e.eventId, owner_id: e.ownerId, sequence: e.sequence, wallet_id: e.walletId, type: e.type, occurred_at: occurredAt, data: e.data }));
+  await tx.execute(insertJsonRows('events', EVENT_COLUMNS, rows));
   const moves = sql.join(
     [...appended].map(([ownerId, list]) => sql`(${ownerId}, ${list.length}::bigint)`),
     sql`, `,

@@ -7,12 +7,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import { idempotencyKeys, transactions, wallets } from '../db/schema.ts';
+import { idempotencyKeys, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft } from '../domain/events.ts';
 import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft } from './event-drafts.ts';
+import { insertJsonRows, rowsOf, type Column } from './bulk-insert.ts';
 import type { Tx } from './event-log-writer.ts';
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
@@ -56,8 +57,29 @@ export interface CheckedPosting {
   requestHash: string;
 }
 
-/** Rows rendered per multi-row INSERT, well under PostgreSQL's 65,535 bind parameters. */
-const ROWS_PER_STATEMENT = 1_000;
+const TRANSACTION_COLUMNS: readonly Column[] = [
+  ['id', 'uuid'],
+  ['wallet_id', 'uuid'],
+  ['owner_id', 'text'],
+  ['direction', 'text'],
+  ['type', 'text'],
+  ['amount', 'bigint'],
+  ['currency', 'text'],
+  ['status', 'text'],
+  ['counterparty', 'text'],
+  ['description', 'text'],
+  ['reversal_reason', 'text'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+];
+
+const KEY_COLUMNS: readonly Column[] = [
+  ['principal', 'text'],
+  ['key', 'text'],
+  ['request_hash', 'text'],
+  ['transaction_id', 'uuid'],
+  ['created_at', 'timestamptz'],
+];
 
 /** One item of a batch was refused; nothing of the batch was written. */
 export class PostingRefused extends Error {
@@ -132,8 +154,24 @@ export async function applyPostings(
       throw new PostingRefused(index, error);
     }
   }
-  for (let start = 0; start < created.length; start += ROWS_PER_STATEMENT) {
-    await tx.insert(transactions).values(created.slice(start, start + ROWS_PER_STATEMENT));
+  if (created.length > 0) {
+    const at = now.toISOString();
+    const rows = created.map((t) => ({
+      id: t.id,
+      wallet_id: t.walletId,
+      owner_id: t.ownerId,
+      direction: t.direction,
+      type: t.type,
+      amount: t.amount.toString(),
+      currency: t.currency,
+      status: t.status,
+      counterparty: t.counterparty,
+      description: t.description,
+      reversal_reason: null,
+      created_at: at,
+      updated_at: at,
+    }));
+    await tx.execute(insertJsonRows('transactions', TRANSACTION_COLUMNS, rows));
   }
   await saveBalances(tx, [...changed].map((id) => locked.get(id)!));
   return { results, drafts };
@@ -159,17 +197,11 @@ function newTransaction(id: string, posting: CheckedPosting, wallet: Wallet, now
 
 /** Claims every key in one statement; returns the indexes that were new (the rest are retries). */
 async function claimKeys(tx: Tx, postings: readonly CheckedPosting[], ids: readonly string[], now: Date): Promise<Set<number>> {
-  const claimed = new Set<number>();
   const indexOf = new Map(postings.map((p, i) => [`${p.caller}\u0000${p.key}`, i]));
-  for (let start = 0; start < postings.length; start += ROWS_PER_STATEMENT) {
-    const rows = await tx
-      .insert(idempotencyKeys)
-      .values(postings.slice(start, start + ROWS_PER_STATEMENT).map((p, i) => ({ principal: p.caller, key: p.key, requestHash: p.requestHash, transactionId: ids[start + i]!, createdAt: now })))
-      .onConflictDoNothing()
-      .returning({ principal: idempotencyKeys.principal, key: idempotencyKeys.key });
-    for (const row of rows) claimed.add(indexOf.get(`${row.principal}\u0000${row.key}`)!);
-  }
-  return claimed;
+  const at = now.toISOString();
+  const rows = postings.map((p, i) => ({ principal: p.caller, key: p.key, request_hash: p.requestHash, transaction_id: ids[i]!, created_at: at }));
+  const result = await tx.execute(insertJsonRows('idempotency_keys', KEY_COLUMNS, rows, sql`on conflict do nothing returning principal, key`));
+  return new Set(rowsOf<{ principal: string; key: string }>(result).map((row) => indexOf.get(`${row.principal}\u0000${row.key}`)!));
 }
 
 /** Locks the wallets in id order (so concurrent batches never deadlock) and returns them by id. */

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromConnection } from './auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from './connection-registry.ts';
+import { batchWrites } from './write-batching.ts';
 import type { Yoga } from './yoga.ts';
 
 type SocketExtra = {
@@ -64,6 +65,7 @@ export function attachWebSocket(deps: {
 
   // Registered before graphql-ws's own listener: refuse past the instance's limit at once.
   server.on('connection', (socket, request) => {
+    batchWrites(socket);
     log.info('connection opened', { transport: 'ws', remote: request.socket.remoteAddress, origin: request.headers.origin });
     if (server.clients.size > limits.connectionsPerInstance) {
       log.warn('connection refused', { transport: 'ws', reason: 'instance connection limit', limit: limits.connectionsPerInstance });

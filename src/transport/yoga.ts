@@ -19,6 +19,7 @@ import type { Logger } from '../logger.ts';
 import type { ServerResponse } from 'node:http';
 import type { WalletEvent } from '../domain/events.ts';
 import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
+import { useSharedExecution } from '../graphql/shared-execution-plugin.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
@@ -65,6 +66,7 @@ export function createYogaServer(deps: {
     plugins: [
       ...armor.protect().plugins,
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
+      useSharedExecution(),
       useEventCursor(deps.onSent),
       useResumableSse(deps.sse),
       // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).

@@ -8,6 +8,9 @@ import WebSocket from 'ws';
 import { encodeCursor } from '../../src/domain/events.ts';
 import { producer } from '../support/ledger-ops.ts';
 import type { RunningServer } from '../support/server.ts';
+
+/** Where the server under test answers. */
+type Target = Pick<RunningServer, 'url' | 'wsUrl'>;
 import { token } from '../support/tokens.ts';
 
 export interface ReplayResult {
@@ -18,7 +21,7 @@ export interface ReplayResult {
 }
 
 /** Fills one owner's log with `events` events (half transactions, half balances). */
-async function fill(server: RunningServer, owner: string, events: number): Promise<void> {
+async function fill(server: Target, owner: string, events: number): Promise<void> {
   const ops = producer(server.url, await token('bench-producer', 'service'));
   const wallet = await ops.createWallet(owner);
   const posts = Math.ceil((events - 1) / 2);
@@ -32,7 +35,7 @@ async function fill(server: RunningServer, owner: string, events: number): Promi
 }
 
 /** Replays the whole backlog to one client and returns the elapsed milliseconds. */
-async function replayOnce(server: RunningServer, owner: string, expected: number): Promise<number> {
+async function replayOnce(server: Target, owner: string, expected: number): Promise<number> {
   const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${await token(owner)}` } });
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
@@ -59,7 +62,7 @@ async function replayOnce(server: RunningServer, owner: string, expected: number
   return elapsed;
 }
 
-export async function benchReplay(server: RunningServer, events: number, runs = 5): Promise<ReplayResult> {
+export async function benchReplay(server: Target, events: number, runs = 5): Promise<ReplayResult> {
   const owner = `bench-${randomUUID().slice(0, 8)}`;
   await fill(server, owner, events);
   const total = 1 + Math.ceil((events - 1) / 2) * 2;

@@ -1,27 +1,92 @@
 /**
- * `npm run bench`: benchmark scenarios against a real server, printed as one table.
- * Runs on PostgreSQL + Redis when DATABASE_URL and REDIS_URL are set, else on the
- * embedded backend. `--events N` sets the backlog size (default 10,000).
+ * `npm run bench [-- --scale full|smoke]`: the performance scenarios against this server
+ * and, in the same run, against the baseline recipe (test/bench/baseline/), printed as one
+ * table with the ratio per row. Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL):
+ * the baseline is built on Redis, and figures are only comparable on the same backbone.
+ * Each server is its own process; the load runs in this one.
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { prepareBackend, BACKENDS } from '../support/backends.ts';
-import { startServer } from '../support/server.ts';
+import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
+import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 import { benchReplay } from './replay.ts';
+import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '10000' }, runs: { type: 'string', default: '5' } } });
-const backend = BACKENDS.find((b) => b.name === 'postgres' && b.available) ?? BACKENDS[0]!;
-
-const env = await prepareBackend(backend);
-const server = await startServer(env.env);
-try {
-  const replay = await benchReplay(server, Number(values.events), Number(values.runs));
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`\nwallet-events benchmarks — backend: ${backend.name}; ${machine}\n`);
-  console.log('| scenario | figure | detail |');
-  console.log('|---|---|---|');
-  console.log(`| replay to one graphql-ws client | ${replay.eventsPerSecond.toLocaleString('en')} events/s | ${replay.events.toLocaleString('en')}-event backlog in ${replay.medianMs.toFixed(0)} ms (median of ${values.runs}; best ${replay.bestMs.toFixed(0)} ms) |`);
-} finally {
-  await server.stop();
-  await env.dispose();
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: 'full' },
+    events: { type: 'string' },
+    only: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+const scale: Scale = values.scale === 'smoke' ? 'smoke' : 'full';
+const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
+if (!postgres.available) {
+  console.error('npm run bench needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (see README, "Running with PostgreSQL and Redis").');
+  process.exit(2);
 }
+const progress = values.quiet ? undefined : (line: string) => process.stderr.write(`\r\x1b[K  ${line}`);
+const serverEnv = {
+  LOG_LEVEL: 'warn',
+  // The load tool holds many connections per owner and posts from one token.
+  MAX_CONNECTIONS_PER_OWNER: '100000',
+  MAX_CONNECTIONS: '1000000',
+  MUTATION_RATE_LIMIT: '10000000',
+  MAX_BATCH_SIZE: '5000',
+};
+const nodeArgs = ['--max-old-space-size=4096'];
+
+const envs: BackendEnv[] = [];
+const servers: ServerProcess[] = [];
+async function start(script?: string): Promise<ServerProcess> {
+  const env = await prepareBackend(postgres);
+  envs.push(env);
+  const server = await spawnServer({ ...env.env, ...serverEnv }, await freePort(), { script, nodeArgs });
+  servers.push(server);
+  return server;
+}
+
+try {
+  const ours = await start();
+  const baseline = await start('test/bench/baseline/server.ts');
+  const rows: string[] = [];
+  for (const scenario of SCENARIOS) {
+    if (values.only && !scenario.name.includes(values.only)) continue;
+    const figures = [];
+    for (const [label, server] of [
+      ['wallet-events', ours],
+      ['baseline', baseline],
+    ] as const) {
+      progress?.(`${scenario.name} — ${label}`);
+      const report = await runScenario(scenario, scale, { url: server.url, pid: server.child.pid! }, (line) => progress?.(`${scenario.name} — ${label}: ${line}`));
+      figures.push({ value: scenario.figure(report), report });
+    }
+    const [mine, theirs] = figures as [(typeof figures)[0], (typeof figures)[0]];
+    const ratio = scenario.higherIsBetter ? mine.value / theirs.value : theirs.value / mine.value;
+    // Memory deltas of a few connections are noise and can even be negative: no ratio then.
+    const comparable = Number.isFinite(ratio) && mine.value > 0 && theirs.value > 0;
+    const compared = comparable ? `${ratio.toFixed(1)}× ${scenario.higherIsBetter ? 'more' : 'less'}` : 'n/a';
+    rows.push(
+      `| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.format(theirs.value)} | ${compared} | ${scenario.detail(mine.report)}; baseline: ${scenario.detail(theirs.report)} |`,
+    );
+  }
+  if (!values.only || 'replay'.includes(values.only)) {
+    progress?.('replay — wallet-events');
+    const events = Number(values.events ?? (scale === 'full' ? 10_000 : 200));
+    const replay = await benchReplay(ours, events, scale === 'full' ? 5 : 1);
+    rows.push(
+      `| replay to one graphql-ws client: events/s | ≥ 50,000/s; 10,000 in ≤ 200 ms | ${replay.eventsPerSecond.toLocaleString('en')}/s | no log to replay | n/a | ${replay.events.toLocaleString('en')}-event backlog in ${replay.medianMs.toFixed(0)} ms (median; best ${replay.bestMs.toFixed(0)} ms) |`,
+    );
+  }
+  progress?.('done\n');
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  console.log(`\nwallet-events benchmarks (${scale}) — PostgreSQL + Redis; ${machine}; load tool in this process, each server its own process\n`);
+  console.log('| scenario | target | wallet-events | baseline | vs baseline | detail |');
+  console.log('|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+} finally {
+  for (const server of servers) await server.kill('SIGKILL');
+  for (const env of envs) await env.dispose();
+}
+process.exit(0);

@@ -47,9 +47,12 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `npm start`'s entry point as a separate process, as a deployment would. */
-export async function spawnServer(env: Record<string, string>, port: number): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Starts `npm start`'s entry point as a separate process, as a deployment would (or
+ * another `script` that logs `"msg":"listening"` once it listens, such as the bench baseline).
+ */
+export async function spawnServer(env: Record<string, string>, port: number, options: { script?: string; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script ?? 'src/main.ts'], {
     env: { ...process.env, ...baseEnv({ LOG_LEVEL: 'info', ...env, PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,7 +60,13 @@ export async function spawnServer(env: Record<string, string>, port: number): Pr
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 60_000;
-  while (!output.includes('"msg":"listening"')) {
+  // Ready when it says so, or (with quieter logs) when /health answers.
+  const healthy = () =>
+    fetch(`http://127.0.0.1:${port}/health`).then(
+      (res) => res.ok,
+      () => false,
+    );
+  while (!output.includes('"msg":"listening"') && !(await healthy())) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     if (Date.now() > deadline) throw new Error(`server did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,0 +1,136 @@
+/**
+ * The benchmark scenarios (issue: performance), each a load run with the sizes of the
+ * chosen scale: `full` is what the README's table reports; `smoke` is seconds long and
+ * keeps the harness working in the test suite.
+ */
+import { readFile } from 'node:fs/promises';
+import { runLoad, type LoadOptions, type LoadReport } from '../../tools/load/run-load.ts';
+import { TEST_SECRET } from '../support/tokens.ts';
+
+export type Scale = 'smoke' | 'full';
+
+/** A server process under test. */
+export interface Target {
+  url: string;
+  pid: number;
+}
+
+/** The server process's resident memory, from /proc (works for any server, baseline included). */
+export function rssOf(pid: number): () => Promise<number | null> {
+  return async () => {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = /VmRSS:\s+(\d+) kB/.exec(status);
+      return kb ? Number(kb[1]) * 1024 : null;
+    } catch {
+      return null;
+    }
+  };
+}
+
+type Sizes = Pick<LoadOptions, 'connections' | 'owners' | 'rate' | 'durationMs' | 'transport' | 'batch' | 'producers'>;
+
+export interface Scenario {
+  name: string;
+  target: string;
+  sizes: Record<Scale, Sizes>;
+  /** The row's figure from a report, and how to print it. */
+  figure: (report: LoadReport) => number;
+  format: (value: number) => string;
+  /** True when a larger figure is better. */
+  higherIsBetter: boolean;
+  detail: (report: LoadReport) => string;
+}
+
+const n = (value: number) => Math.round(value).toLocaleString('en');
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+export const SCENARIOS: Scenario[] = [
+  {
+    // 19,000, not 20,000: this machine caps every process at 20,000 open files (hard
+    // RLIMIT_NOFILE, not raisable here), and the server needs some for itself.
+    name: 'idle graphql-ws connections: server RSS each',
+    target: '20,000 held, ≤ 20 KB each',
+    sizes: {
+      smoke: { connections: 40, owners: 4, rate: 0, durationMs: 500, transport: 'ws', batch: 1, producers: 1 },
+      full: { connections: 19_000, owners: 1_000, rate: 0, durationMs: 2_000, transport: 'ws', batch: 1, producers: 1 },
+    },
+    figure: (r) => (r.rssPerConnection ?? NaN) / 1024,
+    format: (kb) => `${kb.toFixed(1)} KB`,
+    higherIsBetter: false,
+    detail: (r) => `${n(r.connections.held)} of ${n(r.connections.target)} held`,
+  },
+  {
+    name: 'fan-out: deliveries/s (100 subscribers per owner)',
+    target: '≥ 100,000/s and ≥ 3× baseline',
+    sizes: {
+      smoke: { connections: 20, owners: 2, rate: 40, durationMs: 1_000, transport: 'ws', batch: 10, producers: 2 },
+      full: { connections: 2_000, owners: 20, rate: 1_500, durationMs: 10_000, transport: 'ws', batch: 20, producers: 4 },
+    },
+    figure: (r) => r.deliveriesPerSecond,
+    format: (v) => `${n(v)}/s`,
+    higherIsBetter: true,
+    detail: (r) => `${n(r.deliveries)} of ${n(r.expectedDeliveries)} delivered; p99 ${ms(r.latencyMs.p99)}`,
+  },
+  {
+    name: 'latency p50, 1,000 connections, 1,000 events/s',
+    target: 'p50 ≤ 5 ms',
+    sizes: {
+      smoke: { connections: 10, owners: 5, rate: 50, durationMs: 1_000, transport: 'ws', batch: 5, producers: 2 },
+      full: { connections: 1_000, owners: 500, rate: 1_000, durationMs: 20_000, transport: 'ws', batch: 10, producers: 4 },
+    },
+    figure: (r) => r.latencyMs.p50,
+    format: ms,
+    higherIsBetter: false,
+    detail: (r) => `p95 ${ms(r.latencyMs.p95)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)} (commit → client receive)`,
+  },
+  {
+    name: 'ingest, single mutations from 50 producers: events/s',
+    target: '≥ 5,000/s',
+    sizes: {
+      smoke: { connections: 0, owners: 5, rate: 'max', durationMs: 1_000, transport: 'ws', batch: 1, producers: 5 },
+      full: { connections: 0, owners: 500, rate: 'max', durationMs: 10_000, transport: 'ws', batch: 1, producers: 50 },
+    },
+    figure: (r) => r.eventsPerSecond,
+    format: (v) => `${n(v)}/s`,
+    higherIsBetter: true,
+    detail: (r) => `${n(r.eventsProduced)} events (2 per posting), ${r.errors} errors`,
+  },
+  {
+    name: 'ingest, postTransactions batches of 500: events/s',
+    target: '≥ 25,000/s',
+    sizes: {
+      smoke: { connections: 0, owners: 5, rate: 'max', durationMs: 1_000, transport: 'ws', batch: 50, producers: 2 },
+      full: { connections: 0, owners: 500, rate: 'max', durationMs: 10_000, transport: 'ws', batch: 500, producers: 4 },
+    },
+    figure: (r) => r.eventsPerSecond,
+    format: (v) => `${n(v)}/s`,
+    higherIsBetter: true,
+    detail: (r) => `${n(r.eventsProduced)} events, ${r.errors} errors`,
+  },
+  {
+    name: 'SSE subscribers: server RSS each',
+    target: '5,000 held, ≤ 30 KB each',
+    sizes: {
+      smoke: { connections: 20, owners: 4, rate: 20, durationMs: 1_000, transport: 'sse', batch: 5, producers: 1 },
+      full: { connections: 5_000, owners: 500, rate: 200, durationMs: 5_000, transport: 'sse', batch: 10, producers: 2 },
+    },
+    figure: (r) => (r.rssPerConnection ?? NaN) / 1024,
+    format: (kb) => `${kb.toFixed(1)} KB`,
+    higherIsBetter: false,
+    detail: (r) => `${n(r.connections.held)} held; ${n(r.deliveries)} of ${n(r.expectedDeliveries)} delivered`,
+  },
+];
+
+/** Runs one scenario against one server. */
+export function runScenario(scenario: Scenario, scale: Scale, target: Target, onProgress?: (line: string) => void): Promise<LoadReport> {
+  const sizes = scenario.sizes[scale];
+  return runLoad({
+    ...sizes,
+    url: target.url,
+    secret: TEST_SECRET,
+    sourceAddresses: Math.ceil(sizes.connections / 25_000),
+    rss: rssOf(target.pid),
+    onProgress,
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * The little the tools need to talk to a running server: GraphQL over HTTP, tokens signed
+ * with the server's secret, and the server's own figures from /metrics.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mintToken } from '../../src/auth/mint.ts';
+import type { Role } from '../../src/domain/principal.ts';
+
+/** Runs one GraphQL operation; throws with the server's message on any error. */
+export async function graphql<T>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+  if (body.errors?.length) {
+    const [first] = body.errors;
+    throw new Error(`${first!.extensions?.code ?? 'ERROR'}: ${first!.message}`);
+  }
+  return body.data!;
+}
+
+/**
+ * The HS256 secret to sign tool tokens with: `--secret`, else JWT_SECRET, else the
+ * development secret `npm start` keeps under DATA_DIR (default .data).
+ */
+export async function signingSecret(explicit?: string): Promise<string> {
+  if (explicit) return explicit;
+  if (process.env.JWT_SECRET) return process.env.JWT_SECRET;
+  const path = join(process.env.DATA_DIR ?? '.data', 'dev-jwt-secret');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    throw new Error(`no signing secret: pass --secret, set JWT_SECRET, or start the server once with npm start so that ${path} exists`);
+  }
+}
+
+/** Signs a token for `subject` valid for a day. */
+export function toolToken(secret: string, subject: string, role: Role): Promise<string> {
+  return mintToken(secret, { subject, role, ttlSeconds: 86_400 });
+}
+
+/** The server's resident memory in bytes, read from its /metrics (null if unavailable). */
+export async function serverRss(graphqlUrl: string): Promise<number | null> {
+  try {
+    const text = await (await fetch(new URL('/metrics', graphqlUrl))).text();
+    const line = text.split('\n').find((l) => l.startsWith('wallet_events_process_resident_memory_bytes '));
+    return line ? Number(line.split(' ')[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Creates one wallet per owner (20 at a time); returns the wallet ids in owner order. */
+export async function createWallets(url: string, serviceToken: string, owners: readonly string[], currency = 'NGN'): Promise<string[]> {
+  const ids: string[] = new Array(owners.length);
+  for (let start = 0; start < owners.length; start += 20) {
+    await Promise.all(
+      owners.slice(start, start + 20).map(async (ownerId, i) => {
+        const data = await graphql<{ createWallet: { id: string } }>(url, serviceToken, 'mutation($i: CreateWalletInput!) { createWallet(input: $i) { id } }', {
+          i: { ownerId, currency },
+        });
+        ids[start + i] = data.createWallet.id;
+      }),
+    );
+  }
+  return ids;
+}
