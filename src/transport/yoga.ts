@@ -20,6 +20,7 @@ import type { ServerResponse } from 'node:http';
 import type { WalletEvent } from '../domain/events.ts';
 import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
 import { useSharedExecution } from '../graphql/shared-execution-plugin.ts';
+import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
@@ -29,16 +30,6 @@ export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => nu
 
 export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
-const EXAMPLE_QUERY = `# Set a token in the Headers tab: { "Authorization": "Bearer <token>" }
-# (npm run token -- --sub alice --role user)
-subscription LiveTransactions {
-  transactionUpdated {
-    sequence
-    cursor
-    transaction { id walletId direction type amount currency status }
-  }
-}
-`;
 
 export function createYogaServer(deps: {
   schema: GraphQLSchema;
@@ -75,7 +66,7 @@ export function createYogaServer(deps: {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
-    graphiql: { title: 'wallet-events', defaultQuery: EXAMPLE_QUERY, defaultHeaders: JSON.stringify({ Authorization: 'Bearer <token>' }) },
+    graphiql: GRAPHIQL_OPTIONS,
     logging: {
       debug: (...args) => log.debug(String(args[0]), { args: args.slice(1) }),
       info: (...args) => log.info(String(args[0]), { args: args.slice(1) }),

@@ -1,0 +1,111 @@
+/**
+ * The live dashboard in a real browser (issue: what users see): headless Chromium driven
+ * by playwright-core. The page loads with a token; a transaction posted through the API
+ * appears within a second and the balance follows; stopping the server shows
+ * "reconnecting"; events committed meanwhile (through a second instance) and after the
+ * restart all appear, none missing or doubled. A screenshot is saved to .artifacts/.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { producer } from './support/ledger-ops.ts';
+import { freePort, startServer, type RunningServer } from './support/server.ts';
+import { token } from './support/tokens.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.REQUIRE_SERVICES === '1') {
+  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the browser test would be skipped`);
+}
+// Two instances sharing PostgreSQL + Redis let events be committed while the page's own server is down.
+const backend = BACKENDS.find((b) => b.name === 'postgres' && b.available) ?? BACKENDS[0]!;
+
+describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium (${backend.name})` : `dashboard in headless Chromium (SKIPPED: no ${CHROMIUM}; apt-get install chromium)`, () => {
+  let env: BackendEnv;
+  let port: number;
+  let serverEnv: Record<string, string>;
+  let server: RunningServer;
+  let other: RunningServer | null = null;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    env = await prepareBackend(backend);
+    port = await freePort();
+    // The embedded backend keeps its data on disk here so that a restart finds it again.
+    serverEnv = { ...env.env, ...(backend.name === 'embedded' ? { DATA_DIR: `.artifacts/dashboard-data-${port}` } : {}), PORT: String(port), SSE_RETRY: '300ms' };
+    server = await startServer(serverEnv);
+    if (backend.name === 'postgres') other = await startServer(env.env);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    await other?.stop();
+    await env?.dispose();
+  });
+
+  const rowSequences = () => page.$$eval('#feed tr[data-sequence]', (rows) => rows.map((row) => Number((row as HTMLElement).dataset.sequence)));
+
+  it('shows live transactions and balances, and resumes after a restart with no row missing or doubled', async () => {
+    const owner = `dash-${port}`;
+    const ops = producer(server.url, await token('producer', 'service'));
+    const wallet = await ops.createWallet(owner);
+
+    await page.goto(`http://127.0.0.1:${port}/#token=${await token(owner, 'user', 3600)}`);
+    await page.waitForSelector('#state[data-state="connected"]', { timeout: 10_000 });
+    expect(await page.textContent('#owner')).toBe(owner);
+    await page.waitForSelector(`[data-wallet="${wallet.id}"]`);
+
+    // Posted through the API: the row appears within a second and the balance follows.
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: '150000', status: 'SUCCESS', description: 'Salary' });
+    await page.waitForSelector('#feed tr[data-sequence="2"]', { timeout: 1_000 });
+    await page.waitForFunction((id) => document.querySelector(`[data-wallet="${id}"] .available`)?.textContent === '1,500.00 NGN', wallet.id, { timeout: 1_000 });
+    expect(await page.textContent('#feed tr[data-sequence="2"]')).toContain('Salary');
+
+    // The page's server goes away: the page says so.
+    await server.stop();
+    await page.waitForSelector('#state[data-state="reconnecting"]', { timeout: 5_000 });
+
+    // Committed while the page is disconnected (through the other instance, when there is one).
+    if (other) {
+      const ops2 = producer(other.url, await token('producer', 'service'));
+      for (const amount of ['1000', '2000', '3000']) await ops2.post({ walletId: wallet.id, direction: 'DEBIT', type: 'PAYMENT', amount, status: 'SUCCESS', description: `Missed ${amount}` });
+    }
+
+    server = await startServer(serverEnv);
+    await page.waitForSelector('#state[data-state="resumed"]', { timeout: 15_000 });
+    const ops3 = producer(server.url, await token('producer', 'service'));
+    await ops3.post({ walletId: wallet.id, direction: 'CREDIT', type: 'REFUND', amount: '500', status: 'SUCCESS', description: 'After restart' });
+
+    // Transaction events are every other sequence from 2: one per posting, each followed by its balance.
+    const postings = other ? 5 : 2;
+    const expected = Array.from({ length: postings }, (_, i) => 2 + 2 * i);
+    await page.waitForFunction((n) => document.querySelectorAll('#feed tr[data-sequence]').length >= n, postings, { timeout: 10_000 });
+    expect((await rowSequences()).sort((a, b) => a - b)).toEqual(expected);
+    const finalAvailable = other ? '1,445.00 NGN' : '1,505.00 NGN';
+    await page.waitForFunction(([id, text]) => document.querySelector(`[data-wallet="${id}"] .available`)?.textContent === text, [wallet.id, finalAvailable] as const, { timeout: 5_000 });
+
+    await mkdir('.artifacts', { recursive: true });
+    await page.screenshot({ path: '.artifacts/dashboard.png', fullPage: true });
+  });
+
+  it('asks for a token, keyboard first, when it has none or a bad one', async () => {
+    const fresh = await browser.newPage();
+    await fresh.goto(`http://127.0.0.1:${port}/#token=not-a-token`);
+    await fresh.waitForSelector('#token-form:not([hidden])');
+    expect(await fresh.textContent('#token-error')).toContain('UNAUTHENTICATED');
+    expect(await fresh.evaluate(() => document.activeElement?.id)).toBe('token-input');
+    await fresh.keyboard.type(await token('someone', 'user'));
+    await fresh.keyboard.press('Enter');
+    await fresh.waitForSelector('#state[data-state="connected"]');
+    await fresh.close();
+  });
+});
