@@ -128,7 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     sseHeartbeatMs: duration(env, 'SSE_HEARTBEAT', 15_000, 100, 3_600_000),
     sseRetryMs: duration(env, 'SSE_RETRY', 2_000, 0, 3_600_000),
     groupCommitMax: int(env, 'GROUP_COMMIT_MAX', 100, 1, 5_000),
-    groupCommitConcurrency: int(env, 'GROUP_COMMIT_CONCURRENCY', 4, 1, 1_000),
+    groupCommitConcurrency: int(env, 'GROUP_COMMIT_CONCURRENCY', 2, 1, 1_000),
     drainWindowMs: duration(env, 'DRAIN_WINDOW', 10_000, 0, 600_000),
     drainTimeoutMs: duration(env, 'DRAIN_TIMEOUT', 30_000, 100, 600_000),
     limits: {

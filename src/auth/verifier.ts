@@ -17,6 +17,13 @@ export interface TokenVerifier {
 /** Clock tolerance for `exp`/`nbf`, seconds. */
 const CLOCK_TOLERANCE_S = 5;
 
+/**
+ * Tokens whose signature and claims were verified, kept so that a producer posting many
+ * mutations with one token pays for the signature check once, not per request. Bounded
+ * (the oldest entry goes first); expiry and revocation are still checked on every use.
+ */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 /** Builds a verifier for `auth`; `secret` is the HS key in effect (configured or generated). */
 export async function createVerifier(auth: AuthConfig, secret: string | null, revocations?: RevocationList): Promise<TokenVerifier> {
   if (!auth.publicKey && !auth.jwksUrl && !secret) throw new Error('a JWT secret, public key or JWKS URL is required');
@@ -32,8 +39,15 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
+  const verified = new Map<string, Principal>();
   return {
     async verify(token) {
+      const known = verified.get(token);
+      if (known && (known.expiresAt === null || known.expiresAt + CLOCK_TOLERANCE_S > Date.now() / 1000)) {
+        if (revocations?.isRevoked(known)) throw unauthenticated('access with this token has been revoked; sign in again', 'revoked');
+        return known;
+      }
+      verified.delete(token);
       let payload: JWTPayload;
       try {
         // Two calls, so TypeScript picks jwtVerify's overload for a key set or for a key.
@@ -43,6 +57,8 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
       }
       const principal = principalOf(payload);
       if (revocations?.isRevoked(principal)) throw unauthenticated('access with this token has been revoked; sign in again', 'revoked');
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, principal);
       return principal;
     },
   };

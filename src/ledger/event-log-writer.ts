@@ -1,16 +1,21 @@
 /**
  * Appends events to the log inside the writing transaction. Sequences come from the
- * owners' rows, which the transaction has locked, so they are gap-free and in commit order.
+ * owners' rows, which the transaction locks, so they are gap-free and in commit order.
  */
 import { randomUUID } from 'node:crypto';
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { owners } from '../db/schema.ts';
 import type { EventDraft, WalletEvent } from '../domain/events.ts';
-import { insertJsonRows, type Column } from './bulk-insert.ts';
+import { insertJsonRows, jsonRecordset, rowsOf, type Column } from './bulk-insert.ts';
 
 /** A drizzle transaction on {@link Database}. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+const HEAD_MOVE_COLUMNS: readonly Column[] = [
+  ['owner_id', 'text'],
+  ['count', 'bigint'],
+];
 
 const EVENT_COLUMNS: readonly Column[] = [
   ['event_id', 'uuid'],
@@ -23,52 +28,39 @@ const EVENT_COLUMNS: readonly Column[] = [
 ];
 
 /**
- * Locks the owners' log heads for the rest of the transaction and returns each one's
- * last sequence. Rows are locked in owner order, so two writers that share owners queue
- * instead of deadlocking; writers of other owners don't wait.
+ * Gives each owner's drafts ids and consecutive sequences after its log head, moves the
+ * heads and stores the events: one statement for the heads, one for the events.
+ *
+ * Moving a head locks the owner's row until the transaction ends, so a concurrent writer
+ * of the same owner waits here and takes the sequences after ours: commit order is
+ * sequence order. Heads are moved in owner order, so writers that share owners queue
+ * instead of deadlocking; writers of other owners never wait. This is the last lock a
+ * writer takes (after its wallet and transaction rows), so it is held only for the insert
+ * and the commit.
  */
-export async function lockOwners(tx: Tx, ownerIds: readonly string[]): Promise<Map<string, number>> {
-  const sorted = [...new Set(ownerIds)].sort();
-  await tx
-    .insert(owners)
-    .values(sorted.map((ownerId) => ({ ownerId })))
-    .onConflictDoNothing();
-  const rows = await tx
-    .select({ ownerId: owners.ownerId, last: owners.lastSequence })
-    .from(owners)
-    .where(inArray(owners.ownerId, sorted))
-    .orderBy(owners.ownerId)
-    .for('update');
-  return new Map(rows.map((row) => [row.ownerId, row.last]));
-}
-
-/**
- * Gives each owner's drafts ids and consecutive sequences after its last one, stores them
- * and moves the heads, with one statement for the events and one for the heads.
- */
-export async function appendEvents(
-  tx: Tx,
-  heads: ReadonlyMap<string, number>,
-  drafts: ReadonlyMap<string, readonly EventDraft[]>,
-  now: Date,
-): Promise<Map<string, WalletEvent[]>> {
+export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly EventDraft[]>, now: Date): Promise<Map<string, WalletEvent[]>> {
   const appended = new Map<string, WalletEvent[]>();
+  const counts = [...drafts]
+    .filter(([, list]) => list.length > 0)
+    .map(([ownerId, list]) => ({ owner_id: ownerId, count: list.length }))
+    .sort((a, b) => (a.owner_id < b.owner_id ? -1 : a.owner_id > b.owner_id ? 1 : 0));
+  if (counts.length === 0) return appended;
+  const moved = await tx.execute(
+    sql`insert into ${owners} (owner_id, last_sequence) select owner_id, count from ${jsonRecordset('v', HEAD_MOVE_COLUMNS, counts)}
+        on conflict (owner_id) do update set last_sequence = ${owners.lastSequence} + excluded.last_sequence
+        returning owner_id, last_sequence`,
+  );
+  const heads = new Map(rowsOf<{ owner_id: string; last_sequence: string | number }>(moved).map((row) => [row.owner_id, Number(row.last_sequence)]));
   const occurredAt = now.toISOString();
   for (const [ownerId, list] of drafts) {
     if (list.length === 0) continue;
-    const last = heads.get(ownerId)!;
+    const last = heads.get(ownerId)! - list.length;
     appended.set(
       ownerId,
       list.map((draft, i) => ({ eventId: randomUUID(), ownerId, walletId: draft.walletId, sequence: last + i + 1, occurredAt, type: draft.type, data: draft.data }) as WalletEvent),
     );
   }
-  if (appended.size === 0) return appended;
   const rows = [...appended.values()].flat().map((e) => ({ event_id: e.eventId, owner_id: e.ownerId, sequence: e.sequence, wallet_id: e.walletId, type: e.type, occurred_at: occurredAt, data: e.data }));
   await tx.execute(insertJsonRows('events', EVENT_COLUMNS, rows));
-  const moves = sql.join(
-    [...appended].map(([ownerId, list]) => sql`(${ownerId}, ${list.length}::bigint)`),
-    sql`, `,
-  );
-  await tx.execute(sql`update ${owners} set last_sequence = ${owners.lastSequence} + v.count from (values ${moves}) as v(owner_id, count) where ${owners.ownerId} = v.owner_id`);
   return appended;
 }

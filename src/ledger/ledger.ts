@@ -4,7 +4,7 @@
  * after the commit, so nobody sees a change that could still roll back.
  */
 import { randomUUID } from 'node:crypto';
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
@@ -13,7 +13,7 @@ import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft, EventPublisher } from '../domain/events.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
-import { appendEvents, lockOwners, type Tx } from './event-log-writer.ts';
+import { appendEvents, type Tx } from './event-log-writer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
 import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostResult, type PostTransactionInput } from './postings.ts';
@@ -202,16 +202,8 @@ export class Ledger {
   }
 
   /** Writes checked postings in one transaction; throws {@link PostingRefused} for a refused item. */
-  private async writePostings(postings: readonly CheckedPosting[]): Promise<PostResult[]> {
-    const ids = [...new Set(postings.map((p) => p.walletId))];
-    const rows = await this.db.select({ id: wallets.id, ownerId: wallets.ownerId }).from(wallets).where(inArray(wallets.id, ids));
-    const ownerOf = new Map(rows.map((row) => [row.id, row.ownerId]));
-    postings.forEach((posting, index) => {
-      if (!ownerOf.has(posting.walletId)) {
-        throw new PostingRefused(index, new DomainError(ErrorCode.NOT_FOUND, `wallet ${posting.walletId} does not exist`, { walletId: posting.walletId }));
-      }
-    });
-    return this.commit([...new Set(ownerOf.values())], async (tx, now) => {
+  private writePostings(postings: readonly CheckedPosting[]): Promise<PostResult[]> {
+    return this.commit(async (tx, now) => {
       const { results, drafts } = await applyPostings(tx, postings, now);
       return { result: results, drafts };
     });
@@ -219,25 +211,24 @@ export class Ledger {
 
   /** {@link commit} for a change of one owner's rows. */
   private commitOne<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<{ result: T; drafts: EventDraft[] }>): Promise<T> {
-    return this.commit([ownerId], async (tx, now) => {
+    return this.commit(async (tx, now) => {
       const change = await work(tx, now);
       return { result: change.result, drafts: new Map([[ownerId, change.drafts]]) };
     });
   }
 
   /**
-   * Runs `work` in one transaction holding the owners' log locks, appends the events it
-   * drafted, commits, then publishes. A failed publish loses nothing: the events are in
-   * the log, and subscribers repair gaps from it.
+   * Runs `work` in one transaction, appends the events it drafted (taking the owners' log
+   * locks last), commits, then publishes. A failed publish loses nothing: the events are
+   * in the log, and subscribers repair gaps from it.
    */
-  private async commit<T>(ownerIds: readonly string[], work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
+  private async commit<T>(work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
     this.inFlight++;
     try {
       const { result, appended } = await this.db.transaction(async (tx) => {
-        const heads = await lockOwners(tx, ownerIds);
         const now = this.clock();
         const change = await work(tx, now);
-        return { result: change.result, appended: await appendEvents(tx, heads, change.drafts, now) };
+        return { result: change.result, appended: await appendEvents(tx, change.drafts, now) };
       });
       for (const [ownerId, events] of appended) {
         this.onAppended(events.length);

@@ -6,14 +6,14 @@
  * any item is refused, nothing at all.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { idempotencyKeys, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft } from '../domain/events.ts';
 import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft } from './event-drafts.ts';
-import { insertJsonRows, rowsOf, type Column } from './bulk-insert.ts';
+import { inJsonList, insertJsonRows, jsonRecordset, rowsOf, type Column } from './bulk-insert.ts';
 import type { Tx } from './event-log-writer.ts';
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
@@ -73,6 +73,13 @@ const TRANSACTION_COLUMNS: readonly Column[] = [
   ['updated_at', 'timestamptz'],
 ];
 
+const BALANCE_COLUMNS: readonly Column[] = [
+  ['id', 'uuid'],
+  ['ledger', 'bigint'],
+  ['pending', 'bigint'],
+  ['updated_at', 'timestamptz'],
+];
+
 const KEY_COLUMNS: readonly Column[] = [
   ['principal', 'text'],
   ['key', 'text'],
@@ -113,7 +120,7 @@ export function checkPosting({ input, caller }: Posting): CheckedPosting {
 }
 
 /**
- * Applies checked postings inside `tx`, whose owners' log heads the caller has locked.
+ * Applies checked postings inside `tx` (the caller appends the events it returns).
  * Returns one result per posting and the event drafts per owner, in posting order.
  * Throws {@link PostingRefused} naming the first item that was refused.
  */
@@ -136,7 +143,8 @@ export async function applyPostings(
         results.push(await replay(tx, posting));
         continue;
       }
-      const wallet = locked.get(posting.walletId)!;
+      const wallet = locked.get(posting.walletId);
+      if (!wallet) throw new DomainError(ErrorCode.NOT_FOUND, `wallet ${posting.walletId} does not exist`, { walletId: posting.walletId });
       assertWalletAcceptsPostings(wallet);
       const next = applyDelta(wallet, balanceDelta(posting.direction, posting.amount, null, posting.status));
       const txn = newTransaction(ids[index]!, posting, wallet, now);
@@ -208,20 +216,19 @@ async function claimKeys(tx: Tx, postings: readonly CheckedPosting[], ids: reado
 async function lockWallets(tx: Tx, ids: readonly string[]): Promise<Map<string, Wallet>> {
   const unique = [...new Set(ids)].sort();
   if (unique.length === 0) return new Map();
-  const rows = await tx.select().from(wallets).where(inArray(wallets.id, unique)).orderBy(wallets.id).for('update');
+  const rows = await tx.select().from(wallets).where(inJsonList(wallets.id, unique, 'uuid')).orderBy(wallets.id).for('update');
   return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** Stores the final balances of every changed wallet in one statement. */
 async function saveBalances(tx: Tx, changed: readonly Wallet[]): Promise<void> {
   if (changed.length === 0) return;
-  const values = sql.join(
-    changed.map((w) => sql`(${w.id}::uuid, ${w.ledger.toString()}::bigint, ${w.pending.toString()}::bigint, ${w.updatedAt.toISOString()}::timestamptz)`),
-    sql`, `,
+  const values = jsonRecordset(
+    'v',
+    BALANCE_COLUMNS,
+    changed.map((w) => ({ id: w.id, ledger: w.ledger.toString(), pending: w.pending.toString(), updated_at: w.updatedAt.toISOString() })),
   );
-  await tx.execute(
-    sql`update ${wallets} set ledger = v.ledger, pending = v.pending, updated_at = v.updated_at from (values ${values}) as v(id, ledger, pending, updated_at) where ${wallets.id} = v.id`,
-  );
+  await tx.execute(sql`update ${wallets} set ledger = v.ledger, pending = v.pending, updated_at = v.updated_at from ${values} where ${wallets.id} = v.id`);
 }
 
 /** An idempotent retry: the original transaction, or IDEMPOTENCY_CONFLICT if the input differs. */
