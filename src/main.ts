@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       '',
       `  wallet-events is running on ${backends}`,
       `  GraphiQL:  http://${host}:${port}/graphql`,
+      `  Dashboard: http://${host}:${port}/   (paste a user token; or try npm run demo)`,
       `  Tokens:    npm run token -- --sub alice --role user      (a wallet owner)`,
       `             npm run token -- --sub producer --role service (creates wallets, posts transactions)`,
       `  Put one in GraphiQL's Headers tab: {"Authorization": "Bearer <token>"}`,

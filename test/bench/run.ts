@@ -54,15 +54,18 @@ try {
   for (const scenario of SCENARIOS) {
     if (values.only && !scenario.name.includes(values.only)) continue;
     const figures = [];
-    for (const [label, server] of [
-      ['wallet-events', ours],
-      ['baseline', baseline],
-    ] as const) {
+    const targets = [['wallet-events', ours] as const, ...(scenario.noBaseline ? [] : [['baseline', baseline] as const])];
+    for (const [label, server] of targets) {
       progress?.(`${scenario.name} — ${label}`);
       const report = await runScenario(scenario, scale, { url: server.url, pid: server.child.pid! }, (line) => progress?.(`${scenario.name} — ${label}: ${line}`));
       figures.push({ value: scenario.figure(report), report });
     }
-    const [mine, theirs] = figures as [(typeof figures)[0], (typeof figures)[0]];
+    const mine = figures[0]!;
+    const theirs = figures[1];
+    if (!theirs) {
+      rows.push(`| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.noBaseline} | n/a | ${scenario.detail(mine.report)} |`);
+      continue;
+    }
     const ratio = scenario.higherIsBetter ? mine.value / theirs.value : theirs.value / mine.value;
     // Memory deltas of a few connections are noise and can even be negative: no ratio then.
     const comparable = Number.isFinite(ratio) && mine.value > 0 && theirs.value > 0;

@@ -39,6 +39,8 @@ export interface Scenario {
   format: (value: number) => string;
   /** True when a larger figure is better. */
   higherIsBetter: boolean;
+  /** Why the baseline does not run this scenario, when it does not. */
+  noBaseline?: string;
   detail: (report: LoadReport) => string;
 }
 
@@ -99,6 +101,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'ingest, postTransactions batches of 500: events/s',
     target: '≥ 25,000/s',
+    noBaseline: 'no batch mutation in the recipe',
     sizes: {
       smoke: { connections: 0, owners: 5, rate: 'max', durationMs: 1_000, transport: 'ws', batch: 50, producers: 2 },
       full: { connections: 0, owners: 500, rate: 'max', durationMs: 10_000, transport: 'ws', batch: 500, producers: 4 },
