@@ -58,7 +58,7 @@ describe.skipIf(!postgres.available)('npm run bench (smoke scale, PostgreSQL + R
     const { stdout } = await tsx(['test/bench/run.ts', '--scale', 'smoke', '--quiet']);
     const rows = stdout.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| scenario'));
     expect(rows).toHaveLength(7);
-    for (const row of rows) expect(row).not.toMatch(/NaN|Infinity|undefined/);
+    for (const row of rows) expect(row).not.toMatch(/NaN|Infinity|undefined|ERRORS/);
     expect(stdout).toContain('| scenario | target | wallet-events | baseline | vs baseline | detail |');
     console.log(stdout);
   });

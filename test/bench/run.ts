@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 import { benchReplay } from './replay.ts';
+import type { LoadReport } from '../../tools/load/run-load.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
 const { values } = parseArgs({
@@ -53,17 +54,19 @@ try {
   const rows: string[] = [];
   for (const scenario of SCENARIOS) {
     if (values.only && !scenario.name.includes(values.only)) continue;
-    const figures = [];
+    const figures: { value: number; report: LoadReport }[] = [];
     const targets = [['wallet-events', ours] as const, ...(scenario.noBaseline ? [] : [['baseline', baseline] as const])];
     for (const [label, server] of targets) {
       progress?.(`${scenario.name} — ${label}`);
       const report = await runScenario(scenario, scale, { url: server.url, pid: server.child.pid! }, (line) => progress?.(`${scenario.name} — ${label}: ${line}`));
       figures.push({ value: scenario.figure(report), report });
+      if (report.errors > 0) console.error(`\n${scenario.name} — ${label}: ${report.errors} errors, e.g. ${report.errorSamples.join('; ')}`);
     }
+    const detail = (f: (typeof figures)[0]) => `${scenario.detail(f.report)}${f.report.errors ? `; ${f.report.errors} ERRORS` : ''}`;
     const mine = figures[0]!;
     const theirs = figures[1];
     if (!theirs) {
-      rows.push(`| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.noBaseline} | n/a | ${scenario.detail(mine.report)} |`);
+      rows.push(`| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.noBaseline} | n/a | ${detail(mine)} |`);
       continue;
     }
     const ratio = scenario.higherIsBetter ? mine.value / theirs.value : theirs.value / mine.value;
@@ -71,7 +74,7 @@ try {
     const comparable = Number.isFinite(ratio) && mine.value > 0 && theirs.value > 0;
     const compared = comparable ? `${ratio.toFixed(1)}× ${scenario.higherIsBetter ? 'more' : 'less'}` : 'n/a';
     rows.push(
-      `| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.format(theirs.value)} | ${compared} | ${scenario.detail(mine.report)}; baseline: ${scenario.detail(theirs.report)} |`,
+      `| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.format(theirs.value)} | ${compared} | ${detail(mine)}; baseline: ${detail(theirs)} |`,
     );
   }
   if (!values.only || 'replay'.includes(values.only)) {

@@ -71,7 +71,13 @@ const schema = makeExecutableSchema({
       Mutation: {
         createWallet: (_: unknown, { input }: any) => ledger.createWallet(input),
         postTransaction: (_: unknown, { input }: any, ctx: Context) => ledger.postTransaction({ ...input, amount: BigInt(input.amount) }, ctx.subject!),
-        // The recipe has no batch mutation: postTransactions is left unresolved on purpose.
+        // Not part of the recipe: here only so that the load tool drives the same event rate
+        // into both servers (the batched-ingest row is not compared).
+        postTransactions: (_: unknown, { inputs }: any, ctx: Context) =>
+          ledger.postTransactions(
+            inputs.map((input: any) => ({ ...input, amount: BigInt(input.amount) })),
+            ctx.subject!,
+          ),
       },
       Subscription: {
         walletEvents: filtered(null, (args) => ({ types: args.types, walletId: args.walletId, currency: args.filter?.currency, transaction: args.filter })),
