@@ -99,7 +99,7 @@ export class Ledger {
     try {
       return await this.writePostings(checked);
     } catch (error) {
-      throw error instanceof PostingRefused ? (inputs.length > 1 ? itemError(error) : error.error) : error;
+      throw error instanceof PostingRefused ? itemError(error) : error;
     }
   }
 
