@@ -49,8 +49,12 @@ export interface App {
    * streams end, writes finish, then the backends close. Other codes close at once.
    */
   stop(code?: number): Promise<void>;
-  /** Live counters for tests and diagnostics. */
-  stats(): { ownersListened: number; subscriptions: number; webSockets: number };
+  /**
+   * Live counters for tests and diagnostics: `subscriptions` counts streams once they are
+   * positioned (anything committed from then on reaches them); `listeners`, the owner-topic
+   * listeners, attached a moment earlier and gone when a stream ends.
+   */
+  stats(): { ownersListened: number; subscriptions: number; listeners: number; webSockets: number };
 }
 
 /** Builds an instance from `config`. Opening the database applies migrations. */
@@ -170,7 +174,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       await pubsub.close();
       await database.close();
     },
-    stats: () => ({ ownersListened: hub.ownerCount, subscriptions: hub.listenerCount, webSockets: ws.server.clients.size }),
+    stats: () => ({ ownersListened: hub.ownerCount, subscriptions: delivery.streamCount, listeners: hub.listenerCount, webSockets: ws.server.clients.size }),
   };
 }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
-import { codes, subscribeWs, wsClient } from './support/clients.ts';
+import { codes, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
@@ -21,7 +21,7 @@ describe.each(BACKENDS)('batched posting on $name', (backend) => {
       const bobWallet = await f.ops.createWallet(bob, 'USD');
       const client = wsClient(f.server.wsUrl, await token(alice));
       const live = subscribeWs(client, `subscription { walletEvents { sequence type ... on BalanceEvent { balance { ledger } } } }`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitUntil(() => f.server.app.stats().subscriptions === 1);
 
       const inputs = Array.from({ length: 300 }, (_, i) => ({
         walletId: i % 3 === 2 ? bobWallet.id : aliceWallet.id,

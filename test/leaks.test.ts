@@ -40,7 +40,7 @@ describe.each(BACKENDS)('leaks on $name', (backend) => {
       const tokens = await Promise.all(owners.map((owner) => token(owner)));
       const wallet = await t.ops.createWallet(owners[0]!);
       const baseline = t.server.app.stats();
-      expect(baseline).toEqual({ ownersListened: 0, subscriptions: 0, webSockets: 0 });
+      expect(baseline).toEqual({ ownersListened: 0, subscriptions: 0, listeners: 0, webSockets: 0 });
 
       const ROUNDS = 200;
       const PARALLEL = 50;
@@ -49,7 +49,7 @@ describe.each(BACKENDS)('leaks on $name', (backend) => {
       }
       await waitUntil(() => {
         const now = t.server.app.stats();
-        return now.subscriptions === 0 && now.ownersListened === 0 && now.webSockets === 0;
+        return now.subscriptions === 0 && now.listeners === 0 && now.ownersListened === 0 && now.webSockets === 0;
       }, 30_000, () => JSON.stringify(t.server.app.stats()));
 
       if (backend.name === 'postgres') {

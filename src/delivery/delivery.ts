@@ -76,18 +76,19 @@ export class Delivery {
     const followPreferences = consumer !== null && request.criteria === null;
     const saved = followPreferences ? await preferences.get(ownerId, consumer) : null;
 
+    // A stream counts once it is positioned (open resolved), until it ends, however it ends.
     const field = request.field ?? 'other';
-    this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
-    let counted = true;
+    let state: 'opening' | 'counted' | 'ended' = 'opening';
     const release = () => {
-      if (!counted) return;
-      counted = false;
-      const left = this.openByField.get(field)! - 1;
-      if (left > 0) this.openByField.set(field, left);
-      else this.openByField.delete(field);
+      if (state === 'counted') {
+        const left = this.openByField.get(field)! - 1;
+        if (left > 0) this.openByField.set(field, left);
+        else this.openByField.delete(field);
+      }
+      state = 'ended';
     };
     try {
-      return await openEventStream(
+      const stream = await openEventStream(
         { hub, log, observer: this.deps.observer },
         {
           ownerId,
@@ -104,13 +105,25 @@ export class Delivery {
           onEnd: release,
         },
       );
+      if (state === 'opening') {
+        state = 'counted';
+        this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
+      }
+      return stream;
     } catch (error) {
       release();
       throw error;
     }
   }
 
-  /** Open streams on this instance per subscription field. */
+  /** Positioned streams on this instance, in all. */
+  get streamCount(): number {
+    let count = 0;
+    for (const n of this.openByField.values()) count += n;
+    return count;
+  }
+
+  /** Positioned streams on this instance per subscription field. */
   streamsByField(): Record<string, number> {
     return Object.fromEntries(this.openByField);
   }
