@@ -59,10 +59,10 @@ export class Ledger {
   async createWallet(input: { ownerId: string; currency: string }): Promise<Wallet> {
     const ownerId = requiredText(input.ownerId, 'ownerId');
     const currency = parseCurrency(input.currency);
-    return this.commitOne(ownerId, async (tx, now) => {
+    return this.commitOne(async (tx, now) => {
       const wallet: Wallet = { id: randomUUID(), ownerId, currency, status: 'ACTIVE', ledger: 0n, pending: 0n, createdAt: now, updatedAt: now };
       await tx.insert(wallets).values(wallet);
-      return { result: wallet, drafts: [walletStatusDraft(wallet, 'CREATED', null)] };
+      return { result: wallet, ownerId, drafts: [walletStatusDraft(wallet, 'CREATED', null)] };
     });
   }
 
@@ -145,10 +145,9 @@ export class Ledger {
 
   private async transition(id: string, to: 'SUCCESS' | 'FAILED' | 'REVERSED', reason: string | null): Promise<Transaction> {
     assertUuid(id, 'transaction');
-    const { ownerId } = await loadTransaction(this.db, id);
-    return this.commitOne(ownerId, async (tx, now) => {
+    return this.commitOne(async (tx, now) => {
       const current = await loadTransaction(tx, id, true);
-      if (current.status === to) return { result: current, drafts: [] };
+      if (current.status === to) return { result: current, ownerId: current.ownerId, drafts: [] };
       const wallet = await loadWallet(tx, current.walletId, true);
       assertWalletAcceptsPostings(wallet);
       const next = applyDelta(wallet, balanceDelta(current.direction, current.amount, current.status, to));
@@ -161,7 +160,7 @@ export class Ledger {
       const drafts = [transactionDraft(updated, current.status)];
       const balanceEvent = await this.saveBalances(tx, wallet, next, now);
       if (balanceEvent) drafts.push(balanceEvent);
-      return { result: updated, drafts };
+      return { result: updated, ownerId: current.ownerId, drafts };
     });
   }
 
@@ -169,17 +168,17 @@ export class Ledger {
     id: string,
     decide: (wallet: Wallet) => { status: Wallet['status']; change: 'FROZEN' | 'UNFROZEN' | 'CLOSED'; reason: string | null } | null,
   ): Promise<Wallet> {
-    const { ownerId } = await this.findWallet(id);
-    return this.commitOne(ownerId, async (tx, now) => {
+    assertUuid(id, 'wallet');
+    return this.commitOne(async (tx, now) => {
       const wallet = await loadWallet(tx, id, true);
       if (wallet.status === 'CLOSED') {
         throw new DomainError(ErrorCode.WALLET_CLOSED, `wallet ${id} is closed`, { walletId: id });
       }
       const decision = decide(wallet);
-      if (!decision) return { result: wallet, drafts: [] };
+      if (!decision) return { result: wallet, ownerId: wallet.ownerId, drafts: [] };
       const updated: Wallet = { ...wallet, status: decision.status, updatedAt: now };
       await tx.update(wallets).set({ status: decision.status, updatedAt: now }).where(eq(wallets.id, id));
-      return { result: updated, drafts: [walletStatusDraft(updated, decision.change, decision.reason)] };
+      return { result: updated, ownerId: wallet.ownerId, drafts: [walletStatusDraft(updated, decision.change, decision.reason)] };
     });
   }
 
@@ -188,11 +187,6 @@ export class Ledger {
     if (next.ledger === wallet.ledger && next.pending === wallet.pending) return null;
     await tx.update(wallets).set({ ledger: next.ledger, pending: next.pending, updatedAt: now }).where(eq(wallets.id, wallet.id));
     return balanceDraft({ ...wallet, ...next, updatedAt: now });
-  }
-
-  private async findWallet(id: string): Promise<Wallet> {
-    assertUuid(id, 'wallet');
-    return loadWallet(this.db, id);
   }
 
   /** Resolves when no write is in progress (for a graceful shutdown). */
@@ -209,11 +203,11 @@ export class Ledger {
     });
   }
 
-  /** {@link commit} for a change of one owner's rows. */
-  private commitOne<T>(ownerId: string, work: (tx: Tx, now: Date) => Promise<{ result: T; drafts: EventDraft[] }>): Promise<T> {
+  /** {@link commit} for a change of one owner's rows; `work` names the owner from the rows it locked. */
+  private commitOne<T>(work: (tx: Tx, now: Date) => Promise<{ result: T; ownerId: string; drafts: EventDraft[] }>): Promise<T> {
     return this.commit(async (tx, now) => {
       const change = await work(tx, now);
-      return { result: change.result, drafts: new Map([[ownerId, change.drafts]]) };
+      return { result: change.result, drafts: new Map([[change.ownerId, change.drafts]]) };
     });
   }
 
