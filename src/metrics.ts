@@ -12,6 +12,12 @@ import { LatencySamples, RateWindow } from './live-stats.ts';
 
 /** Replayed events are old by design; only younger ones say something about latency. */
 const LIVE_AGE_MS = 60_000;
+
+/** Milliseconds since `event` was written, or null for an event too old to be live. */
+function liveAgeMs(event: WalletEvent, now: number): number | null {
+  const age = now - Date.parse(event.occurredAt);
+  return age < LIVE_AGE_MS ? Math.max(0, age) : null;
+}
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
@@ -78,10 +84,10 @@ export class Metrics {
   onSent = (event: WalletEvent): void => {
     const now = Date.now();
     this.eventsOut.add(1, now);
-    const ageMs = now - Date.parse(event.occurredAt);
-    if (ageMs >= LIVE_AGE_MS) return;
-    this.sendLatency.observe(Math.max(0, ageMs) / 1000);
-    this.recentLatencies.add(Math.max(0, ageMs), now);
+    const ageMs = liveAgeMs(event, now);
+    if (ageMs === null) return;
+    this.sendLatency.observe(ageMs / 1000);
+    this.recentLatencies.add(ageMs, now);
   };
 
   /** The figures `serverStats` reports. */
@@ -105,8 +111,8 @@ export class Metrics {
   readonly stream: StreamObserver = {
     delivered: (event) => {
       this.delivered.inc();
-      const ageMs = Date.now() - Date.parse(event.occurredAt);
-      if (ageMs < LIVE_AGE_MS) this.latency.observe(Math.max(0, ageMs) / 1000);
+      const ageMs = liveAgeMs(event, Date.now());
+      if (ageMs !== null) this.latency.observe(ageMs / 1000);
     },
     replayed: () => this.replays.inc(),
     replayFinished: (ms) => this.replayDuration.observe(ms / 1000),

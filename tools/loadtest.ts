@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config.ts';
+import { failureLine } from './load/api.ts';
 import { runLoad, type LoadReport } from './load/run-load.ts';
 
 const { values } = parseArgs({
@@ -63,8 +64,7 @@ const report: LoadReport = await runLoad({
   secret: values.secret,
   onProgress: values.json ? undefined : (line) => console.error(line),
 }).catch((error: Error) => {
-  const cause = (error.cause as Error | undefined)?.message;
-  console.error(`loadtest failed: ${error.message}${cause ? ` (${cause})` : ''}; is the server running at ${values.url}?`);
+  console.error(failureLine('loadtest', error, values.url!));
   process.exit(1);
 });
 

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config.ts';
-import { signingSecret, toolToken } from './load/api.ts';
+import { failureLine, signingSecret, toolToken } from './load/api.ts';
 import { ensureWallets, statusLine, TrafficSimulator } from './demo/traffic.ts';
 
 const { values } = parseArgs({
@@ -50,7 +50,6 @@ try {
   process.once('SIGTERM', stop);
   if (durationMs > 0) setTimeout(stop, durationMs);
 } catch (error) {
-  const cause = ((error as Error).cause as Error | undefined)?.message;
-  console.error(`simulate failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is the server running at ${values.url}?`);
+  console.error(failureLine('simulate', error, values.url!));
   process.exit(1);
 }

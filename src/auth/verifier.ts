@@ -42,26 +42,33 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
   const verified = new Map<string, Principal>();
   return {
     async verify(token) {
-      const known = verified.get(token);
-      if (known && (known.expiresAt === null || known.expiresAt + CLOCK_TOLERANCE_S > Date.now() / 1000)) {
-        if (revocations?.isRevoked(known)) throw unauthenticated('access with this token has been revoked; sign in again', 'revoked');
-        return known;
-      }
-      verified.delete(token);
-      let payload: JWTPayload;
-      try {
-        // Two calls, so TypeScript picks jwtVerify's overload for a key set or for a key.
-        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
-      } catch (error) {
-        throw refusal(error);
-      }
-      const principal = principalOf(payload);
+      const principal = fresh(verified.get(token)) ?? (await verifySignature(token));
       if (revocations?.isRevoked(principal)) throw unauthenticated('access with this token has been revoked; sign in again', 'revoked');
-      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
-      verified.set(token, principal);
       return principal;
     },
   };
+
+  /** A cached principal whose token has not expired yet; null otherwise. */
+  function fresh(known: Principal | undefined): Principal | null {
+    if (!known) return null;
+    return known.expiresAt === null || known.expiresAt + CLOCK_TOLERANCE_S > Date.now() / 1000 ? known : null;
+  }
+
+  /** Checks signature and claims with jose, and caches the result. */
+  async function verifySignature(token: string): Promise<Principal> {
+    verified.delete(token);
+    let payload: JWTPayload;
+    try {
+      // Two calls, so TypeScript picks jwtVerify's overload for a key set or for a key.
+      ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+    } catch (error) {
+      throw refusal(error);
+    }
+    const principal = principalOf(payload);
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, principal);
+    return principal;
+  }
 }
 
 function principalOf(payload: JWTPayload): Principal {

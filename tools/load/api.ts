@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { mintToken } from '../../src/auth/mint.ts';
 import type { Role } from '../../src/domain/principal.ts';
 
+/** One line for a tool that failed talking to `url`: the error, its network cause, and the likely fix. */
+export function failureLine(tool: string, error: unknown, url: string): string {
+  const cause = ((error as Error).cause as Error | undefined)?.message;
+  return `${tool} failed: ${(error as Error).message}${cause ? ` (${cause})` : ''}; is the server running at ${url}?`;
+}
+
 /** Runs one GraphQL operation; throws with the server's message on any error. */
 export async function graphql<T>(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const res = await fetch(url, {
