@@ -50,13 +50,14 @@ export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
 export async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema });
-  const lock = await client.reserve();
+  // The lock is held on a connection of its own: reserving one of the pool would leave a
+  // pool of one (DATABASE_POOL_SIZE=1) nothing to migrate with, and start-up would hang.
+  const lock = postgres(url, { max: 1, onnotice: () => {} });
   try {
     await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     await migratePostgres(db, { migrationsFolder: MIGRATIONS_FOLDER });
   } finally {
-    await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
-    lock.release();
+    await lock.end({ timeout: 5 }); // ending the session releases its advisory lock
   }
   return {
     db: db as unknown as Database,
@@ -66,4 +67,9 @@ export async function openPostgres(url: string, poolSize: number): Promise<Datab
     },
     close: () => client.end({ timeout: 5 }),
   };
+}
+
+/** The rows of a raw statement's result, whichever driver ran it (postgres.js or PGlite). */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }

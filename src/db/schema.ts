@@ -15,6 +15,13 @@ import type { Direction, TransactionStatus, TransactionType, WalletStatus } from
 export const owners = pgTable('owners', {
   ownerId: text('owner_id').primaryKey(),
   lastSequence: bigint('last_sequence', { mode: 'number' }).notNull().default(0),
+  /**
+   * The retention watermark: the oldest sequence the log may still hold. Pruning removes
+   * a contiguous prefix of an owner's log and raises this in the same statement, so every
+   * event from here to `lastSequence` is present; a reader positioned before it has lost
+   * events and is told CURSOR_EXPIRED.
+   */
+  firstSequence: bigint('first_sequence', { mode: 'number' }).notNull().default(1),
 });
 
 export const wallets = pgTable(
@@ -68,7 +75,14 @@ export const events = pgTable(
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
     data: jsonb('data').notNull(),
   },
-  (t) => [uniqueIndex('events_owner_sequence_idx').on(t.ownerId, t.sequence), index('events_occurred_at_idx').on(t.occurredAt)],
+  (t) => [
+    uniqueIndex('events_owner_sequence_idx').on(t.ownerId, t.sequence),
+    index('events_occurred_at_idx').on(t.occurredAt),
+    // The `events` query narrowed to a wallet or to event types: without these, sparse
+    // matches are found by walking the owner's whole log.
+    index('events_owner_wallet_sequence_idx').on(t.ownerId, t.walletId, t.sequence),
+    index('events_owner_type_sequence_idx').on(t.ownerId, t.type, t.sequence),
+  ],
 );
 
 /**
@@ -84,42 +98,54 @@ export const idempotencyKeys = pgTable(
     transactionId: uuid('transaction_id').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.principal, t.key] })],
+  (t) => [primaryKey({ columns: [t.principal, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
 
 /**
- * Durable consumers: the last sequence each (owner, consumer) acknowledged. Advanced
- * cumulatively and never backwards, like a Kafka commit.
+ * Durable consumers: the last sequence each consumer acknowledged in an owner's log.
+ * A consumer belongs to the principal that uses it (the token's `sub`): the same name
+ * used by the owner and by a service is two consumers. Advanced cumulatively and never
+ * backwards, like a Kafka commit. (`principal` defaults to '' only so that the column
+ * could be added to existing rows; a data migration set it to the owner for those.)
  */
 export const consumerCursors = pgTable(
   'consumer_cursors',
   {
     ownerId: text('owner_id').notNull(),
+    principal: text('principal').notNull().default(''),
     consumer: text('consumer').notNull(),
     sequence: bigint('sequence', { mode: 'number' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ownerId, t.consumer] })],
+  (t) => [primaryKey({ columns: [t.ownerId, t.principal, t.consumer] }), index('consumer_cursors_updated_idx').on(t.updatedAt)],
 );
 
-/** Saved filters per (owner, consumer), used by that consumer's subscriptions that give none. */
+/** Saved filters per (owner, principal, consumer), used by that consumer's subscriptions that give none. */
 export const subscriptionPreferences = pgTable(
   'subscription_preferences',
   {
     ownerId: text('owner_id').notNull(),
+    principal: text('principal').notNull().default(''),
     consumer: text('consumer').notNull(),
     criteria: jsonb('criteria').notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.ownerId, t.consumer] })],
+  (t) => [primaryKey({ columns: [t.ownerId, t.principal, t.consumer] }), index('subscription_preferences_updated_idx').on(t.updatedAt)],
 );
 
-/** Owners whose tokens issued before `revokedBefore` are refused (revokeAccess). */
-export const revokedSubjects = pgTable('revoked_subjects', {
-  subject: text('subject').primaryKey(),
-  revokedBefore: timestamp('revoked_before', { withTimezone: true, mode: 'date' }).notNull(),
-  reason: text('reason'),
-});
+/**
+ * Owners whose tokens issued before `revokedBefore` are refused (revokeAccess). A row is
+ * kept while a token issued before it could still be valid (the maximum token lifetime).
+ */
+export const revokedSubjects = pgTable(
+  'revoked_subjects',
+  {
+    subject: text('subject').primaryKey(),
+    revokedBefore: timestamp('revoked_before', { withTimezone: true, mode: 'date' }).notNull(),
+    reason: text('reason'),
+  },
+  (t) => [index('revoked_subjects_before_idx').on(t.revokedBefore)],
+);
 
 /** Individual tokens refused by `jti` until they would have expired anyway (revokeToken). */
 export const revokedTokens = pgTable(
