@@ -18,7 +18,11 @@ import { PubSubPublisher } from './delivery/publisher.ts';
 import { PreferenceStore } from './delivery/preferences.ts';
 import type { PubSub } from './delivery/pubsub.ts';
 import { RedisPubSub } from './delivery/redis-pubsub.ts';
-import { startHeadWatch, startPruner } from './delivery/watchers.ts';
+import { DroppedMessages } from './delivery/dropped-messages.ts';
+import { startHeadWatch } from './delivery/head-watch.ts';
+import { pruneEvents, startRetentionJob } from './delivery/retention.ts';
+import { CLOCK_TOLERANCE_S } from './auth/verifier.ts';
+import { forgetIdempotencyKeys } from './ledger/idempotency-keys.ts';
 import type { Services } from './graphql/context.ts';
 import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
@@ -62,26 +66,36 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
   const pubsub: PubSub = config.redisUrl ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log) : new MemoryPubSub();
   const key = await resolveKey(config);
-  const revocations = new RevocationList(database.db);
+  // A revocation is kept while a token issued before it could still be accepted.
+  const revocations = new RevocationList(database.db, (config.auth.maxTokenAgeS + CLOCK_TOLERANCE_S) * 1000 + config.limits.tokenClockSkewMs);
   const verifier = await createVerifier(config.auth, key.secret, revocations);
 
-  const eventLog = new EventLog(database.db);
-  const hub = new OwnerHub(pubsub, log);
   // Gauges read the transports lazily, at scrape time, once they exist.
   const metrics = new Metrics({
     connections: () => ({ ws: ws.server.clients.size, sse: registry.sseStreams }),
     subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
   });
+  const dropped = new DroppedMessages(log, metrics.onDropped);
+  const eventLog = new EventLog(database.db);
+  const hub = new OwnerHub(pubsub, dropped, config.backboneMaxMessageBytes);
+  const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
+  const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
   const delivery = new Delivery({
     hub,
     log: eventLog,
-    consumers: new ConsumerCursors(database.db),
-    preferences: new PreferenceStore(database.db),
+    consumers,
+    preferences,
     pubsub,
     logger: log,
     observer: metrics.stream,
     onAck: metrics.onAck,
-    limits: { tokenClockSkewMs: config.limits.tokenClockSkewMs, queueLimit: config.subscriberQueueLimit, ackTimeoutMs: config.ackTimeoutMs, maxBufferedBytes: config.slowConsumerBytes },
+    limits: {
+      tokenClockSkewMs: config.limits.tokenClockSkewMs,
+      queueLimit: config.subscriberQueueLimit,
+      ackTimeoutMs: config.ackTimeoutMs,
+      maxBufferedBytes: config.slowConsumerBytes,
+      maxUnacked: config.limits.maxUnackedEvents,
+    },
   });
   const services: Services = {
     ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), {
@@ -89,6 +103,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       maxGroup: config.groupCommitMax,
       // PGlite is one connection: concurrent groups would only queue for it.
       maxConcurrentGroups: config.databaseUrl ? Math.min(config.groupCommitConcurrency, config.databasePoolSize) : 1,
+      maxWaitingPostings: config.limits.groupCommitQueueLimit,
+      onTransaction: metrics.onTransaction,
     }),
     queries: new LedgerQueries(database.db),
     log: eventLog,
@@ -102,9 +118,25 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     maxBatchSize: config.limits.maxBatchSize,
     serverStats: () => metrics.snapshot(),
   };
+  const ago = (now: number, ms: number) => new Date(now - ms);
   const stopWatchers = [
     startHeadWatch(hub, eventLog, config.headCheckIntervalMs, log),
-    startPruner(eventLog, config.retentionMs, config.pruneIntervalMs, log),
+    startRetentionJob(
+      [
+        { name: 'events', run: (now) => pruneEvents(database.db, ago(now, config.retentionMs)) },
+        { name: 'idempotency keys', run: (now) => forgetIdempotencyKeys(database.db, ago(now, config.idempotencyKeyRetentionMs)) },
+        // Preferences first: they stay while their consumer's cursor is in use.
+        ...(config.consumerRetentionMs > 0
+          ? [
+              { name: 'subscription preferences', run: (now: number) => preferences.prune(ago(now, config.consumerRetentionMs)) },
+              { name: 'consumers', run: (now: number) => consumers.prune(ago(now, config.consumerRetentionMs)) },
+            ]
+          : []),
+        { name: 'revocations', run: (now) => revocations.prune(now) },
+      ],
+      config.pruneIntervalMs,
+      log,
+    ),
   ];
 
   // One registry of connections (WebSockets and SSE streams) for the per-owner limit, expiry and revocation.
@@ -141,7 +173,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       });
   });
   const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
-  const revoker = await startRevocationBroadcast({ pubsub, revocations, registry, hub, log });
+  const revoker = await startRevocationBroadcast({
+    pubsub,
+    revocations,
+    registry,
+    hub,
+    log,
+    dropped,
+    reloadIntervalMs: config.revocationReloadIntervalMs,
+    maxMessageBytes: config.backboneMaxMessageBytes,
+  });
 
   return {
     config,

@@ -28,6 +28,8 @@ export interface AuthConfig {
   algorithm: string;
   issuer: string | null;
   audience: string | null;
+  /** Tokens older than this (from `iat`) are refused, whatever their `exp`; seconds. */
+  maxTokenAgeS: number;
 }
 
 /** The validated configuration of one server instance. */
@@ -74,6 +76,14 @@ export interface Config {
   drainWindowMs: number;
   /** On SIGTERM, how long in-flight requests and transactions may take to finish. */
   drainTimeoutMs: number;
+  /** How often each instance re-reads the stored revocations (covers a lost notice). */
+  revocationReloadIntervalMs: number;
+  /** Idempotency keys are forgotten this long after first use (a retry after that posts anew). */
+  idempotencyKeyRetentionMs: number;
+  /** A durable consumer neither used nor acked for this long is forgotten (0 = kept for ever). */
+  consumerRetentionMs: number;
+  /** Messages read from the backbone larger than this are dropped unread. */
+  backboneMaxMessageBytes: number;
 }
 
 /** Every limit is configurable; the README lists defaults and the refusal each one gives. */
@@ -95,6 +105,12 @@ export interface Limits {
   maxQueryTokens: number;
   /** Origins browsers may call from (CORS and WebSocket upgrades); `*` allows any. */
   allowedOrigins: string[] | '*';
+  /** Durable consumers one principal may keep per owner (and saved preferences likewise). */
+  consumersPerOwner: number;
+  /** Events delivered to a consumer and not yet acked that a stream tracks (with ACK_TIMEOUT) before SLOW_CONSUMER. */
+  maxUnackedEvents: number;
+  /** Single postings waiting for group commit before new ones are refused (RATE_LIMITED). */
+  groupCommitQueueLimit: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -131,6 +147,10 @@ export function loadConfig(env: Env = process.env): Config {
     groupCommitConcurrency: int(env, 'GROUP_COMMIT_CONCURRENCY', 2, 1, 1_000),
     drainWindowMs: duration(env, 'DRAIN_WINDOW', 10_000, 0, 600_000),
     drainTimeoutMs: duration(env, 'DRAIN_TIMEOUT', 30_000, 100, 600_000),
+    revocationReloadIntervalMs: duration(env, 'REVOCATION_RELOAD_INTERVAL', 10_000, 100, 3_600_000),
+    idempotencyKeyRetentionMs: duration(env, 'IDEMPOTENCY_KEY_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
+    consumerRetentionMs: duration(env, 'CONSUMER_RETENTION', 30 * DAY, 0, 3650 * DAY),
+    backboneMaxMessageBytes: int(env, 'BACKBONE_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
     limits: {
       subscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
       connectionsPerOwner: int(env, 'MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000),
@@ -146,6 +166,9 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueryCost: int(env, 'MAX_QUERY_COST', 1_000_000, 10, 1_000_000_000),
       maxQueryTokens: int(env, 'MAX_QUERY_TOKENS', 2_000, 50, 1_000_000),
       allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+      consumersPerOwner: int(env, 'MAX_CONSUMERS_PER_OWNER', 100, 1, 1_000_000),
+      maxUnackedEvents: int(env, 'MAX_UNACKED_EVENTS', 10_000, 1, 10_000_000),
+      groupCommitQueueLimit: int(env, 'GROUP_COMMIT_QUEUE_LIMIT', 10_000, 1, 10_000_000),
     },
   };
   return config;
@@ -169,7 +192,8 @@ function authConfig(env: Env, production: boolean): AuthConfig {
   }
   const asymmetric = Boolean(publicKey || jwksUrl);
   const algorithm = oneOf(env, 'JWT_ALGORITHM', asymmetric ? KEY_ALGORITHMS : HMAC_ALGORITHMS, asymmetric ? 'RS256' : 'HS256');
-  return { secret, publicKey, jwksUrl, algorithm, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE') };
+  const maxTokenAgeS = duration(env, 'JWT_MAX_TOKEN_AGE', DAY, 60_000, 366 * DAY) / 1000;
+  return { secret, publicKey, jwksUrl, algorithm, issuer: str(env, 'JWT_ISSUER'), audience: str(env, 'JWT_AUDIENCE'), maxTokenAgeS };
 }
 
 function str(env: Env, name: string): string | null {

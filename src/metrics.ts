@@ -28,6 +28,13 @@ export class Metrics {
   private readonly replays = this.counter('wallet_events_replays_total', 'Subscriptions that replayed the log from a cursor or a consumer position');
   private readonly gaps = this.counter('wallet_events_gap_events_repaired_total', 'Events read from the log because their publish was lost or late');
   private readonly acks = this.counter('wallet_events_acks_total', 'Consumer acks');
+  private readonly dropped = this.counter('wallet_events_backbone_messages_dropped_total', 'Malformed messages read from the backbone and dropped');
+  private readonly transactions = new Counter({
+    name: 'wallet_events_write_transactions_total',
+    help: 'Database transactions of the ledger, by how they ended',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   private readonly endings = new Counter({ name: 'wallet_events_stream_endings_total', help: 'Streams ended by the server, by code', labelNames: ['code'], registers: [this.registry] });
   private readonly latency = new Histogram({
     name: 'wallet_events_commit_to_delivery_seconds',
@@ -105,6 +112,8 @@ export class Metrics {
     };
   }
   onPublished = (count: number): void => this.published.inc(count);
+  onDropped = (): void => this.dropped.inc();
+  onTransaction = (outcome: 'committed' | 'rolled_back'): void => this.transactions.inc({ outcome });
   onAck = (): void => this.acks.inc();
 
   /** The observer given to every event stream. */

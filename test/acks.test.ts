@@ -97,3 +97,31 @@ describe.each(BACKENDS)('acks on $name', (backend) => {
     });
   });
 });
+
+describe.each(BACKENDS)('the unacked list on $name', (backend) => {
+  describe.skipIf(!backend.available)(label(backend), () => {
+    const t = serverOn(backend, { ACK_TIMEOUT: '1m', MAX_UNACKED_EVENTS: '5' });
+
+    it('ends a consumer’s subscription with SLOW_CONSUMER past MAX_UNACKED_EVENTS, and a resume redelivers from the ack', async () => {
+      const owner = ownerId('unacked');
+      const wallet = await t.ops.createWallet(owner);
+      const userToken = await token(owner);
+      const client = wsClient(t.server.wsUrl, userToken);
+      const flood = subscribeWs(client, SUB, { c: 'hoarder' });
+      await waitUntil(() => t.server.app.stats().subscriptions === 1);
+      for (let i = 0; i < 5; i++) await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+      await flood.ended;
+      const error = (flood.errors[0] as any[])[0];
+      expect(error.extensions.code).toBe('SLOW_CONSUMER');
+      expect(error.message).toMatch(/5 delivered events waited for their ack/);
+      const delivered = flood.items.map((e) => e.sequence);
+      expect(delivered.length).toBeGreaterThanOrEqual(5);
+      await gql(t.server.url, userToken, ACK, { e: flood.items[1].eventId, c: 'hoarder' });
+
+      // Nothing is lost: the consumer resumes right after its ack.
+      const resumed = subscribeWs(client, SUB, { c: 'hoarder' });
+      expect((await resumed.waitFor(3)).map((e) => e.sequence).slice(0, 3)).toEqual([delivered[2], delivered[2]! + 1, delivered[2]! + 2]);
+      await client.dispose();
+    });
+  });
+});

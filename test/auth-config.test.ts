@@ -17,7 +17,7 @@ describe('RS256 public key with issuer and audience', () => {
   let privateKey: CryptoKey;
 
   const sign = (claims: { iss?: string; aud?: string; alg?: string }, key: CryptoKey | Uint8Array = privateKey) => {
-    let jwt = new SignJWT({ role: 'user' }).setProtectedHeader({ alg: claims.alg ?? 'RS256' }).setSubject('alice').setExpirationTime('5m');
+    let jwt = new SignJWT({ role: 'user' }).setProtectedHeader({ alg: claims.alg ?? 'RS256' }).setSubject('alice').setIssuedAt().setExpirationTime('5m');
     if (claims.iss) jwt = jwt.setIssuer(claims.iss);
     if (claims.aud) jwt = jwt.setAudience(claims.aud);
     return jwt.sign(key);

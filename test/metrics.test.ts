@@ -1,5 +1,5 @@
 /**
- * /metrics (DESIGN.md §9): Prometheus figures that follow real activity — connections by
+ * /metrics: Prometheus figures that follow real activity — connections by
  * transport, subscriptions, events appended / published / delivered, commit-to-delivery
  * latency, replays, acks and server-ended streams.
  */

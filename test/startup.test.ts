@@ -68,8 +68,18 @@ describe('configuration', () => {
       maxQueryCost: 1_000_000,
       maxQueryTokens: 2_000,
       allowedOrigins: '*',
+      consumersPerOwner: 100,
+      maxUnackedEvents: 10_000,
+      groupCommitQueueLimit: 10_000,
     });
     expect(config).toMatchObject({ retentionMs: 7 * 86_400_000, headCheckIntervalMs: 1_000, ackTimeoutMs: 0, sseRetryMs: 2_000 });
+    expect(config).toMatchObject({
+      revocationReloadIntervalMs: 10_000,
+      idempotencyKeyRetentionMs: 7 * 86_400_000,
+      consumerRetentionMs: 30 * 86_400_000,
+      backboneMaxMessageBytes: 4 * 1024 * 1024,
+    });
+    expect(config.auth.maxTokenAgeS).toBe(86_400);
   });
 
   it('stops the process with the variable named when a setting is bad', async () => {

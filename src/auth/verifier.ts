@@ -2,6 +2,10 @@
  * Turns a bearer token into a {@link Principal} with jose. Only the configured algorithm
  * is accepted (so `alg: none` and algorithm confusion are refused by construction), and
  * `iss`/`aud` are checked when configured.
+ *
+ * Token lifetime policy: a token must carry `exp` and `iat`, and is refused once it is
+ * older than the maximum token age (JWT_MAX_TOKEN_AGE), whatever its `exp` says. So no
+ * token lives for ever, and a revocation needs to be kept only that long.
  */
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.ts';
@@ -14,8 +18,8 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
-/** Clock tolerance for `exp`/`nbf`, seconds. */
-const CLOCK_TOLERANCE_S = 5;
+/** Clock tolerance for `exp`/`nbf`/`iat`, seconds. */
+export const CLOCK_TOLERANCE_S = 5;
 
 /**
  * Tokens whose signature and claims were verified, kept so that a producer posting many
@@ -36,6 +40,8 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
   const options = {
     algorithms: [auth.algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
+    requiredClaims: ['exp'],
+    maxTokenAge: auth.maxTokenAgeS,
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
@@ -48,10 +54,13 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     },
   };
 
-  /** A cached principal whose token has not expired yet; null otherwise. */
+  /** A cached principal whose token has neither expired nor passed the maximum age; null otherwise. */
   function fresh(known: Principal | undefined): Principal | null {
     if (!known) return null;
-    return known.expiresAt === null || known.expiresAt + CLOCK_TOLERANCE_S > Date.now() / 1000 ? known : null;
+    const now = Date.now() / 1000;
+    const expired = known.expiresAt !== null && known.expiresAt + CLOCK_TOLERANCE_S <= now;
+    const tooOld = known.issuedAt !== null && known.issuedAt + auth.maxTokenAgeS + CLOCK_TOLERANCE_S <= now;
+    return expired || tooOld ? null : known;
   }
 
   /** Checks signature and claims with jose, and caches the result. */
@@ -89,8 +98,13 @@ function principalOf(payload: JWTPayload): Principal {
 }
 
 function refusal(error: unknown): DomainError {
-  if (error instanceof joseErrors.JWTExpired) return unauthenticated('the token has expired', 'expired');
+  if (error instanceof joseErrors.JWTExpired) {
+    return error.claim === 'iat'
+      ? unauthenticated('the token is older than this server accepts (JWT_MAX_TOKEN_AGE); get a fresh one', 'expired')
+      : unauthenticated('the token has expired', 'expired');
+  }
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing' && (error.claim === 'exp' || error.claim === 'iat')) return unauthenticated(`the token has no ${error.claim} claim; tokens must carry exp and iat`, `missing_${error.claim}`);
     return unauthenticated(`the token's ${error.claim} claim is not acceptable`, `bad_${error.claim}`);
   }
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return unauthenticated('the token is signed with an algorithm this server does not accept', 'bad_alg');

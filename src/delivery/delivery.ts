@@ -6,14 +6,15 @@ import { badInput } from '../domain/errors.ts';
 import { decodeCursor, type EventType, type WalletEvent } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { ConsumerCursors } from './consumers.ts';
-import { checkCursor } from './cursor-check.ts';
-import type { EventLog } from './event-log.ts';
+import { checkContiguous, checkCursor, cursorExpired } from './cursor-check.ts';
+import type { EventLog, LogQuery } from './event-log.ts';
 import { openEventStream, type StreamObserver } from './event-stream.ts';
 import { bothFilters, eventFilter, loadCriteria, storeCriteria, type EventCriteria, type EventFilter, type StoredCriteria } from './filters.ts';
 import type { OwnerHub } from './owner-hub.ts';
 import type { PreferenceStore } from './preferences.ts';
 import { publishNotice } from './publisher.ts';
 import type { PubSub } from './pubsub.ts';
+import type { ConsumerKey } from './topic-messages.ts';
 
 /** Limits applied to every stream. */
 export interface DeliveryLimits {
@@ -21,6 +22,8 @@ export interface DeliveryLimits {
   queueLimit: number;
   ackTimeoutMs: number;
   maxBufferedBytes: number;
+  /** With an ack timeout: delivered, unacked events a stream tracks before SLOW_CONSUMER. */
+  maxUnacked: number;
 }
 
 /** What a subscription asks for. */
@@ -32,7 +35,8 @@ export interface StreamRequest {
   criteria: EventCriteria | null;
   /** A cursor to resume after (argument, or SSE Last-Event-ID). */
   after: string | null;
-  consumer: string | null;
+  /** The durable consumer, owned by the principal that asks. */
+  consumer: ConsumerKey | null;
   /** Bytes queued on the client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
   /** Who asks: the stream ends if their access is revoked or their token expires. */
@@ -97,6 +101,7 @@ export class Delivery {
           queueLimit: limits.queueLimit,
           consumer,
           ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
+          maxUnacked: limits.maxUnacked,
           onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
           bufferedBytes: request.bufferedBytes ?? null,
           maxBufferedBytes: limits.maxBufferedBytes,
@@ -128,34 +133,46 @@ export class Delivery {
     return Object.fromEntries(this.openByField);
   }
 
-  /** CURSOR_EXPIRED (or BAD_USER_INPUT) unless the log still holds everything after `afterSequence`. */
-  async checkCursor(ownerId: string, afterSequence: number): Promise<void> {
-    await checkCursor(this.deps.log, ownerId, afterSequence, await this.deps.log.head(ownerId));
+  /**
+   * Reads a page of the owner's log after `afterSequence` for polling: CURSOR_EXPIRED (or
+   * BAD_USER_INPUT) unless the log still holds everything after it. The watermark is read
+   * after the page, so a prune that raced the read is seen, never skipped over.
+   */
+  async readPage(ownerId: string, afterSequence: number, limit: number, query: LogQuery): Promise<WalletEvent[]> {
+    const page = await this.deps.log.read(ownerId, afterSequence, limit, query);
+    checkCursor(afterSequence, await this.deps.log.bounds(ownerId));
+    if (!query.types?.length && !query.walletId) checkContiguous(afterSequence, page);
+    return page;
   }
 
-  /** Looks an event up for an ack (null when unknown or pruned). */
-  findEvent(eventId: string): Promise<WalletEvent | null> {
-    return this.deps.log.find(eventId);
+  /**
+   * Looks an event up for an ack: null when unknown; CURSOR_EXPIRED when it lies below the
+   * owner's retention watermark (the log no longer holds what leads up to it).
+   */
+  async findEvent(eventId: string): Promise<WalletEvent | null> {
+    const event = await this.deps.log.find(eventId);
+    if (event && event.sequence < (await this.deps.log.bounds(event.ownerId)).first) throw cursorExpired(event.sequence - 1);
+    return event;
   }
 
   /** Acknowledges `event` and everything before it for `consumer`; returns the stored position. */
-  async ack(event: WalletEvent, consumer: string): Promise<number> {
+  async ack(event: WalletEvent, consumer: ConsumerKey): Promise<number> {
     const sequence = await this.deps.consumers.ack(event.ownerId, consumer, event.sequence);
     this.deps.onAck?.();
-    await publishNotice(this.deps.pubsub, this.deps.logger, event.ownerId, { kind: 'ack', consumer, sequence });
+    await publishNotice(this.deps.pubsub, this.deps.logger, event.ownerId, { kind: 'ack', principal: consumer.principal, consumer: consumer.name, sequence });
     return sequence;
   }
 
   /** The consumer's saved criteria, or null. */
-  async preferencesOf(ownerId: string, consumer: string): Promise<EventCriteria | null> {
+  async preferencesOf(ownerId: string, consumer: ConsumerKey): Promise<EventCriteria | null> {
     const saved = await this.deps.preferences.get(ownerId, consumer);
     return saved ? loadCriteria(saved) : null;
   }
 
   /** Saves the consumer's criteria and applies them to its live streams on every instance. */
-  async savePreferences(ownerId: string, consumer: string, criteria: EventCriteria): Promise<void> {
+  async savePreferences(ownerId: string, consumer: ConsumerKey, criteria: EventCriteria): Promise<void> {
     const stored: StoredCriteria = storeCriteria(criteria);
     await this.deps.preferences.put(ownerId, consumer, stored);
-    await publishNotice(this.deps.pubsub, this.deps.logger, ownerId, { kind: 'preferences', consumer, criteria: stored });
+    await publishNotice(this.deps.pubsub, this.deps.logger, ownerId, { kind: 'preferences', principal: consumer.principal, consumer: consumer.name, criteria: stored });
   }
 }

@@ -1,5 +1,5 @@
 /** Reads the durable event log: replay, gap repair and the `events` polling query. */
-import { and, asc, eq, gt, inArray, lt, lte, min, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events, owners } from '../db/schema.ts';
 import type { EventType, WalletEvent } from '../domain/events.ts';
@@ -10,6 +10,12 @@ export interface LogQuery {
   walletId?: string | null;
   /** Read no further than this sequence (inclusive). */
   upTo?: number | null;
+}
+
+/** The servable range of an owner's log: see {@link EventLog.bounds}. */
+export interface LogBounds {
+  first: number;
+  last: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,17 +37,22 @@ export class EventLog {
 
   /** Up to `limit` of the owner's events after `afterSequence`, in sequence order. */
   async read(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
+    const rows = await this.readQuery(ownerId, afterSequence, limit, query);
+    return rows.map(toEvent);
+  }
+
+  /** The query {@link read} runs, unexecuted (so its plan can be examined). */
+  readQuery(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}) {
     const conditions: SQL[] = [eq(events.ownerId, ownerId), gt(events.sequence, afterSequence)];
     if (query.upTo != null) conditions.push(lte(events.sequence, query.upTo));
     if (query.types?.length) conditions.push(inArray(events.type, [...query.types]));
     if (query.walletId) conditions.push(eq(events.walletId, query.walletId));
-    const rows = await this.db
+    return this.db
       .select()
       .from(events)
       .where(and(...conditions))
       .orderBy(asc(events.sequence))
       .limit(limit);
-    return rows.map(toEvent);
   }
 
   /** One event by id, or null (unknown or pruned). */
@@ -51,10 +62,13 @@ export class EventLog {
     return row ? toEvent(row) : null;
   }
 
-  /** The oldest sequence still in the owner's log, or null when none is retained. */
-  async firstSequence(ownerId: string): Promise<number | null> {
-    const [row] = await this.db.select({ first: min(events.sequence) }).from(events).where(eq(events.ownerId, ownerId));
-    return row?.first ?? null;
+  /**
+   * What the owner's log can serve: every sequence from `first` (the retention watermark)
+   * to `last` (the head) is present. An owner with no events has `{ first: 1, last: 0 }`.
+   */
+  async bounds(ownerId: string): Promise<LogBounds> {
+    const [row] = await this.db.select({ first: owners.firstSequence, last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId));
+    return row ?? { first: 1, last: 0 };
   }
 
   /** Log heads of several owners in one query (owners without events are left out). */
@@ -62,13 +76,6 @@ export class EventLog {
     if (ownerIds.length === 0) return new Map();
     const rows = await this.db.select().from(owners).where(inArray(owners.ownerId, [...ownerIds]));
     return new Map(rows.map((row) => [row.ownerId, row.lastSequence]));
-  }
-
-  /** Deletes up to `batch` events older than `before`; returns how many went. */
-  async prune(before: Date, batch: number): Promise<number> {
-    const doomed = this.db.select({ id: events.eventId }).from(events).where(lt(events.occurredAt, before)).limit(batch);
-    const deleted = await this.db.delete(events).where(inArray(events.eventId, doomed)).returning({ id: events.eventId });
-    return deleted.length;
   }
 
   /** The owner's last committed sequence; 0 when they have no events. */

@@ -1,5 +1,5 @@
 /**
- * One subscriber's ordered view of an owner's log (DESIGN.md §5).
+ * One subscriber's ordered view of an owner's log (docs/ARCHITECTURE.md, "Streams: ordering and repair").
  *
  * It attaches to the live topic first (buffering), then fixes its position: the log head
  * for a live-only stream, or the given cursor, from which it replays the log. Every
@@ -10,12 +10,12 @@
  * still advance the position, so filters never look like gaps.
  */
 import { DomainError, ErrorCode } from '../domain/errors.ts';
-import { checkCursor, cursorExpired } from './cursor-check.ts';
+import { checkContiguous, checkCursor } from './cursor-check.ts';
 import type { WalletEvent } from '../domain/events.ts';
 import type { EventLog } from './event-log.ts';
 import type { EventFilter, StoredCriteria } from './filters.ts';
 import type { OwnerHub } from './owner-hub.ts';
-import type { Signal } from './topic-messages.ts';
+import type { ConsumerKey, Signal } from './topic-messages.ts';
 
 export interface EventStreamOptions {
   ownerId: string;
@@ -27,9 +27,11 @@ export interface EventStreamOptions {
   /** Log page size for replay and gap repair. */
   pageSize?: number;
   /** The durable consumer this stream serves, if any (its acks arrive as topic notices). */
-  consumer?: string | null;
+  consumer?: ConsumerKey | null;
   /** With a consumer: end the stream if a delivered event stays unacked this long (0 = never). */
   ackTimeoutMs?: number;
+  /** With an ack timeout: at most this many delivered events wait for their ack (SLOW_CONSUMER past it). */
+  maxUnacked?: number;
   /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
   onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
   /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
@@ -108,11 +110,12 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
     this.detach = await this.deps.hub.attach(this.options.ownerId, (signal) => this.onSignal(signal));
     try {
       const { afterSequence, ownerId } = this.options;
-      const head = await this.deps.log.head(ownerId);
+      const bounds = await this.deps.log.bounds(ownerId);
+      const head = bounds.last;
       if (afterSequence === null) {
         this.position = head;
       } else {
-        await checkCursor(this.deps.log, ownerId, afterSequence, head);
+        checkCursor(afterSequence, bounds);
         this.position = afterSequence;
         if (afterSequence < head) this.replay(afterSequence, head);
       }
@@ -162,10 +165,10 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
         this.scheduleCatchUp(signal.sequence);
         return;
       case 'ack':
-        if (signal.consumer === this.options.consumer) this.acked(signal.sequence);
+        if (this.isMine(signal)) this.acked(signal.sequence);
         return;
       case 'preferences':
-        if (signal.consumer === this.options.consumer && this.options.onPreferences) this.filter = this.options.onPreferences(signal.criteria);
+        if (this.isMine(signal) && this.options.onPreferences) this.filter = this.options.onPreferences(signal.criteria);
         return;
       case 'tick':
         this.checkDeadlines(signal.now);
@@ -178,6 +181,12 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
         return;
       }
     }
+  }
+
+  /** True when a notice is about this stream's consumer (same principal, same name). */
+  private isMine(notice: { principal: string; consumer: string }): boolean {
+    const mine = this.options.consumer;
+    return mine != null && notice.principal === mine.principal && notice.consumer === mine.name;
   }
 
   private enqueue(step: () => Promise<void>): void {
@@ -240,7 +249,7 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
       const page = await this.deps.log.read(this.options.ownerId, this.position, this.pageSize, { upTo });
       if (page.length === 0) return;
       // Pruned under our feet: say so rather than skip.
-      if (page[0]!.sequence !== this.position + 1) throw cursorExpired(this.position);
+      checkContiguous(this.position, page);
       for (const event of page) this.deliver(event);
       if (page.length < this.pageSize) return;
     }
@@ -262,7 +271,14 @@ class OrderedEventStream implements AsyncIterableIterator<WalletEvent> {
   /** Marks `event` as delivered (for ack deadlines) and wraps it for the iterator. */
   private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
     this.deps.observer?.delivered(event);
-    if (this.options.consumer && this.options.ackTimeoutMs) this.unacked.push({ sequence: event.sequence, at: Date.now() });
+    if (this.options.consumer && this.options.ackTimeoutMs) {
+      const max = this.options.maxUnacked ?? Number.POSITIVE_INFINITY;
+      if (this.unacked.length >= max) {
+        this.slowConsumer(`more than ${max} delivered events waited for their ack`);
+        return { value: event, done: false };
+      }
+      this.unacked.push({ sequence: event.sequence, at: Date.now() });
+    }
     this.checkConnectionBuffer();
     return { value: event, done: false };
   }

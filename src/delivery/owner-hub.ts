@@ -4,9 +4,9 @@
  * the total, and the instance listens to an owner's topic only while someone local does.
  */
 import { ownerTopic } from '../domain/events.ts';
-import type { Logger } from '../logger.ts';
+import type { DroppedMessages } from './dropped-messages.ts';
 import type { PubSub } from './pubsub.ts';
-import type { Signal, TopicMessage } from './topic-messages.ts';
+import { readTopicMessage, type Signal } from './topic-messages.ts';
 
 /** Receives an owner's topic messages (in the order published) and local signals. */
 export type TopicListener = (signal: Signal) => void;
@@ -22,7 +22,9 @@ export class OwnerHub {
 
   constructor(
     private readonly pubsub: PubSub,
-    private readonly log: Logger,
+    private readonly dropped: DroppedMessages,
+    /** Larger messages are dropped unread. */
+    private readonly maxMessageBytes: number,
   ) {}
 
   /**
@@ -91,14 +93,13 @@ export class OwnerHub {
     for (const topic of this.topics.values()) for (const listener of topic.listeners) listener(signal);
   }
 
-  private dispatch(ownerId: string, listeners: Set<TopicListener>, message: string): void {
-    let parsed: TopicMessage;
-    try {
-      parsed = JSON.parse(message) as TopicMessage;
-    } catch (error) {
-      this.log.error('unreadable message on owner topic', { ownerId, error });
+  /** Checks a message from the backbone before any listener sees it; a malformed one is dropped. */
+  private dispatch(ownerId: string, listeners: Set<TopicListener>, raw: string): void {
+    const message = readTopicMessage(raw, ownerId, this.maxMessageBytes);
+    if ('refused' in message) {
+      this.dropped.drop(ownerTopic(ownerId), message.refused);
       return;
     }
-    for (const listener of listeners) listener(parsed);
+    for (const listener of listeners) listener(message);
   }
 }

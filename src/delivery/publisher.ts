@@ -1,7 +1,7 @@
 import { ownerTopic, type EventPublisher, type WalletEvent } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './pubsub.ts';
-import type { TopicMessage } from './topic-messages.ts';
+import { EVENTS_PER_MESSAGE, type TopicMessage } from './topic-messages.ts';
 
 /**
  * Publishes a commit's events as one message on the owner's topic. The mutation does not
@@ -17,14 +17,18 @@ export class PubSubPublisher implements EventPublisher {
   ) {}
 
   async publish(ownerId: string, events: readonly WalletEvent[]): Promise<void> {
-    const message: TopicMessage = { kind: 'events', events: [...events] };
-    this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).then(() => this.onPublished(events.length), (error: Error) => {
-      this.log.warn('publish failed; subscribers will repair from the log', {
-        ownerId,
-        sequences: [events[0]?.sequence, events.at(-1)?.sequence],
-        error: error.message,
+    // A large batch goes in bounded slices, so no message passes the receivers' size limit.
+    for (let start = 0; start < events.length; start += EVENTS_PER_MESSAGE) {
+      const slice = events.slice(start, start + EVENTS_PER_MESSAGE);
+      const message: TopicMessage = { kind: 'events', events: slice };
+      this.pubsub.publish(ownerTopic(ownerId), JSON.stringify(message)).then(() => this.onPublished(slice.length), (error: Error) => {
+        this.log.warn('publish failed; subscribers will repair from the log', {
+          ownerId,
+          sequences: [slice[0]?.sequence, slice.at(-1)?.sequence],
+          error: error.message,
+        });
       });
-    });
+    }
   }
 }
 

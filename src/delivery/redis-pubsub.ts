@@ -24,7 +24,7 @@ export class RedisPubSub implements PubSub {
   constructor(
     url: string,
     private readonly prefix: string,
-    log: Logger,
+    private readonly log: Logger,
   ) {
     // The publisher gives up on a command quickly while Redis is away (the log covers the
     // loss); the subscriber keeps retrying, and ioredis re-subscribes when it is back.
@@ -51,7 +51,16 @@ export class RedisPubSub implements PubSub {
   }
 
   async subscribe(topic: string, handler: MessageHandler): Promise<() => void> {
-    const id = await this.engine.subscribe<string>(this.prefix + topic, handler);
+    // Handlers run inside ioredis's socket callback, where a throw would end the process:
+    // whatever a message does to a handler, the instance keeps serving.
+    const guarded: MessageHandler = (message) => {
+      try {
+        handler(message);
+      } catch (error) {
+        this.log.error('a backbone message handler failed', { channel: this.prefix + topic, error });
+      }
+    };
+    const id = await this.engine.subscribe<string>(this.prefix + topic, guarded);
     return () => this.engine.unsubscribe(id);
   }
 

@@ -2,7 +2,7 @@ import { DomainError, ErrorCode } from './errors.ts';
 import type { Balances, Direction, TransactionStatus, Wallet } from './ledger-types.ts';
 import { MAX_MONEY } from './money.ts';
 
-/** available = ledger − pending (DESIGN.md §3). */
+/** available = ledger − pending. */
 export function available(b: Balances): bigint {
   return b.ledger - b.pending;
 }

@@ -1,6 +1,6 @@
 /**
  * The error codes a client can see in `extensions.code`. They are part of the public
- * contract (DESIGN.md §6): clients branch on them, so a code is never renamed.
+ * contract (README, "Error codes"): clients branch on them, so a code is never renamed.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',

@@ -43,7 +43,7 @@ export interface WalletStatusEventData {
   reason: string | null;
 }
 
-/** Fields every event carries (DESIGN.md §4). */
+/** Fields every event carries. */
 interface EventEnvelope {
   /** Globally unique and stable: the id clients deduplicate on. */
   eventId: string;

@@ -1,4 +1,4 @@
-/** Lifecycle of a wallet (DESIGN.md §3). */
+/** Lifecycle of a wallet. */
 export type WalletStatus = 'ACTIVE' | 'FROZEN' | 'CLOSED';
 /** Lifecycle of a transaction: PENDING → SUCCESS | FAILED; SUCCESS → REVERSED. */
 export type TransactionStatus = 'PENDING' | 'SUCCESS' | 'FAILED' | 'REVERSED';

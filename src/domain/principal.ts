@@ -1,4 +1,4 @@
-/** Roles a token can carry (DESIGN.md §8). */
+/** Roles a token can carry (README, "Security"). */
 export type Role = 'user' | 'service' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'service', 'admin'];
 

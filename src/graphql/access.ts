@@ -60,3 +60,12 @@ export function pageSize(first: number | null | undefined, fallback: number, max
   if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`first must be between 1 and ${max}`, 'first');
   return size;
 }
+
+/**
+ * The key of a durable consumer named by the caller: consumers belong to the principal
+ * that uses them (role and `sub`), so the owner's own tokens and each service keep
+ * separate consumers even under the same name.
+ */
+export function consumerKey(principal: Principal, name: string): { principal: string; name: string } {
+  return { principal: `${principal.role}:${principal.subject}`, name };
+}

@@ -10,11 +10,16 @@ import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
 /** A column name and its SQL type, e.g. `['amount', 'bigint']`. */
 export type Column = readonly [name: string, type: string];
 
-/** `insert into <table> (columns) select … from jsonb_to_recordset(<rows>)`, plus an optional tail. */
-export function insertJsonRows(table: string, columns: readonly Column[], rows: readonly Record<string, unknown>[], tail?: SQL): SQL {
+/**
+ * `insert into <table> (columns) select … from jsonb_to_recordset(<rows>)`, plus an optional
+ * tail. With `orderBy` (column names), rows are inserted in that order, compared byte-wise
+ * (`collate "C"`) so that the order is the same on every database whatever its locale.
+ */
+export function insertJsonRows(table: string, columns: readonly Column[], rows: readonly Record<string, unknown>[], tail?: SQL, orderBy?: string): SQL {
   const names = columns.map(([name]) => `"${name}"`).join(', ');
   const definition = columns.map(([name, type]) => `"${name}" ${type}`).join(', ');
-  const insert = sql`insert into ${sql.raw(`"${table}"`)} (${sql.raw(names)}) select ${sql.raw(names)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(definition)})`;
+  const order = orderBy ? ` order by ${orderBy.split(',').map((name) => `"${name.trim()}" collate "C"`).join(', ')}` : '';
+  const insert = sql`insert into ${sql.raw(`"${table}"`)} (${sql.raw(names)}) select ${sql.raw(names)} from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(${sql.raw(definition)})${sql.raw(order)}`;
   return tail ? sql`${insert} ${tail}` : insert;
 }
 
@@ -32,7 +37,4 @@ export function jsonRecordset(alias: string, columns: readonly Column[], rows: r
   return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as ${sql.raw(alias)}(${sql.raw(definition)})`;
 }
 
-/** The rows of a raw statement's result, whichever driver ran it (postgres.js or PGlite). */
-export function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
+export { rowsOf } from '../db/client.ts';

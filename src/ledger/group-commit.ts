@@ -4,12 +4,14 @@
  * Under load, 50 producers cost a few transactions at a time instead of 50, each with a
  * constant number of round trips; an idle server writes a lone posting at once.
  *
- * Each posting still gets exactly the outcome it would get alone: when one item of a
- * group is refused, nothing of the group is written, that item is answered with its
- * refusal, and the rest are written again without it.
+ * Each posting still gets exactly the outcome it would get alone: a refused item (a
+ * frozen wallet, insufficient funds, a conflicting key) is answered with its refusal and
+ * the rest of its group commits in the same transaction, so one producer's refusals never
+ * make the others wait. The waiting list is bounded: past it, new postings are refused
+ * with RATE_LIMITED instead of queueing without end.
  */
-import type { CheckedPosting, PostResult } from './postings.ts';
-import { PostingRefused } from './postings.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import type { CheckedPosting, PostingOutcome, PostResult } from './postings.ts';
 
 interface Waiting {
   posting: CheckedPosting;
@@ -17,8 +19,8 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** Writes a group in one transaction; throws {@link PostingRefused} for a refused item. */
-export type WriteGroup = (postings: readonly CheckedPosting[]) => Promise<PostResult[]>;
+/** Writes a group in one transaction; one outcome per posting, in order. */
+export type WriteGroup = (postings: readonly CheckedPosting[]) => Promise<PostingOutcome[]>;
 
 export class GroupCommit {
   private readonly waiting: Waiting[] = [];
@@ -30,14 +32,29 @@ export class GroupCommit {
     private readonly maxGroup: number,
     /** Groups written at the same time (at most the database pool's connections). */
     private readonly maxConcurrent: number,
+    /** Most postings waiting for a group before new ones are refused. */
+    private readonly maxWaiting: number,
   ) {}
 
   /** Queues `posting`; resolves with its result once its group has committed. */
   post(posting: CheckedPosting): Promise<PostResult> {
+    if (this.waiting.length >= this.maxWaiting) {
+      return Promise.reject(
+        new DomainError(ErrorCode.RATE_LIMITED, `the server has ${this.maxWaiting} postings waiting to be written; retry with backoff (or post in batches)`, {
+          limit: this.maxWaiting,
+          reason: 'write queue full',
+        }),
+      );
+    }
     return new Promise((resolve, reject) => {
       this.waiting.push({ posting, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Postings waiting for a group (for tests and diagnostics). */
+  get queued(): number {
+    return this.waiting.length;
   }
 
   private pump(): void {
@@ -73,20 +90,17 @@ export class GroupCommit {
   }
 
   private async run(group: Waiting[]): Promise<void> {
-    let rest = group;
-    while (rest.length > 0) {
-      try {
-        const results = await this.write(rest.map((item) => item.posting));
-        rest.forEach((item, i) => item.resolve(results[i]!));
-        return;
-      } catch (error) {
-        if (!(error instanceof PostingRefused)) {
-          for (const item of rest) item.reject(error);
-          return;
-        }
-        rest[error.index]!.reject(error.error);
-        rest = rest.filter((_, i) => i !== error.index);
-      }
+    let outcomes: PostingOutcome[];
+    try {
+      outcomes = await this.write(group.map((item) => item.posting));
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
     }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if ('refused' in outcome) item.reject(outcome.refused);
+      else item.resolve(outcome);
+    });
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Limits on free-text fields. They keep every event payload under 1 KB (DESIGN.md §4)
+ * Limits on free-text fields. They keep every event payload under 1 KB
  * whatever the characters, so they are counted in UTF-8 bytes, not characters.
  */
 import { badInput } from '../domain/errors.ts';

@@ -1,5 +1,5 @@
 /**
- * The state changes of the ledger (DESIGN.md §3–§4). Each public method is one database
+ * The state changes of the ledger (docs/ARCHITECTURE.md, "The data path"). Each public method is one database
  * transaction that changes rows and appends their events; events are published only
  * after the commit, so nobody sees a change that could still roll back.
  */
@@ -10,13 +10,13 @@ import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { parseCurrency } from '../domain/currency.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
-import type { EventDraft, EventPublisher } from '../domain/events.ts';
+import type { EventDraft, EventPublisher, WalletEvent } from '../domain/events.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
 import { appendEvents, type Tx } from './event-log-writer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
-import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostResult, type PostTransactionInput } from './postings.ts';
+import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostingOutcome, type PostResult, type PostTransactionInput } from './postings.ts';
 import { assertUuid, loadTransaction, loadWallet, toTransaction } from './rows.ts';
 
 export type { PostResult, PostTransactionInput } from './postings.ts';
@@ -36,6 +36,10 @@ export interface LedgerOptions {
   maxGroup?: number;
   /** Groups written at the same time; keep it at or below the database pool size. */
   maxConcurrentGroups?: number;
+  /** Single postings waiting for a group before new ones are refused (RATE_LIMITED). */
+  maxWaitingPostings?: number;
+  /** Told how each database transaction ended (metrics). */
+  onTransaction?: (outcome: 'committed' | 'rolled_back') => void;
 }
 
 export class Ledger {
@@ -43,6 +47,7 @@ export class Ledger {
   private idleWaiters: (() => void)[] = [];
   private readonly clock: () => Date;
   private readonly onAppended: (count: number) => void;
+  private readonly onTransaction: (outcome: 'committed' | 'rolled_back') => void;
   private readonly group: GroupCommit;
 
   constructor(
@@ -52,7 +57,13 @@ export class Ledger {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.onAppended = options.onAppended ?? (() => {});
-    this.group = new GroupCommit((postings) => this.writePostings(postings), options.maxGroup ?? 100, options.maxConcurrentGroups ?? 4);
+    this.onTransaction = options.onTransaction ?? (() => {});
+    this.group = new GroupCommit(
+      (postings) => this.writeGroup(postings),
+      options.maxGroup ?? 100,
+      options.maxConcurrentGroups ?? 4,
+      options.maxWaitingPostings ?? 10_000,
+    );
   }
 
   /** Opens an ACTIVE wallet with zero balances; appends WalletStatusEvent CREATED. */
@@ -97,7 +108,7 @@ export class Ledger {
       seen.set(posting.key, index);
     });
     try {
-      return await this.writePostings(checked);
+      return (await this.writePostings(checked, 'all-or-nothing')) as PostResult[];
     } catch (error) {
       throw error instanceof PostingRefused ? itemError(error) : error;
     }
@@ -195,10 +206,15 @@ export class Ledger {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Writes checked postings in one transaction; throws {@link PostingRefused} for a refused item. */
-  private writePostings(postings: readonly CheckedPosting[]): Promise<PostResult[]> {
+  /** Writes a group-commit group: each refused item is answered alone, the rest commit together. */
+  private writeGroup(postings: readonly CheckedPosting[]): Promise<PostingOutcome[]> {
+    return this.writePostings(postings, 'each-alone');
+  }
+
+  /** Writes checked postings in one transaction (see {@link applyPostings} for `mode`). */
+  private writePostings(postings: readonly CheckedPosting[], mode: 'all-or-nothing' | 'each-alone'): Promise<PostingOutcome[]> {
     return this.commit(async (tx, now) => {
-      const { results, drafts } = await applyPostings(tx, postings, now);
+      const { results, drafts } = await applyPostings(tx, postings, now, mode);
       return { result: results, drafts };
     });
   }
@@ -219,11 +235,19 @@ export class Ledger {
   private async commit<T>(work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
     this.inFlight++;
     try {
-      const { result, appended } = await this.db.transaction(async (tx) => {
-        const now = this.clock();
-        const change = await work(tx, now);
-        return { result: change.result, appended: await appendEvents(tx, change.drafts, now) };
-      });
+      let written: { result: T; appended: Map<string, WalletEvent[]> };
+      try {
+        written = await this.db.transaction(async (tx) => {
+          const now = this.clock();
+          const change = await work(tx, now);
+          return { result: change.result, appended: await appendEvents(tx, change.drafts, now) };
+        });
+      } catch (error) {
+        this.onTransaction('rolled_back');
+        throw error;
+      }
+      this.onTransaction('committed');
+      const { result, appended } = written;
       for (const [ownerId, events] of appended) {
         this.onAppended(events.length);
         await this.publisher.publish(ownerId, events);

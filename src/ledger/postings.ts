@@ -119,21 +119,30 @@ export function checkPosting({ input, caller }: Posting): CheckedPosting {
   return { walletId: input.walletId, direction: input.direction, type: input.type, amount: input.amount, status, counterparty, description, key, caller, requestHash };
 }
 
+/** A posting's outcome in a group: its result, or its refusal (a {@link DomainError}). */
+export type PostingOutcome = PostResult | { refused: DomainError };
+
 /**
  * Applies checked postings inside `tx` (the caller appends the events it returns).
- * Returns one result per posting and the event drafts per owner, in posting order.
- * Throws {@link PostingRefused} naming the first item that was refused.
+ * Returns one outcome per posting and the event drafts per owner, in posting order.
+ *
+ * How a refused item is handled depends on `mode`: `all-or-nothing` (a batch) throws
+ * {@link PostingRefused} naming the first refused item; `each-alone` (group commit) answers
+ * that item with its refusal, writes nothing of it (its claimed key is released), and
+ * carries on with the rest in the same transaction.
  */
 export async function applyPostings(
   tx: Tx,
   postings: readonly CheckedPosting[],
   now: Date,
-): Promise<{ results: PostResult[]; drafts: Map<string, EventDraft[]> }> {
+  mode: 'all-or-nothing' | 'each-alone' = 'all-or-nothing',
+): Promise<{ results: PostingOutcome[]; drafts: Map<string, EventDraft[]> }> {
   const ids = postings.map(() => randomUUID());
   const claimed = await claimKeys(tx, postings, ids, now);
   const locked = await lockWallets(tx, postings.filter((_, i) => claimed.has(i)).map((p) => p.walletId));
 
-  const results: PostResult[] = [];
+  const results: PostingOutcome[] = [];
+  const released: number[] = [];
   const drafts = new Map<string, EventDraft[]>();
   const created: Transaction[] = [];
   const changed = new Set<string>();
@@ -159,9 +168,12 @@ export async function applyPostings(
       }
       drafts.set(wallet.ownerId, ownerDrafts);
     } catch (error) {
-      throw new PostingRefused(index, error);
+      if (mode === 'all-or-nothing' || !(error instanceof DomainError)) throw new PostingRefused(index, error);
+      results.push({ refused: error });
+      if (claimed.has(index)) released.push(index);
     }
   }
+  await releaseKeys(tx, released.map((i) => postings[i]!));
   if (created.length > 0) {
     const at = now.toISOString();
     const rows = created.map((t) => ({
@@ -203,13 +215,27 @@ function newTransaction(id: string, posting: CheckedPosting, wallet: Wallet, now
   };
 }
 
-/** Claims every key in one statement; returns the indexes that were new (the rest are retries). */
+/**
+ * Claims every key in one statement; returns the indexes that were new (the rest are
+ * retries). Keys are inserted in (principal, key) order, the same global order in every
+ * transaction: two groups that share keys then wait for each other in one direction
+ * only, and never deadlock.
+ */
 async function claimKeys(tx: Tx, postings: readonly CheckedPosting[], ids: readonly string[], now: Date): Promise<Set<number>> {
   const indexOf = new Map(postings.map((p, i) => [`${p.caller}\u0000${p.key}`, i]));
   const at = now.toISOString();
   const rows = postings.map((p, i) => ({ principal: p.caller, key: p.key, request_hash: p.requestHash, transaction_id: ids[i]!, created_at: at }));
-  const result = await tx.execute(insertJsonRows('idempotency_keys', KEY_COLUMNS, rows, sql`on conflict do nothing returning principal, key`));
+  const result = await tx.execute(insertJsonRows('idempotency_keys', KEY_COLUMNS, rows, sql`on conflict do nothing returning principal, key`, 'principal, key'));
   return new Set(rowsOf<{ principal: string; key: string }>(result).map((row) => indexOf.get(`${row.principal}\u0000${row.key}`)!));
+}
+
+/** Gives back the keys of refused items, so a corrected retry with the same key is a new posting. */
+async function releaseKeys(tx: Tx, refused: readonly CheckedPosting[]): Promise<void> {
+  if (refused.length === 0) return;
+  const rows = refused.map((p) => ({ principal: p.caller, key: p.key }));
+  await tx.execute(
+    sql`delete from ${idempotencyKeys} k using ${jsonRecordset('r', [['principal', 'text'], ['key', 'text']], rows)} where k.principal = r.principal and k.key = r.key`,
+  );
 }
 
 /** Locks the wallets in id order (so concurrent batches never deadlock) and returns them by id. */

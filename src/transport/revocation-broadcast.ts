@@ -1,21 +1,24 @@
 /**
  * Revocations reach every instance through the `control` topic: each one updates its
  * revocation list, closes the matching WebSockets (4403) and ends the matching streams
- * (SSE included) within moments. A periodic reload covers a notice lost with Redis.
+ * (SSE included) within moments. A periodic reload covers a notice lost with Redis: a
+ * revocation it finds that this instance had not heard of is enforced the same way.
  */
-import type { Revocation, RevocationList } from '../auth/revocations.ts';
+import { readRevocation, type Revocation, type RevocationList } from '../auth/revocations.ts';
+import type { DroppedMessages } from '../delivery/dropped-messages.ts';
 import type { OwnerHub } from '../delivery/owner-hub.ts';
 import type { PubSub } from '../delivery/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 
-const CONTROL_TOPIC = 'control:revocations';
-const RELOAD_INTERVAL_MS = 10_000;
+/** The control topic's name (under the deployment's prefix). */
+export const CONTROL_TOPIC = 'control:revocations';
 
 /** What the API calls to revoke access. */
 export interface AccessRevoker {
   revokeSubject(subject: string, reason: string | null): Promise<void>;
-  revokeToken(jti: string, expiresAt: number): Promise<void>;
+  /** `expiresAt` (ms since epoch) may only lengthen how long the entry is kept. */
+  revokeToken(jti: string, expiresAt: number | null): Promise<void>;
 }
 
 export async function startRevocationBroadcast(deps: {
@@ -24,29 +27,43 @@ export async function startRevocationBroadcast(deps: {
   registry: ConnectionRegistry;
   hub: OwnerHub;
   log: Logger;
+  dropped: DroppedMessages;
+  reloadIntervalMs: number;
+  maxMessageBytes: number;
 }): Promise<AccessRevoker & { stop(): void }> {
-  const { pubsub, revocations, registry, hub, log } = deps;
-  await revocations.reload();
+  const { pubsub, revocations, registry, hub, log, dropped } = deps;
 
-  const enforce = (revocation: Revocation) => {
-    revocations.apply(revocation);
+  /** Ends what `revocation` covers on this instance (its list already holds it). */
+  const enforce = (revocation: Revocation, source: 'notice' | 'reload' | 'local') => {
     const target = 'subject' in revocation ? { subject: revocation.subject } : { jti: revocation.jti };
     const sockets = registry.closeRevoked(target);
     hub.broadcast({ kind: 'revoked', ...target });
-    log.info('access revoked', { ...target, socketsClosed: sockets });
+    log.info('access revoked', { ...target, socketsClosed: sockets, source });
   };
+  const reload = async () => {
+    for (const revocation of await revocations.reload()) enforce(revocation, 'reload');
+  };
+  await reload();
+
   // Not awaited: an instance starts (and serves) while Redis is away; ioredis completes the
   // SUBSCRIBE when it is back, and the periodic reload covers what was missed meanwhile.
   let unsubscribe: () => void = () => {};
-  pubsub.subscribe(CONTROL_TOPIC, (message) => enforce(JSON.parse(message) as Revocation)).then(
-    (stop) => (unsubscribe = stop),
-    (error: Error) => log.warn('control topic subscription failed', { error: error.message }),
-  );
-  const timer = setInterval(() => revocations.reload().catch((error: Error) => log.warn('revocation reload failed', { error: error.message })), RELOAD_INTERVAL_MS);
+  pubsub
+    .subscribe(CONTROL_TOPIC, (raw) => {
+      const revocation = readRevocation(raw, deps.maxMessageBytes);
+      if (!revocation) return dropped.drop(CONTROL_TOPIC, 'not a revocation notice');
+      revocations.apply(revocation);
+      enforce(revocation, 'notice');
+    })
+    .then(
+      (stop) => (unsubscribe = stop),
+      (error: Error) => log.warn('control topic subscription failed', { error: error.message }),
+    );
+  const timer = setInterval(() => reload().catch((error: Error) => log.warn('revocation reload failed', { error: error.message })), deps.reloadIntervalMs);
   timer.unref();
 
   const announce = async (revocation: Revocation) => {
-    enforce(revocation); // here at once, even if the backbone is down
+    enforce(revocation, 'local'); // here at once, even if the backbone is down
     await pubsub.publish(CONTROL_TOPIC, JSON.stringify(revocation));
   };
   return {

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromConnection } from './auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from './connection-registry.ts';
+import { closeSpread } from './close-spread.ts';
 import { batchWrites } from './write-batching.ts';
 import type { Yoga } from './yoga.ts';
 
@@ -81,6 +82,9 @@ export function attachWebSocket(deps: {
       async onConnect(ctx) {
         const token = tokenFromConnection(ctx.connectionParams, ctx.extra.request.url);
         const { principal, authError } = await authenticate(verifier, token);
+        // The client may have left while its token was verified (a slow key set): its
+        // close has already run, so taking a connection slot now would never be undone.
+        if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) return false;
         if (principal) {
           if (!registry.add(ctx.extra.socket, principal)) {
             log.warn('connection refused', { transport: 'ws', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
@@ -157,12 +161,7 @@ export function attachWebSocket(deps: {
     server,
     async drain(windowMs) {
       // Spread the closes over the window: clients reconnect (elsewhere) in a trickle.
-      const sockets = [...server.clients];
-      const gap = sockets.length > 1 ? windowMs / sockets.length : 0;
-      for (const socket of sockets) {
-        socket.close(1001, 'server shutting down; reconnect');
-        if (gap > 0) await new Promise((resolve) => setTimeout(resolve, gap));
-      }
+      await closeSpread([...server.clients], windowMs, (socket) => socket.close(1001, 'server shutting down; reconnect'));
     },
     async close(code, reason) {
       const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));

@@ -103,6 +103,12 @@ export function createYogaServer(deps: {
       const res = (initial as { res?: ServerResponse }).res;
       // An SSE stream is a connection too: it counts toward the owner's connection limit.
       if (auth.principal && res && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
+        // The client may have left while its token was verified (a slow key set): its
+        // `close` has fired already, so neither a slot nor a stream would ever be released.
+        if (res.closed || res.destroyed || !res.socket || res.socket.destroyed) {
+          log.info('connection closed', { transport: 'sse', subject: auth.principal.subject, reason: 'client left during authentication' });
+          return { principal: null, authError: new DomainError(ErrorCode.UNAUTHENTICATED, 'the client left before it was authenticated', { reason: 'aborted' }), services };
+        }
         const release = registry.addStream(auth.principal.subject);
         if (!release) {
           log.warn('connection refused', { transport: 'sse', subject: auth.principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });

@@ -1,5 +1,5 @@
 /**
- * The storage backends every storage-touching suite runs on (DESIGN.md §11):
+ * The storage backends every storage-touching suite runs on:
  * `embedded` (PGlite in memory + in-process pub/sub) always, and `postgres` (PostgreSQL +
  * Redis) when DATABASE_URL and REDIS_URL are set. Without them that half is reported as
  * skipped, by name; with REQUIRE_SERVICES=1 (set by .ci/run) their absence is a failure.

@@ -14,3 +14,13 @@ export function seededRandom(seed: number) {
     pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!,
   };
 }
+
+/** A shuffled copy of `items` (Fisher–Yates) driven by `random` (a {@link seededRandom}). */
+export function shuffled<T>(items: readonly T[], random: ReturnType<typeof seededRandom>): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = random.int(0, i);
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}

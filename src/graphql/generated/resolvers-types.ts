@@ -127,7 +127,11 @@ export type Mutation = {
    * their live connections and streams on every instance end. Tokens issued afterwards work.
    */
   revokeAccess: RevocationResult;
-  /** Puts one token (by `jti`) on the deny-list until `expiresAt` (default: 30 days) and ends its connections (service/admin). */
+  /**
+   * Puts one token (by `jti`) on the deny-list and ends its connections (service/admin). The
+   * entry is kept until no token issued before now can be valid (JWT_MAX_TOKEN_AGE), or until
+   * `expiresAt` when that is later.
+   */
   revokeToken: RevocationResult;
   /** Settles a PENDING transaction. Repeating the same settlement returns it unchanged. */
   settleTransaction: Transaction;

@@ -3,7 +3,7 @@ import { encodeCursor } from '../../domain/events.ts';
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/currency.ts';
 import { parseConsumer } from '../../domain/names.ts';
-import { requirePrincipal, resolveOwner } from '../access.ts';
+import { consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
 import type { MutationResolvers, QueryResolvers, SubscriptionPreferencesResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
 
@@ -16,7 +16,7 @@ export const consumerMutations: Pick<MutationResolvers, 'ackEvent' | 'updateSubs
     // Only the owner acks their events; a service acts for any owner; admins only observe.
     const allowed = principal.role === 'service' || (principal.role === 'user' && principal.subject === event.ownerId);
     if (!allowed) throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event can acknowledge it');
-    const sequence = await ctx.services.delivery.ack(event, name);
+    const sequence = await ctx.services.delivery.ack(event, consumerKey(principal, name));
     return { consumer: name, sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence }) };
   },
 
@@ -35,7 +35,7 @@ export const consumerMutations: Pick<MutationResolvers, 'ackEvent' | 'updateSubs
       currency: input.currency,
       transaction: { status: input.status, direction: input.direction, transactionTypes: input.transactionTypes, minAmount: input.minAmount, maxAmount: input.maxAmount },
     };
-    await ctx.services.delivery.savePreferences(owner, name, criteria);
+    await ctx.services.delivery.savePreferences(owner, consumerKey(requirePrincipal(ctx), name), criteria);
     return { consumer: name, criteria };
   },
 };
@@ -44,7 +44,7 @@ export const consumerQueries: Pick<QueryResolvers, 'subscriptionPreferences'> = 
   async subscriptionPreferences(_parent, { consumer, ownerId }, ctx) {
     const owner = await resolveOwner(ctx, { ownerId, walletId: null });
     const name = parseConsumer(consumer);
-    const criteria = await ctx.services.delivery.preferencesOf(owner, name);
+    const criteria = await ctx.services.delivery.preferencesOf(owner, consumerKey(requirePrincipal(ctx), name));
     return criteria ? { consumer: name, criteria } : null;
   },
 };

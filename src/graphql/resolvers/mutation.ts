@@ -53,8 +53,6 @@ export const Mutation: MutationResolvers = {
   },
 };
 
-const THIRTY_DAYS_MS = 30 * 86_400_000;
-
 /** Revocations: for service and admin tokens. */
 export const accessMutations: Pick<MutationResolvers, 'revokeAccess' | 'revokeToken'> = {
   async revokeAccess(_parent, { ownerId, reason }, ctx) {
@@ -65,8 +63,8 @@ export const accessMutations: Pick<MutationResolvers, 'revokeAccess' | 'revokeTo
 
   async revokeToken(_parent, { jti, expiresAt }, ctx) {
     requireRole(ctx, 'service', 'admin');
-    const until = expiresAt ? expiresAt.getTime() : Date.now() + THIRTY_DAYS_MS;
-    if (Number.isNaN(until)) throw badInput('expiresAt is not a valid time', 'expiresAt');
+    const until = expiresAt ? expiresAt.getTime() : null;
+    if (until !== null && Number.isNaN(until)) throw badInput('expiresAt is not a valid time', 'expiresAt');
     await ctx.services.access.revokeToken(requiredText(jti, 'tokenId'), until);
     return { revoked: true, at: new Date() };
   },

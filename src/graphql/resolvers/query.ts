@@ -36,14 +36,15 @@ export const Query: QueryResolvers = {
   async events(_parent, args, ctx) {
     const owner = await resolveOwner(ctx, args);
     const size = pageSize(args.first, 100, ctx.services.maxPageSize);
-    let afterSequence = 0;
+    let rows;
     if (args.after) {
       const position = decodeCursor(args.after);
       if (position.ownerId !== owner) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'after is a cursor of another owner’s log', { field: 'after' });
-      afterSequence = position.sequence;
-      await ctx.services.delivery.checkCursor(owner, afterSequence);
+      rows = await ctx.services.delivery.readPage(owner, position.sequence, size + 1, { types: args.types, walletId: args.walletId });
+    } else {
+      // From the oldest event still retained: nothing before it can be asked for.
+      rows = await ctx.services.log.read(owner, 0, size + 1, { types: args.types, walletId: args.walletId });
     }
-    const rows = await ctx.services.log.read(owner, afterSequence, size + 1, { types: args.types, walletId: args.walletId });
     const page = rows.slice(0, size);
     return {
       edges: page.map((event) => ({ cursor: cursorOf(event), node: event })),

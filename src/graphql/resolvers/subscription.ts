@@ -7,7 +7,7 @@ import { DomainError } from '../../domain/errors.ts';
 import type { BalanceEvent, EventType, TransactionEvent, WalletEvent, WalletStatusEvent } from '../../domain/events.ts';
 import { parseConsumer } from '../../domain/names.ts';
 import type { EventCriteria } from '../../delivery/filters.ts';
-import { resolveOwner } from '../access.ts';
+import { consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
@@ -74,7 +74,7 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
     criteria,
     // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
     after: ctx.lastEventId || args.after || null,
-    consumer: args.consumer != null ? parseConsumer(args.consumer) : null,
+    consumer: args.consumer != null ? consumerKey(requirePrincipal(ctx), parseConsumer(args.consumer)) : null,
     bufferedBytes: ctx.bufferedBytes ?? null,
     openedBy: ctx.principal
       ? {
