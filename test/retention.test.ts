@@ -9,14 +9,14 @@
  */
 import { sql } from 'drizzle-orm';
 import postgresJs from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPglite, openPostgres, type DatabaseHandle } from '../src/db/client.ts';
+import { describe, expect, it } from 'vitest';
+import { openPostgres } from '../src/db/client.ts';
 import { EventLog } from '../src/delivery/event-log.ts';
 import { pruneEvents } from '../src/delivery/retention.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { BACKENDS, label } from './support/backends.ts';
 import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
+import { databaseOn, serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
 
@@ -24,22 +24,13 @@ const MINUTE = 60_000;
 
 describe.each(BACKENDS)('pruning the log on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    let database: DatabaseHandle;
-    beforeAll(async () => {
-      env = await prepareBackend(backend);
-      database = env.env.DATABASE_URL ? await openPostgres(env.env.DATABASE_URL, 2) : await openPglite('memory://');
-    });
-    afterAll(async () => {
-      await database?.close();
-      await env?.dispose();
-    });
+    const store = databaseOn(backend);
 
     it('cuts only a contiguous prefix when occurred_at is out of sequence order', async () => {
       const base = Date.parse('2026-01-01T00:00:00Z');
       let clock = base;
-      const ledger = new Ledger(database.db, { publish: async () => {} }, { clock: () => new Date(clock) });
-      const log = new EventLog(database.db);
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock) });
+      const log = new EventLog(store.database.db);
       const owner = ownerId('prune');
       const at = (minutes: number) => (clock = base + minutes * MINUTE);
       at(0);
@@ -54,21 +45,21 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       const sequences = async () => (await log.read(owner, 0, 100)).map((e) => e.sequence);
 
       // Cut at 25': 4 and 5 are older, but 2 is not, so only 1 may go.
-      while ((await pruneEvents(database.db, new Date(base + 25 * MINUTE))) > 0);
+      while ((await pruneEvents(store.database.db, new Date(base + 25 * MINUTE))) > 0);
       expect(await sequences()).toEqual([2, 3, 4, 5, 6, 7]);
       expect(await log.bounds(owner)).toEqual({ first: 2, last: 7 });
       // Cut at 35': everything up to the first young event (6) goes, in one piece.
-      while ((await pruneEvents(database.db, new Date(base + 35 * MINUTE))) > 0);
+      while ((await pruneEvents(store.database.db, new Date(base + 35 * MINUTE))) > 0);
       expect(await sequences()).toEqual([6, 7]);
       expect(await log.bounds(owner)).toEqual({ first: 6, last: 7 });
       // Past everything: the log is empty and the watermark sits after the head.
-      while ((await pruneEvents(database.db, new Date(base + 60 * MINUTE))) > 0);
+      while ((await pruneEvents(store.database.db, new Date(base + 60 * MINUTE))) > 0);
       expect(await sequences()).toEqual([]);
       expect(await log.bounds(owner)).toEqual({ first: 8, last: 7 });
     });
 
     it('prunes in bounded rounds: at most the batch size per owner per call', async () => {
-      const ledger = new Ledger(database.db, { publish: async () => {} }, { clock: () => new Date('2026-02-01T00:00:00Z') });
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date('2026-02-01T00:00:00Z') });
       const owner = ownerId('batch');
       const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' });
       await ledger.postTransactions(
@@ -77,9 +68,9 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       );
       const cutoff = new Date('2026-03-01T00:00:00Z');
       const rounds: number[] = [];
-      for (let removed = -1; removed !== 0; ) rounds.push((removed = await pruneEvents(database.db, cutoff, 10)));
+      for (let removed = -1; removed !== 0; ) rounds.push((removed = await pruneEvents(store.database.db, cutoff, 10)));
       expect(rounds.slice(0, 5)).toEqual([10, 10, 10, 10, 1]);
-      expect(await new EventLog(database.db).bounds(owner)).toEqual({ first: 42, last: 41 });
+      expect(await new EventLog(store.database.db).bounds(owner)).toEqual({ first: 42, last: 41 });
     });
   });
 });
@@ -129,7 +120,7 @@ describe(`readers never skip what is gone, ${label(postgres)}`, () => {
 
     it('serves events(walletId:) and events(types:) from their indexes over a 100,000-event log', async () => {
       const owner = ownerId('big');
-      const database = await openPostgres(t.env.env.DATABASE_URL!, 1);
+      const database = await openPostgres(t.env.env.DATABASE_URL!, 2);
       try {
         // 100,000 events over 100 wallets; one wallet and one type are sparse.
         await database.db.execute(sql`

@@ -7,10 +7,10 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RevocationList } from '../src/auth/revocations.ts';
-import { openPglite, openPostgres, type DatabaseHandle } from '../src/db/client.ts';
 import type { Principal } from '../src/domain/principal.ts';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { codes, gql, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { databaseOn } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { startServer, type RunningServer } from './support/server.ts';
 import { TEST_SECRET, token } from './support/tokens.ts';
@@ -20,19 +20,10 @@ const user = (subject: string, issuedAt: number, tokenId: string | null = null):
 
 describe.each(BACKENDS)('the revocation list on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    let database: DatabaseHandle;
-    beforeAll(async () => {
-      env = await prepareBackend(backend);
-      database = env.env.DATABASE_URL ? await openPostgres(env.env.DATABASE_URL, 2) : await openPglite('memory://');
-    });
-    afterAll(async () => {
-      await database?.close();
-      await env?.dispose();
-    });
+    const store = databaseOn(backend);
 
     it('keeps a revocation heard before its row was visible through a reload (no stale snapshot wins)', async () => {
-      const list = new RevocationList(database.db, 24 * HOUR);
+      const list = new RevocationList(store.database.db, 24 * HOUR);
       const issued = Date.now() - 60_000;
       // The notice from another instance arrives before this instance can read the row.
       list.apply({ subject: 'mallory', revokedBefore: Date.now() });
@@ -43,8 +34,8 @@ describe.each(BACKENDS)('the revocation list on $name', (backend) => {
     });
 
     it('reports revocations it had not heard of, so the caller can end their connections', async () => {
-      const writer = new RevocationList(database.db, 24 * HOUR);
-      const reader = new RevocationList(database.db, 24 * HOUR);
+      const writer = new RevocationList(store.database.db, 24 * HOUR);
+      const reader = new RevocationList(store.database.db, 24 * HOUR);
       await reader.reload();
       await writer.revokeSubject('eve', 'lost phone');
       const stored = await writer.revokeToken('jti-1', null);
@@ -56,7 +47,7 @@ describe.each(BACKENDS)('the revocation list on $name', (backend) => {
 
     it('keeps a revocation until no token it refuses can be valid, then forgets it', async () => {
       const horizon = 2 * HOUR;
-      const list = new RevocationList(database.db, horizon);
+      const list = new RevocationList(store.database.db, horizon);
       const now = Date.now();
       await list.revokeSubject('trudy', null);
       const token = await list.revokeToken('jti-short', now + 60_000); // a shorter expiresAt never shortens the horizon
@@ -64,12 +55,12 @@ describe.each(BACKENDS)('the revocation list on $name', (backend) => {
       await list.prune(now + horizon - 60_000);
       expect(list.isRevoked(user('trudy', now - 1_000))).toBe(true);
       expect(list.isRevoked(user('x', now, 'jti-short'))).toBe(true);
-      const fresh = new RevocationList(database.db, horizon);
+      const fresh = new RevocationList(store.database.db, horizon);
       await fresh.reload();
       expect(fresh.isRevoked(user('trudy', now - 1_000))).toBe(true);
       // Past the horizon every token issued before the revocation is too old to be accepted.
       await list.prune(now + horizon + 120_000);
-      const later = new RevocationList(database.db, horizon);
+      const later = new RevocationList(store.database.db, horizon);
       await later.reload(now + horizon + 120_000);
       expect(later.isRevoked(user('trudy', now - 1_000))).toBe(false);
       expect(later.isRevoked(user('x', now, 'jti-short'))).toBe(false);

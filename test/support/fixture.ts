@@ -1,5 +1,6 @@
 /** The usual suite setup: a fresh backend, one server on it, and a producer bound to it. */
 import { afterAll, beforeAll } from 'vitest';
+import { openPglite, openPostgres, type DatabaseHandle } from '../../src/db/client.ts';
 import { prepareBackend, type Backend, type BackendEnv } from './backends.ts';
 import { producer, type Producer } from './ledger-ops.ts';
 import { freePort, spawnServer, startServer, type RunningServer, type ServerProcess } from './server.ts';
@@ -68,6 +69,27 @@ export function spawnedPair(backend: Backend): ProcessesFixture {
   });
   afterAll(async () => {
     for (const instance of fixture.instances ?? []) await instance.kill('SIGKILL');
+    await fixture.env?.dispose();
+  });
+  return fixture;
+}
+
+/** A migrated database of its own on `backend`, without a server: for tests of the storage code itself. */
+export interface DatabaseFixture {
+  env: BackendEnv;
+  database: DatabaseHandle;
+}
+
+/** Registers hooks that open a fresh database on `backend` (PostgreSQL, or PGlite in memory). */
+export function databaseOn(backend: Backend): DatabaseFixture {
+  const fixture = {} as DatabaseFixture;
+  beforeAll(async () => {
+    fixture.env = await prepareBackend(backend);
+    const url = fixture.env.env.DATABASE_URL;
+    fixture.database = url ? await openPostgres(url, 2) : await openPglite('memory://');
+  });
+  afterAll(async () => {
+    await fixture.database?.close();
     await fixture.env?.dispose();
   });
   return fixture;
