@@ -13,7 +13,7 @@ import { ConsumerCursors } from './delivery/consumers.ts';
 import { Delivery } from './delivery/delivery.ts';
 import { EventLog } from './delivery/event-log.ts';
 import { MemoryPubSub } from './delivery/memory-pubsub.ts';
-import { OwnerHub } from './delivery/owner-hub.ts';
+import { Feeds } from './delivery/feeds.ts';
 import { PubSubPublisher } from './delivery/publisher.ts';
 import { PreferenceStore } from './delivery/preferences.ts';
 import type { PubSub } from './delivery/pubsub.ts';
@@ -55,8 +55,9 @@ export interface App {
   stop(code?: number): Promise<void>;
   /**
    * Live counters for tests and diagnostics: `subscriptions` counts streams once they are
-   * positioned (anything committed from then on reaches them); `listeners`, the owner-topic
-   * listeners, attached a moment earlier and gone when a stream ends.
+   * positioned (anything committed from then on reaches them); `listeners`, the streams
+   * joined to a feed (a moment earlier, and gone when a stream ends); `ownersListened`, the
+   * feeds (one per owner with local subscribers).
    */
   stats(): { ownersListened: number; subscriptions: number; listeners: number; webSockets: number };
 }
@@ -74,14 +75,23 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const metrics = new Metrics({
     connections: () => ({ ws: ws.server.clients.size, sse: registry.sseStreams }),
     subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
+    feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
   });
   const dropped = new DroppedMessages(log, metrics.onDropped);
   const eventLog = new EventLog(database.db);
-  const hub = new OwnerHub(pubsub, dropped, config.backboneMaxMessageBytes);
+  const feeds = new Feeds(
+    { pubsub, log: eventLog, dropped, logger: log, observer: metrics.feeds },
+    {
+      maxMessageBytes: config.backboneMaxMessageBytes,
+      ringBytesPerOwner: config.feedRingBytes,
+      ringBytesTotal: config.feedRingTotalBytes,
+      attachTimeoutMs: config.backboneAttachTimeoutMs,
+    },
+  );
   const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
   const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
   const delivery = new Delivery({
-    hub,
+    feeds,
     log: eventLog,
     consumers,
     preferences,
@@ -91,7 +101,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     onAck: metrics.onAck,
     limits: {
       tokenClockSkewMs: config.limits.tokenClockSkewMs,
-      queueLimit: config.subscriberQueueLimit,
+      pageSize: Math.min(500, config.subscriberQueueLimit),
       ackTimeoutMs: config.ackTimeoutMs,
       maxBufferedBytes: config.slowConsumerBytes,
       maxUnacked: config.limits.maxUnackedEvents,
@@ -120,7 +130,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   };
   const ago = (now: number, ms: number) => new Date(now - ms);
   const stopWatchers = [
-    startHeadWatch(hub, eventLog, config.headCheckIntervalMs, log),
+    startHeadWatch(feeds, eventLog, config.headCheckIntervalMs, log),
     startRetentionJob(
       [
         { name: 'events', run: (now) => pruneEvents(database.db, ago(now, config.retentionMs)) },
@@ -177,7 +187,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     pubsub,
     revocations,
     registry,
-    hub,
+    feeds,
     log,
     dropped,
     reloadIntervalMs: config.revocationReloadIntervalMs,
@@ -215,7 +225,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       await pubsub.close();
       await database.close();
     },
-    stats: () => ({ ownersListened: hub.ownerCount, subscriptions: delivery.streamCount, listeners: hub.listenerCount, webSockets: ws.server.clients.size }),
+    stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount, listeners: feeds.subscriberCount, webSockets: ws.server.clients.size }),
   };
 }
 

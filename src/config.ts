@@ -50,7 +50,7 @@ export interface Config {
   wsPingIntervalMs: number;
   /** Largest `first` a paged query accepts. */
   maxPageSize: number;
-  /** Events a slow subscriber may have waiting in memory before it is ended. */
+  /** Most events one subscriber takes from its feed's ring or from the log at once. */
   subscriberQueueLimit: number;
   /** Bytes a subscriber's connection may hold unsent before it is ended as SLOW_CONSUMER. */
   slowConsumerBytes: number;
@@ -84,6 +84,12 @@ export interface Config {
   consumerRetentionMs: number;
   /** Messages read from the backbone larger than this are dropped unread. */
   backboneMaxMessageBytes: number;
+  /** Most bytes of recent events one owner's feed keeps in memory for its subscribers. */
+  feedRingBytes: number;
+  /** Most bytes all feeds of an instance keep together. */
+  feedRingTotalBytes: number;
+  /** How long a new feed waits for the backbone to confirm its topic before it starts degraded (on the head check). */
+  backboneAttachTimeoutMs: number;
 }
 
 /** Every limit is configurable; the README lists defaults and the refusal each one gives. */
@@ -151,6 +157,9 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyKeyRetentionMs: duration(env, 'IDEMPOTENCY_KEY_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
     consumerRetentionMs: duration(env, 'CONSUMER_RETENTION', 30 * DAY, 0, 3650 * DAY),
     backboneMaxMessageBytes: int(env, 'BACKBONE_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
+    feedRingBytes: int(env, 'FEED_RING_BYTES', 256 * 1024, 0, 1024 ** 3),
+    feedRingTotalBytes: int(env, 'FEED_RING_TOTAL_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 ** 3),
+    backboneAttachTimeoutMs: duration(env, 'BACKBONE_ATTACH_TIMEOUT', 1_000, 10, 60_000),
     limits: {
       subscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
       connectionsPerOwner: int(env, 'MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000),

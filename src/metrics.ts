@@ -5,7 +5,8 @@
  */
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { StreamObserver } from './delivery/event-stream.ts';
+import type { StreamObserver } from './delivery/feed-stream.ts';
+import type { FeedObserver } from './delivery/feeds.ts';
 import type { WalletEvent } from './domain/events.ts';
 import type { ServerStatsSnapshot } from './graphql/context.ts';
 import { LatencySamples, RateWindow } from './live-stats.ts';
@@ -35,6 +36,12 @@ export class Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly logReads = new Counter({
+    name: 'wallet_events_log_reads_total',
+    help: 'Reads of the event log by delivery: gap (a lost or reordered publish), head (the periodic head check found more), replay (a subscriber behind its feed’s ring)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly endings = new Counter({ name: 'wallet_events_stream_endings_total', help: 'Streams ended by the server, by code', labelNames: ['code'], registers: [this.registry] });
   private readonly latency = new Histogram({
     name: 'wallet_events_commit_to_delivery_seconds',
@@ -59,8 +66,26 @@ export class Metrics {
   private readonly eventsOut = new RateWindow();
   private readonly recentLatencies = new LatencySamples();
 
-  constructor(private readonly gauges: { connections: () => Record<string, number>; subscriptionsByField: () => Record<string, number> }) {
+  constructor(
+    private readonly gauges: { connections: () => Record<string, number>; subscriptionsByField: () => Record<string, number>; feeds: () => { owners: number; ringBytes: number } },
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'wallet_events_' });
+    new Gauge({
+      name: 'wallet_events_feeds',
+      help: 'Owners with a feed on this instance (owners with local subscribers)',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.feeds().owners);
+      },
+    });
+    new Gauge({
+      name: 'wallet_events_feed_ring_bytes',
+      help: 'Bytes of recent events held by all feed rings of this instance (bounded by FEED_RING_TOTAL_BYTES)',
+      registers: [this.registry],
+      collect() {
+        this.set(gauges.feeds().ringBytes);
+      },
+    });
     new Gauge({
       name: 'wallet_events_connections',
       help: 'Open connections by transport',
@@ -125,8 +150,14 @@ export class Metrics {
     },
     replayed: () => this.replays.inc(),
     replayFinished: (ms) => this.replayDuration.observe(ms / 1000),
-    gapRepaired: (events) => this.gaps.inc(events),
     ended: (code) => this.endings.inc({ code }),
+    logRead: (reason) => this.logReads.inc({ reason }),
+  };
+
+  /** The observer given to the feeds. */
+  readonly feeds: FeedObserver = {
+    logRead: (reason) => this.logReads.inc({ reason }),
+    gapRepaired: (events) => this.gaps.inc(events),
   };
 
   private counter(name: string, help: string): Counter {

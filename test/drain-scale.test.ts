@@ -53,8 +53,10 @@ describe('drain of 19,000 sockets', () => {
     const elapsed = closes.map((close) => close.at - started).sort((a, b) => a - b);
     expect(closes.length).toBe(SOCKETS);
     expect(closes.every((close) => close.code === 1001)).toBe(true);
-    // All closed within the window (plus a second for scheduling on a busy machine)…
-    expect(elapsed.at(-1)!).toBeLessThan(WINDOW_MS + 1_000);
+    // All closed within the window. The times are taken where the client sees the closes,
+    // in a process that handles 19,000 of them while the suite runs beside it on two cores,
+    // hence 3 s of slack (one timer per socket took 27 s here).
+    expect(elapsed.at(-1)!).toBeLessThan(WINDOW_MS + 3_000);
     // …and spread over it, not all at the start: the median close comes near the middle.
     const median = elapsed[Math.floor(elapsed.length / 2)]!;
     process.stdout.write(`drain of ${SOCKETS} sockets over a ${WINDOW_MS} ms window: first close ${elapsed[0]} ms, median ${median} ms, last ${elapsed.at(-1)} ms after SIGTERM\n`);

@@ -78,6 +78,9 @@ describe('configuration', () => {
       idempotencyKeyRetentionMs: 7 * 86_400_000,
       consumerRetentionMs: 30 * 86_400_000,
       backboneMaxMessageBytes: 4 * 1024 * 1024,
+      feedRingBytes: 256 * 1024,
+      feedRingTotalBytes: 64 * 1024 * 1024,
+      backboneAttachTimeoutMs: 1_000,
     });
     expect(config.auth.maxTokenAgeS).toBe(86_400);
   });

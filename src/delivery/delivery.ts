@@ -8,9 +8,9 @@ import type { Logger } from '../logger.ts';
 import type { ConsumerCursors } from './consumers.ts';
 import { checkContiguous, checkCursor, cursorExpired } from './cursor-check.ts';
 import type { EventLog, LogQuery } from './event-log.ts';
-import { openEventStream, type StreamObserver } from './event-stream.ts';
+import { FeedStream, type StreamObserver } from './feed-stream.ts';
+import type { Feeds } from './feeds.ts';
 import { bothFilters, eventFilter, loadCriteria, storeCriteria, type EventCriteria, type EventFilter, type StoredCriteria } from './filters.ts';
-import type { OwnerHub } from './owner-hub.ts';
 import type { PreferenceStore } from './preferences.ts';
 import { publishNotice } from './publisher.ts';
 import type { PubSub } from './pubsub.ts';
@@ -19,7 +19,8 @@ import type { ConsumerKey } from './topic-messages.ts';
 /** Limits applied to every stream. */
 export interface DeliveryLimits {
   tokenClockSkewMs: number;
-  queueLimit: number;
+  /** Most events a stream takes from its feed's ring or the log at once. */
+  pageSize: number;
   ackTimeoutMs: number;
   maxBufferedBytes: number;
   /** With an ack timeout: delivered, unacked events a stream tracks before SLOW_CONSUMER. */
@@ -50,7 +51,7 @@ export class Delivery {
 
   constructor(
     private readonly deps: {
-      hub: OwnerHub;
+      feeds: Feeds;
       log: EventLog;
       consumers: ConsumerCursors;
       preferences: PreferenceStore;
@@ -62,17 +63,19 @@ export class Delivery {
     },
   ) {}
 
-  /** Opens a stream positioned after `after`, else after the consumer's ack, else at the head. */
+  /**
+   * Opens a stream positioned after `after`, else after the consumer's ack, else at the
+   * head. The stream joins its owner's feed first and its position is read after the feed
+   * is attached, so nothing committed after that read can be missed.
+   */
   async open(request: StreamRequest): Promise<AsyncIterableIterator<WalletEvent>> {
-    const { hub, log, consumers, preferences, limits } = this.deps;
+    const { feeds, log, consumers, preferences, limits } = this.deps;
     const { ownerId, consumer } = request;
-    let afterSequence: number | null = null;
+    let afterCursor: number | null = null;
     if (request.after) {
       const position = decodeCursor(request.after);
       if (position.ownerId !== ownerId) throw badInput('after is a cursor of another owner’s log', 'after');
-      afterSequence = position.sequence;
-    } else if (consumer) {
-      afterSequence = await consumers.startFor(ownerId, consumer, await log.head(ownerId));
+      afterCursor = position.sequence;
     }
 
     const base = eventFilter({ types: request.fieldTypes });
@@ -91,31 +94,41 @@ export class Delivery {
       }
       state = 'ended';
     };
+    const stream = new FeedStream(
+      log,
+      {
+        ownerId,
+        filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),
+        pageSize: limits.pageSize,
+        consumer,
+        ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
+        maxUnacked: limits.maxUnacked,
+        onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
+        bufferedBytes: request.bufferedBytes ?? null,
+        maxBufferedBytes: limits.maxBufferedBytes,
+        openedBy: request.openedBy ?? null,
+        tokenClockSkewMs: limits.tokenClockSkewMs,
+        onEnd: release,
+      },
+      this.deps.observer,
+    );
+    // Joined before anything is awaited: a revocation or a close from now on reaches the
+    // stream, and however it ends, it leaves the feed.
+    const membership = feeds.join(ownerId, stream);
+    stream.joined(membership);
     try {
-      const stream = await openEventStream(
-        { hub, log, observer: this.deps.observer },
-        {
-          ownerId,
-          afterSequence,
-          filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),
-          queueLimit: limits.queueLimit,
-          consumer,
-          ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
-          maxUnacked: limits.maxUnacked,
-          onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
-          bufferedBytes: request.bufferedBytes ?? null,
-          maxBufferedBytes: limits.maxBufferedBytes,
-          openedBy: request.openedBy ?? null,
-          tokenClockSkewMs: limits.tokenClockSkewMs,
-          onEnd: release,
-        },
-      );
-      if (state === 'opening') {
-        state = 'counted';
-        this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
-      }
+      await membership.ready;
+      const bounds = await log.bounds(ownerId);
+      const after = afterCursor ?? (consumer ? await consumers.startFor(ownerId, consumer, bounds.last) : bounds.last);
+      checkCursor(after, bounds);
+      const ended = stream.endedWith;
+      if (ended) throw ended;
+      stream.place(after, bounds.last);
+      state = 'counted';
+      this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
       return stream;
     } catch (error) {
+      await stream.return();
       release();
       throw error;
     }

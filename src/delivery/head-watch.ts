@@ -1,35 +1,35 @@
 /**
  * The head check, one timer per instance (never one per subscriber): it reads, in one
- * query, the log heads of the owners this instance serves and signals them; a stream
- * behind its owner's head reads the rest from the log. This heals a commit whose publish
+ * query, the log heads of the owners this instance serves and signals their feeds; a feed
+ * behind its owner's head reads the rest from the log, once for all its subscribers. This heals a commit whose publish
  * never happened (a crash between commit and publish, a Redis outage) even when no later
  * event arrives to reveal the gap. The same tick carries the clock to streams for their
  * ack deadlines.
  */
 import type { Logger } from '../logger.ts';
 import type { EventLog } from './event-log.ts';
-import type { OwnerHub } from './owner-hub.ts';
+import type { Feeds } from './feeds.ts';
 
 const HEADS_PER_QUERY = 1_000;
 
 /** Starts the head check; returns the function that stops it. */
-export function startHeadWatch(hub: OwnerHub, log: EventLog, intervalMs: number, logger: Logger): () => void {
+export function startHeadWatch(feeds: Feeds, log: EventLog, intervalMs: number, logger: Logger): () => void {
   let running = false;
   const timer = setInterval(async () => {
     if (running) return; // a slow database must not pile checks up
     running = true;
     try {
-      const owners = hub.owners();
+      const owners = feeds.owners();
       for (let i = 0; i < owners.length; i += HEADS_PER_QUERY) {
         const heads = await log.heads(owners.slice(i, i + HEADS_PER_QUERY));
-        for (const [ownerId, sequence] of heads) hub.signal(ownerId, { kind: 'head', sequence });
+        for (const [ownerId, sequence] of heads) feeds.signal(ownerId, { kind: 'head', sequence });
       }
     } catch (error) {
       logger.warn('head check failed', { error: (error as Error).message });
     } finally {
       running = false;
     }
-    hub.broadcast({ kind: 'tick', now: Date.now() });
+    feeds.broadcast({ kind: 'tick', now: Date.now() });
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -6,7 +6,7 @@
  */
 import { readRevocation, type Revocation, type RevocationList } from '../auth/revocations.ts';
 import type { DroppedMessages } from '../delivery/dropped-messages.ts';
-import type { OwnerHub } from '../delivery/owner-hub.ts';
+import type { Feeds } from '../delivery/feeds.ts';
 import type { PubSub } from '../delivery/pubsub.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
@@ -25,19 +25,19 @@ export async function startRevocationBroadcast(deps: {
   pubsub: PubSub;
   revocations: RevocationList;
   registry: ConnectionRegistry;
-  hub: OwnerHub;
+  feeds: Feeds;
   log: Logger;
   dropped: DroppedMessages;
   reloadIntervalMs: number;
   maxMessageBytes: number;
 }): Promise<AccessRevoker & { stop(): void }> {
-  const { pubsub, revocations, registry, hub, log, dropped } = deps;
+  const { pubsub, revocations, registry, feeds, log, dropped } = deps;
 
   /** Ends what `revocation` covers on this instance (its list already holds it). */
   const enforce = (revocation: Revocation, source: 'notice' | 'reload' | 'local') => {
     const target = 'subject' in revocation ? { subject: revocation.subject } : { jti: revocation.jti };
     const sockets = registry.closeRevoked(target);
-    hub.broadcast({ kind: 'revoked', ...target });
+    feeds.broadcast({ kind: 'revoked', ...target });
     log.info('access revoked', { ...target, socketsClosed: sockets, source });
   };
   const reload = async () => {
@@ -64,7 +64,11 @@ export async function startRevocationBroadcast(deps: {
 
   const announce = async (revocation: Revocation) => {
     enforce(revocation, 'local'); // here at once, even if the backbone is down
-    await pubsub.publish(CONTROL_TOPIC, JSON.stringify(revocation));
+    // Stored and enforced here already: a notice the backbone cannot take is covered by the
+    // other instances' reload, so the revocation itself succeeds.
+    await pubsub.publish(CONTROL_TOPIC, JSON.stringify(revocation)).catch((error: Error) => {
+      log.warn('revocation notice not published; other instances enforce it at their next reload', { error: error.message });
+    });
   };
   return {
     async revokeSubject(subject, reason) {
