@@ -104,6 +104,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       pageSize: Math.min(500, config.subscriberQueueLimit),
       ackTimeoutMs: config.ackTimeoutMs,
       maxBufferedBytes: config.slowConsumerBytes,
+      slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
       maxUnacked: config.limits.maxUnackedEvents,
     },
   });

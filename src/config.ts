@@ -52,8 +52,10 @@ export interface Config {
   maxPageSize: number;
   /** Most events one subscriber takes from its feed's ring or from the log at once. */
   subscriberQueueLimit: number;
-  /** Bytes a subscriber's connection may hold unsent before it is ended as SLOW_CONSUMER. */
+  /** Bytes a subscriber's connection may hold unsent before its streams pause. */
   slowConsumerBytes: number;
+  /** How long a stream may stay paused (its client reading nothing) before it ends with SLOW_CONSUMER. */
+  slowConsumerTimeoutMs: number;
   /** How long events stay in the log. */
   retentionMs: number;
   /** How often the pruning job runs. */
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
     subscriberQueueLimit: int(env, 'SUBSCRIBER_QUEUE_LIMIT', 10_000, 10, 10_000_000),
     slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 ** 3),
+    slowConsumerTimeoutMs: duration(env, 'SLOW_CONSUMER_TIMEOUT', 60_000, 100, DAY),
     retentionMs: duration(env, 'EVENT_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
     pruneIntervalMs: duration(env, 'PRUNE_INTERVAL', 60_000, 100, DAY),
     headCheckIntervalMs: duration(env, 'HEAD_CHECK_INTERVAL', 1_000, 50, 3_600_000),

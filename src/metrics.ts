@@ -36,6 +36,7 @@ export class Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  private readonly pauses = this.counter('wallet_events_stream_pauses_total', 'Times a subscription paused because its client read too slowly (it resumes where it stopped)');
   private readonly logReads = new Counter({
     name: 'wallet_events_log_reads_total',
     help: 'Reads of the event log by delivery: gap (a lost or reordered publish), head (the periodic head check found more), replay (a subscriber behind its feed’s ring)',
@@ -152,6 +153,7 @@ export class Metrics {
     replayFinished: (ms) => this.replayDuration.observe(ms / 1000),
     ended: (code) => this.endings.inc({ code }),
     logRead: (reason) => this.logReads.inc({ reason }),
+    paused: () => this.pauses.inc(),
   };
 
   /** The observer given to the feeds. */

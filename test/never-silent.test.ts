@@ -1,8 +1,9 @@
 /**
  * Never silent (issue: at-least-once delivery, test 7): a cursor older than retention
  * ends with CURSOR_EXPIRED (subscriptions, polling, and a consumer whose acked position
- * was pruned); a subscriber that stops reading ends with SLOW_CONSUMER, and a resume
- * from its consumer's acked position then gets the rest.
+ * was pruned); a subscriber that stops reading is paused, and ends with SLOW_CONSUMER only
+ * when it stays stuck past SLOW_CONSUMER_TIMEOUT, after which a resume from its consumer's
+ * acked position gets the rest; one that reads again in time gets everything it missed.
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -48,7 +49,7 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
     });
 
     describe('SLOW_CONSUMER', () => {
-      const t = serverOn(backend, { SUBSCRIBER_QUEUE_LIMIT: '50', SLOW_CONSUMER_BYTES: '65536' });
+      const t = serverOn(backend, { SUBSCRIBER_QUEUE_LIMIT: '50', SLOW_CONSUMER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT: '2s' });
 
       it('ends a subscriber that stopped reading, and a resume from its acked position gets the rest', async () => {
         const owner = ownerId('stalled');
@@ -107,6 +108,49 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         const rest = await resumed.waitFor(log.length - firstEvent.sequence, 60_000);
         expect(rest.map((e) => e.sequence)).toEqual(log.filter((e) => e.sequence > firstEvent.sequence).map((e) => e.sequence));
         await client.dispose();
+      });
+    });
+
+    describe('a paused reader', () => {
+      const t = serverOn(backend, { SLOW_CONSUMER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT: '60s', MAX_BATCH_SIZE: '1000' });
+
+      it('keeps its place while its client stops reading, and gets every event in order when it reads again', async () => {
+        const owner = ownerId('paused');
+        const wallet = await t.ops.createWallet(owner);
+        const userToken = await token(owner);
+        const socket = new WebSocket(t.server.wsUrl, 'graphql-transport-ws');
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
+        await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+        // Ten subscriptions with full payloads, so the kernel's buffers fill long before the end.
+        const query = 'subscription { walletEvents { sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
+        const seen = new Map<string, number[]>();
+        const others: any[] = [];
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data));
+          if (message.type === 'next' && !message.payload.errors) seen.set(message.id, [...(seen.get(message.id) ?? []), message.payload.data.walletEvents.sequence]);
+          else others.push(message);
+        });
+        for (let id = 1; id <= 10; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query } }));
+        await waitUntil(() => t.server.app.stats().subscriptions === 10);
+        socket.pause(); // the client stops reading its socket
+
+        // 5,000 events pass while it reads nothing (2,500 settled credits, in batches).
+        for (let batch = 0; batch < 5; batch++) {
+          const inputs = Array.from({ length: 500 }, () => ({ walletId: wallet.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const, description: 'x'.repeat(250), counterparty: 'c'.repeat(120) }));
+          const res = await t.ops.postBatchRaw(inputs);
+          expect(res.errors).toBeUndefined();
+        }
+        expect(t.server.app.stats().subscriptions).toBe(10); // paused, not ended
+        const metrics = await (await fetch(t.server.url.replace(/\/graphql$/, '/metrics'))).text();
+        expect(Number(/^wallet_events_stream_pauses_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+
+        socket.resume();
+        const want = Array.from({ length: 5_000 }, (_, i) => i + 2);
+        await waitUntil(() => [...seen.values()].every((list) => list.length >= want.length) && seen.size === 10, 60_000, () => [...seen.values()].map((l) => l.length).join(','));
+        for (const list of seen.values()) expect(list).toEqual(want);
+        expect(others).toEqual([]); // no error, no complete: the same subscriptions carried on
+        socket.close();
       });
     });
   });

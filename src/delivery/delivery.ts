@@ -23,6 +23,8 @@ export interface DeliveryLimits {
   pageSize: number;
   ackTimeoutMs: number;
   maxBufferedBytes: number;
+  /** A stream paused on a full connection this long ends with SLOW_CONSUMER. */
+  slowConsumerTimeoutMs: number;
   /** With an ack timeout: delivered, unacked events a stream tracks before SLOW_CONSUMER. */
   maxUnacked: number;
 }
@@ -40,6 +42,8 @@ export interface StreamRequest {
   consumer: ConsumerKey | null;
   /** Bytes queued on the client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
+  /** Subscribes to the client's connection flushing its backlog (a paused stream resumes then). */
+  onDrain?: ((listener: () => void) => () => void) | null;
   /** Who asks: the stream ends if their access is revoked or their token expires. */
   openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
   /** The subscription field it serves, for the per-field counts. */
@@ -105,7 +109,9 @@ export class Delivery {
         maxUnacked: limits.maxUnacked,
         onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
         bufferedBytes: request.bufferedBytes ?? null,
+        onDrain: request.onDrain ?? null,
         maxBufferedBytes: limits.maxBufferedBytes,
+        slowConsumerTimeoutMs: limits.slowConsumerTimeoutMs,
         openedBy: request.openedBy ?? null,
         tokenClockSkewMs: limits.tokenClockSkewMs,
         onEnd: release,

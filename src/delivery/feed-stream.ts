@@ -33,9 +33,13 @@ export interface FeedStreamOptions {
   openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
   /** Grace after the token's `exp` before the stream ends. */
   tokenClockSkewMs?: number;
-  /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` it is SLOW_CONSUMER. */
+  /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` the stream pauses. */
   bufferedBytes?: (() => number) | null;
   maxBufferedBytes?: number;
+  /** Subscribes to the connection flushing its backlog; returns the unsubscribe function. */
+  onDrain?: ((listener: () => void) => () => void) | null;
+  /** A stream paused this long without its client taking anything ends with SLOW_CONSUMER. */
+  slowConsumerTimeoutMs?: number;
   /** Called once when the stream ends, however it ends. */
   onEnd?: () => void;
 }
@@ -48,6 +52,8 @@ export interface StreamObserver {
   replayFinished(ms: number, events: number): void;
   ended(code: string): void;
   logRead(reason: LogReadReason): void;
+  /** The stream paused because its client's connection held too many unsent bytes. */
+  paused(): void;
 }
 
 /** A subscription's iterator, with the hooks its opener uses to place it. */
@@ -64,6 +70,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
   private closed = false;
   private membership: Membership | null = null;
   private replay: { from: number; to: number; started: number } | null = null;
+  /** Since when the client's connection has held too many unsent bytes (the stream is paused). */
+  private pausedSince: number | null = null;
 
   constructor(
     private readonly log: EventLog,
@@ -102,6 +110,19 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
         throw failure;
       }
       if (this.closed) return { value: undefined, done: true };
+      if (this.backedUp()) {
+        // Paused, not ended: the position stays, and the ring or the log has the rest when
+        // the client reads again. Ticks and feed appends wake this loop to look again.
+        if (this.pausedSince === null) {
+          this.pausedSince = Date.now();
+          this.observer?.paused();
+        }
+        const stopListening = this.options.onDrain?.(() => this.wake());
+        await new Promise<void>((resolve) => (this.waiter = resolve));
+        stopListening?.();
+        continue;
+      }
+      this.pausedSince = null;
       const event = this.batch[this.batchIndex];
       if (event) {
         this.batchIndex++;
@@ -207,7 +228,6 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
       if (this.unacked.length >= max) this.slowConsumer(`more than ${max} delivered events waited for their ack`);
       else this.unacked.push({ sequence: event.sequence, at: Date.now() });
     }
-    this.checkConnectionBuffer();
     return { value: event, done: false };
   }
 
@@ -230,13 +250,18 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
         }),
       );
     }
-    this.checkConnectionBuffer();
+    if (this.pausedSince !== null) {
+      const stuckMs = now - this.pausedSince;
+      const limit = this.options.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
+      if (this.backedUp() && stuckMs > limit) this.slowConsumer(`the connection held more than ${this.options.maxBufferedBytes} unsent bytes for ${Math.round(stuckMs / 1000)} s`);
+      else this.wake(); // look again: the client may have read in the meantime
+    }
   }
 
-  /** SLOW_CONSUMER when the transport holds more unsent bytes for this client than allowed. */
-  private checkConnectionBuffer(): void {
+  /** True while the transport holds more unsent bytes for this client than allowed. */
+  private backedUp(): boolean {
     const { bufferedBytes, maxBufferedBytes } = this.options;
-    if (bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes) this.slowConsumer(`more than ${maxBufferedBytes} bytes waited in the connection`);
+    return Boolean(bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes);
   }
 
   private slowConsumer(why: string): void {

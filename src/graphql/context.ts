@@ -43,6 +43,8 @@ export interface GraphQLContext {
   lastEventId?: string | null;
   /** Bytes waiting in this client's connection, when the transport can tell. */
   bufferedBytes?: (() => number) | null;
+  /** Subscribes to the connection flushing its backlog; returns the unsubscribe function. */
+  onDrain?: ((listener: () => void) => () => void) | null;
   /** True where the connection itself is closed at token expiry (graphql-ws), so streams need not end. */
   connectionEnforcesExpiry?: boolean;
   /** The event whose result is being produced, so the result can carry its cursor. */

@@ -8,7 +8,8 @@ import type { Server } from 'node:http';
 import { GraphQLError, getOperationAST, type ExecutionArgs } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Socket } from 'node:net';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { Limits } from '../config.ts';
 import { ErrorCode } from '../domain/errors.ts';
@@ -111,6 +112,7 @@ export function attachWebSocket(deps: {
           principal,
           authError: null,
           bufferedBytes: () => ctx.extra.socket.bufferedAmount,
+          onDrain: drainOf(ctx.extra.socket),
         });
         let document;
         try {
@@ -171,5 +173,31 @@ export function attachWebSocket(deps: {
       for (const client of server.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** Per TCP connection, the paused streams waiting for it to drain (one 'drain' listener each connection). */
+const drainWaiters = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Subscribes to the moments `socket`'s TCP connection has flushed its backlog, so a
+ * stream paused on a full connection resumes at once instead of at the next tick.
+ */
+function drainOf(socket: WebSocket): (listener: () => void) => () => void {
+  // ws keeps the TCP socket here (as the write batching does); absent, streams resume on the tick.
+  const tcp = (socket as unknown as { _socket?: Socket })._socket;
+  return (listener) => {
+    if (!tcp) return () => {};
+    let waiters = drainWaiters.get(tcp);
+    if (!waiters) {
+      const created = new Set<() => void>();
+      waiters = created;
+      drainWaiters.set(tcp, created);
+      tcp.on('drain', () => {
+        for (const waiter of [...created]) waiter();
+      });
+    }
+    waiters.add(listener);
+    return () => waiters.delete(listener);
   };
 }

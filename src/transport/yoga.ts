@@ -26,7 +26,7 @@ import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
 
 /** Context handed in by the WebSocket adapter, already authenticated at `connection_init`. */
-export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => number };
+export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => number; onDrain?: (listener: () => void) => () => void };
 
 export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
@@ -93,6 +93,7 @@ export function createYogaServer(deps: {
           authError: initial.authError ?? null,
           services,
           bufferedBytes: initial.bufferedBytes ?? null,
+          onDrain: initial.onDrain ?? null,
           connectionEnforcesExpiry: true,
         };
       }
@@ -117,7 +118,18 @@ export function createYogaServer(deps: {
         }
         res.once('close', release);
       }
-      return { ...auth, services, lastEventId: request.headers.get('last-event-id'), bufferedBytes: res ? () => res.writableLength : null };
+      return {
+        ...auth,
+        services,
+        lastEventId: request.headers.get('last-event-id'),
+        bufferedBytes: res ? () => res.writableLength : null,
+        onDrain: res
+          ? (listener) => {
+              res.on('drain', listener);
+              return () => res.off('drain', listener);
+            }
+          : null,
+      };
     },
   });
 }

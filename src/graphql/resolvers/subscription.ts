@@ -76,6 +76,7 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
     after: ctx.lastEventId || args.after || null,
     consumer: args.consumer != null ? consumerKey(requirePrincipal(ctx), parseConsumer(args.consumer)) : null,
     bufferedBytes: ctx.bufferedBytes ?? null,
+    onDrain: ctx.onDrain ?? null,
     openedBy: ctx.principal
       ? {
           subject: ctx.principal.subject,
