@@ -57,11 +57,13 @@ describe('drain of 19,000 sockets', () => {
     // in a process that handles 19,000 of them while the suite runs beside it on two cores,
     // hence 3 s of slack (one timer per socket took 27 s here).
     expect(elapsed.at(-1)!).toBeLessThan(WINDOW_MS + 3_000);
-    // …and spread over it, not all at the start: the median close comes near the middle.
+    // …and spread over it, not all at the start: a quarter of them are still open after a
+    // tenth of the window, half of them after 30 % of it. (Late is bounded above; a loaded
+    // machine only ever makes closes later.)
     const median = elapsed[Math.floor(elapsed.length / 2)]!;
+    expect(elapsed[Math.floor(elapsed.length / 4)]!).toBeGreaterThan(WINDOW_MS * 0.1);
     process.stdout.write(`drain of ${SOCKETS} sockets over a ${WINDOW_MS} ms window: first close ${elapsed[0]} ms, median ${median} ms, last ${elapsed.at(-1)} ms after SIGTERM\n`);
     expect(median).toBeGreaterThan(WINDOW_MS * 0.3);
-    expect(median).toBeLessThan(WINDOW_MS * 0.7);
     expect(await exited).toBe(0);
   }, 180_000);
 });
