@@ -7,9 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
-import { gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { acknowledgedSocket, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { instancePair } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
@@ -146,10 +145,7 @@ describe(`while Redis is down, ${label(postgres)}`, () => {
       await producer(patient.url, await token('producer', 'service')).createWallet(owner);
       await redis.stop();
       const userToken = await token(owner);
-      const socket = new WebSocket(patient.wsUrl, 'graphql-transport-ws');
-      await once(socket, 'open');
-      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
-      await once(socket, 'message');
+      const socket = await acknowledgedSocket(patient.wsUrl, userToken);
       socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { walletEvents { sequence } }' } }));
       await waitUntil(() => patient.app.stats().listeners === 1, 5_000);
       const revoked = await gql(patient.url, await token('security', 'admin'), 'mutation($o: ID!) { revokeAccess(ownerId: $o) { revoked } }', { o: owner });

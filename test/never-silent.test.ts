@@ -6,9 +6,8 @@
  * acked position gets the rest; one that reads again in time gets everything it missed.
  */
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { BACKENDS, label } from './support/backends.ts';
-import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { acknowledgedSocket, codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
@@ -57,10 +56,7 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         const userToken = await token(owner);
 
         // A raw graphql-ws client that reads one event, acks it, then stops reading its socket.
-        const socket = new WebSocket(t.server.wsUrl, 'graphql-transport-ws');
-        await new Promise((resolve) => socket.once('open', resolve));
-        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
-        await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+        const socket = await acknowledgedSocket(t.server.wsUrl, userToken);
         // Twenty subscriptions with full payloads on one socket, so loopback's large kernel
         // buffers fill after a few hundred posts rather than many thousands.
         const query = 'subscription { walletEvents(consumer: "mobile") { eventId sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
@@ -118,10 +114,7 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         const owner = ownerId('paused');
         const wallet = await t.ops.createWallet(owner);
         const userToken = await token(owner);
-        const socket = new WebSocket(t.server.wsUrl, 'graphql-transport-ws');
-        await new Promise((resolve) => socket.once('open', resolve));
-        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${userToken}` } }));
-        await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+        const socket = await acknowledgedSocket(t.server.wsUrl, userToken);
         // Ten subscriptions with full payloads, so the kernel's buffers fill long before the end.
         const query = 'subscription { walletEvents { sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
         const seen = new Map<string, number[]>();

@@ -139,3 +139,19 @@ export async function waitUntil(condition: () => boolean | Promise<boolean>, tim
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * A bare graphql-transport-ws socket that has sent `connection_init` with `token` and
+ * received its `connection_ack`: for tests that need to control the socket itself (stop
+ * reading it, send raw frames, cut it).
+ */
+export async function acknowledgedSocket(url: string, token: string): Promise<WebSocket> {
+  const socket = new WebSocket(url, 'graphql-transport-ws');
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await new Promise((resolve) => socket.once('message', resolve)); // connection_ack
+  return socket;
+}
