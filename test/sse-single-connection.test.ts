@@ -1,12 +1,14 @@
 /**
  * graphql-sse's single-connection mode (issue: at-least-once delivery, SSE scope): one
  * event stream at /graphql/stream carries several operations, authenticated by header,
- * each receiving only its owner's events with their cursors.
+ * each receiving only its owner's events with their cursors. Every request there needs a
+ * valid bearer token: an anonymous or forged stream reservation (PUT) is refused with 401.
  */
 import { createClient } from 'graphql-sse';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
 import { waitUntil } from './support/clients.ts';
+import { mintToken } from '../src/auth/mint.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
@@ -42,6 +44,22 @@ describe.each(BACKENDS)('graphql-sse single connection on $name', (backend) => {
       expect(balances[0].data).toEqual({ balanceChanged: { balance: { available: '42' } } });
       expect(txns[0].extensions.sequence).toBe(2);
       expect(balances[0].extensions.sequence).toBe(3);
+    });
+
+    it('refuses stream reservations and operations without a valid token, and accepts them with one', async () => {
+      const url = `http://127.0.0.1:${t.server.port}/graphql/stream`;
+      const forged = await mintToken('another-secret-that-is-also-32-characters-long!', { subject: 'x', role: 'user', ttlSeconds: 60 });
+      for (const authorization of [null, `Bearer ${forged}`, 'Bearer not-a-jwt']) {
+        const res = await fetch(url, { method: 'PUT', headers: authorization ? { authorization } : {} });
+        expect(res.status).toBe(401);
+        const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+        expect(body.errors[0]!.extensions.code).toBe('UNAUTHENTICATED');
+      }
+      const anonymousStream = await fetch(url, { headers: { accept: 'text/event-stream' } });
+      expect(anonymousStream.status).toBe(401);
+      const reserved = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${await token(ownerId('reserver'))}` } });
+      expect(reserved.status).toBe(201);
+      expect((await reserved.text()).length).toBeGreaterThan(0);
     });
   });
 });

@@ -21,6 +21,7 @@ import type { WalletEvent } from '../domain/events.ts';
 import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
 import { useSharedExecution } from '../graphql/shared-execution-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
+import { streamAuthenticator } from './graphql-sse-auth.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
@@ -61,7 +62,7 @@ export function createYogaServer(deps: {
       useEventCursor(deps.onSent),
       useResumableSse(deps.sse),
       // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
-      useGraphQLSSE({ endpoint: '/graphql/stream' }),
+      useGraphQLSSE({ endpoint: '/graphql/stream', authenticate: streamAuthenticator(verifier, log) }),
     ],
     graphqlEndpoint: '/graphql',
     landingPage: false,
