@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { gql } from './support/clients.ts';
 import { freePort, spawnServer, startServer } from './support/server.ts';
+import { TEST_SECRET } from './support/tokens.ts';
 
 const run = promisify(execFile);
 
@@ -120,6 +121,14 @@ describe('development secret', () => {
     } finally {
       expect(await server.kill('SIGTERM')).toBe(0);
     }
+  });
+
+  it('token command warns when --ttl outlives JWT_MAX_TOKEN_AGE, and still prints the token', async () => {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'user', '--ttl', '7d'], {
+      env: { PATH: process.env.PATH!, JWT_SECRET: TEST_SECRET, JWT_MAX_TOKEN_AGE: '24h' },
+    });
+    expect(stderr).toContain('longer than JWT_MAX_TOKEN_AGE');
+    expect(stdout.trim().split('.')).toHaveLength(3);
   });
 
   it('token command explains bad arguments', async () => {

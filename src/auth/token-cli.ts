@@ -32,10 +32,15 @@ async function main(): Promise<void> {
     throw new Error('DATA_DIR is in memory, so the server has no stored secret to share: set JWT_SECRET for both');
   }
   const secret = config.auth.secret ?? (await loadOrCreateDevSecret(config.dataDir)).secret;
+  const ttlSeconds = parseTtl(values.ttl!);
+  if (ttlSeconds > config.auth.maxTokenAgeS) {
+    // The server refuses a token older than JWT_MAX_TOKEN_AGE, whatever its exp: say so now.
+    process.stderr.write(`warning: --ttl is longer than JWT_MAX_TOKEN_AGE (${config.auth.maxTokenAgeS} s); the server will refuse this token once it is that old\n`);
+  }
   const token = await mintToken(secret, {
     subject: values.sub,
     role: values.role as Role,
-    ttlSeconds: parseTtl(values.ttl!),
+    ttlSeconds,
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     algorithm: config.auth.algorithm,
