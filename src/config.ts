@@ -144,7 +144,9 @@ export function loadConfig(env: Env = process.env): Config {
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 30_000, 1_000, 3_600_000),
     maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 10_000),
     subscriberQueueLimit: int(env, 'SUBSCRIBER_QUEUE_LIMIT', 10_000, 10, 10_000_000),
-    slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 ** 3),
+    // At least 64 KiB: a paused stream resumes on its socket's 'drain', which a TCP socket
+    // signals only once its backlog passed its own 16 KiB mark.
+    slowConsumerBytes: int(env, 'SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 64 * 1024, 1024 ** 3),
     slowConsumerTimeoutMs: duration(env, 'SLOW_CONSUMER_TIMEOUT', 60_000, 100, DAY),
     retentionMs: duration(env, 'EVENT_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
     pruneIntervalMs: duration(env, 'PRUNE_INTERVAL', 60_000, 100, DAY),

@@ -146,5 +146,39 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         socket.close();
       });
     });
+
+    describe('a paused reader whose events are pruned', () => {
+      // No ring: a stream behind the head reads the log, where the pruning job gets first.
+      const t = serverOn(backend, { FEED_RING_BYTES: '0', EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms', SLOW_CONSUMER_BYTES: '65536', MAX_BATCH_SIZE: '1000' });
+
+      it('ends with CURSOR_EXPIRED when it reads again, rather than skipping or spinning', async () => {
+        const owner = ownerId('expired-while-paused');
+        const wallet = await t.ops.createWallet(owner);
+        const socket = await acknowledgedSocket(t.server.wsUrl, await token(owner));
+        const frames: any[] = [];
+        socket.on('message', (data) => frames.push(JSON.parse(String(data))));
+        // Ten subscriptions with full payloads: far more than the kernel's buffers hold.
+        const query = 'subscription { walletEvents { sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
+        for (let id = 1; id <= 10; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query } }));
+        await waitUntil(() => t.server.app.stats().subscriptions === 10);
+        socket.pause();
+        for (let batch = 0; batch < 4; batch++) {
+          const inputs = Array.from({ length: 500 }, () => ({ walletId: wallet.id, direction: 'CREDIT' as const, amount: '1', status: 'PENDING' as const, description: 'd'.repeat(250), counterparty: 'c'.repeat(120) }));
+          expect((await t.ops.postBatchRaw(inputs)).errors).toBeUndefined();
+        }
+        // Everything the streams have not sent yet goes past retention.
+        await waitUntil(async () => (await t.ops.log(owner)).length === 0, 15_000);
+        socket.resume();
+        await waitUntil(() => frames.filter((f) => f.type === 'complete').length === 10, 20_000, () => `${frames.length} frames ${JSON.stringify(t.server.app.stats())} ${JSON.stringify(frames.slice(-2))}`);
+        for (let id = 1; id <= 10; id++) {
+          const mine = frames.filter((f) => f.id === String(id));
+          const sequences = mine.filter((f) => f.type === 'next' && !f.payload.errors).map((f) => f.payload.data.walletEvents.sequence);
+          expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 2)); // in order, no hole
+          expect(sequences.length).toBeLessThan(2_000); // it was behind when the events went
+          expect(mine.find((f) => f.type === 'next' && f.payload.errors).payload.errors[0].extensions.code).toBe('CURSOR_EXPIRED');
+        }
+        socket.close();
+      });
+    });
   });
 });

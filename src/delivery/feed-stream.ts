@@ -8,7 +8,7 @@
  */
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { WalletEvent } from '../domain/events.ts';
-import { checkContiguous } from './cursor-check.ts';
+import { checkContiguous, cursorExpired } from './cursor-check.ts';
 import type { EventLog } from './event-log.ts';
 import type { Membership } from './feeds.ts';
 import type { EventFilter, StoredCriteria } from './filters.ts';
@@ -191,7 +191,9 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
       // Behind the ring: read the log, one page at a time, at the reader's pace.
       const page = await this.log.read(this.options.ownerId, this.position, this.options.pageSize, { upTo: feed.head });
       this.observer?.logRead('replay');
-      checkContiguous(this.position, page); // pruned under our feet: say so rather than skip
+      // Pruned under our feet (a hole, or nothing where the feed knows events): say so rather than skip.
+      if (page.length === 0) throw cursorExpired(this.position);
+      checkContiguous(this.position, page);
       this.setBatch(page);
       return;
     }

@@ -10,7 +10,8 @@
  * A send is reported done as soon as it is queued, not once the kernel took it: graphql-ws
  * waits for that before it takes a subscription's next result, and waiting for the write
  * would allow one frame per subscription per turn. Backpressure does not depend on it: a
- * client whose unsent bytes pass SLOW_CONSUMER_BYTES is ended by its event stream.
+ * client whose unsent bytes pass SLOW_CONSUMER_BYTES has its streams paused until the
+ * connection drains.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
