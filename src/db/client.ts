@@ -16,6 +16,9 @@ import * as schema from './schema.ts';
 /** The database handle every layer above `db/` receives. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** A drizzle transaction on {@link Database}. */
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
 /** An open database with its lifecycle. */
 export interface DatabaseHandle {
   db: Database;

@@ -4,12 +4,11 @@
  * name per connection cannot grow the tables without limit.
  */
 import { and, count, eq, sql } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 import { consumerCursors, subscriptionPreferences } from '../db/schema.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 
 type ConsumerTable = typeof consumerCursors | typeof subscriptionPreferences;
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Runs `create` (which inserts one new row for `ownerId` and `principal` into `table`)

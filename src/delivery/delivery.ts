@@ -134,8 +134,7 @@ export class Delivery {
       this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
       return stream;
     } catch (error) {
-      await stream.return();
-      release();
+      await stream.return(); // ends it in its one place: leaves the feed, runs `release`
       throw error;
     }
   }

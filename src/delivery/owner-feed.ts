@@ -74,12 +74,11 @@ export class OwnerFeed {
    * then, arriving events wait on the chain. Resolves when the feed is positioned.
    */
   start(attached: Promise<unknown>): Promise<void> {
-    const started = this.step(async () => {
+    return this.step(async () => {
       await attached;
       this.known = await this.deps.log.head(this.ownerId);
       this.scheduled = this.known;
     });
-    return started;
   }
 
   /** The last sequence the feed holds with nothing missing before it (-1 before it started). */
@@ -89,11 +88,6 @@ export class OwnerFeed {
 
   get subscriberCount(): number {
     return this.subscribers.size;
-  }
-
-  /** Bytes the ring holds now. */
-  get ringSize(): number {
-    return this.bytes;
   }
 
   add(subscriber: FeedSubscriber): void {
@@ -120,18 +114,18 @@ export class OwnerFeed {
         this.step(() => this.accept(signal.events));
         return;
       case 'head':
-        this.catchUpTo(signal.sequence, 'head');
+        this.catchUpToHead(signal.sequence);
         return;
       default:
         for (const subscriber of this.subscribers) subscriber.signal(signal);
     }
   }
 
-  /** Makes the feed read up to `sequence` (a head found elsewhere), unless already scheduled. */
-  catchUpTo(sequence: number, reason: 'head' | 'gap'): void {
+  /** Reads up to the head the periodic check found, unless a read that far is already scheduled. */
+  private catchUpToHead(sequence: number): void {
     if (this.stopped || sequence <= this.scheduled) return;
     this.scheduled = sequence;
-    this.step(() => this.catchUp(sequence, reason));
+    this.step(() => this.catchUp(sequence, 'head'));
   }
 
   /**

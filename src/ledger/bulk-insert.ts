@@ -37,4 +37,3 @@ export function jsonRecordset(alias: string, columns: readonly Column[], rows: r
   return sql`jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as ${sql.raw(alias)}(${sql.raw(definition)})`;
 }
 
-export { rowsOf } from '../db/client.ts';

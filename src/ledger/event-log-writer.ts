@@ -4,13 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
 import { owners } from '../db/schema.ts';
 import type { EventDraft, WalletEvent } from '../domain/events.ts';
-import { insertJsonRows, jsonRecordset, rowsOf, type Column } from './bulk-insert.ts';
-
-/** A drizzle transaction on {@link Database}. */
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+import { rowsOf, type Tx } from '../db/client.ts';
+import { insertJsonRows, jsonRecordset, type Column } from './bulk-insert.ts';
 
 const HEAD_MOVE_COLUMNS: readonly Column[] = [
   ['owner_id', 'text'],

@@ -52,11 +52,6 @@ export class GroupCommit {
     });
   }
 
-  /** Postings waiting for a group (for tests and diagnostics). */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   private pump(): void {
     while (this.running < this.maxConcurrent && this.waiting.length > 0) {
       const group = this.takeGroup();

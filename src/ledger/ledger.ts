@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { Database } from '../db/client.ts';
+import type { Database, Tx } from '../db/client.ts';
 import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { parseCurrency } from '../domain/currency.ts';
@@ -13,7 +13,7 @@ import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft, EventPublisher, WalletEvent } from '../domain/events.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
-import { appendEvents, type Tx } from './event-log-writer.ts';
+import { appendEvents } from './event-log-writer.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
 import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostingOutcome, type PostResult, type PostTransactionInput } from './postings.ts';

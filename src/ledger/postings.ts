@@ -13,8 +13,8 @@ import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft } from '../domain/events.ts';
 import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft } from './event-drafts.ts';
-import { inJsonList, insertJsonRows, jsonRecordset, rowsOf, type Column } from './bulk-insert.ts';
-import type { Tx } from './event-log-writer.ts';
+import { rowsOf, type Tx } from '../db/client.ts';
+import { inJsonList, insertJsonRows, jsonRecordset, type Column } from './bulk-insert.ts';
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
 

@@ -3,8 +3,7 @@ import { eq } from 'drizzle-orm';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { transactions, wallets } from '../db/schema.ts';
-import type { Database } from '../db/client.ts';
-import type { Tx } from './event-log-writer.ts';
+import type { Database, Tx } from '../db/client.ts';
 
 type Reader = Database | Tx;
 
