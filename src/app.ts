@@ -33,7 +33,7 @@ import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { dashboardHandler } from './transport/dashboard.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
-import { attachWebSocket, type WebSocketTransport } from './transport/websocket.ts';
+import { attachWebSocket, type WebSocketTransport } from './transport/graphql-ws/server.ts';
 import { createYogaServer } from './transport/yoga.ts';
 
 /** A wired, not yet listening server instance. */
@@ -73,7 +73,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   // Gauges read the transports lazily, at scrape time, once they exist.
   const metrics = new Metrics({
-    connections: () => ({ ws: ws.server.clients.size, sse: registry.sseStreams }),
+    connections: () => ({ ws: ws.size, sse: registry.sseStreams }),
     subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
   });
@@ -226,7 +226,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       await pubsub.close();
       await database.close();
     },
-    stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount, listeners: feeds.subscriberCount, webSockets: ws.server.clients.size }),
+    stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount, listeners: feeds.subscriberCount, webSockets: ws.size }),
   };
 }
 

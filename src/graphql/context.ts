@@ -3,7 +3,6 @@ import type { Delivery } from '../delivery/delivery.ts';
 import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
 import type { EventLog } from '../delivery/event-log.ts';
 import type { DomainError } from '../domain/errors.ts';
-import type { WalletEvent } from '../domain/events.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
@@ -47,6 +46,4 @@ export interface GraphQLContext {
   onDrain?: ((listener: () => void) => () => void) | null;
   /** True where the connection itself is closed at token expiry (graphql-ws), so streams need not end. */
   connectionEnforcesExpiry?: boolean;
-  /** The event whose result is being produced, so the result can carry its cursor. */
-  delivering?: WalletEvent | null;
 }

@@ -1,9 +1,10 @@
 /**
- * The WebSocket connections of this instance, with what the limits need: who owns each,
- * when its token expires, and how many operations it runs. One sweep a second (not a timer
- * per socket) closes sockets whose token expired and sockets idle with no subscription.
+ * The connections of this instance (graphql-ws sockets, graphql-sse streams, and SSE
+ * streams for the per-owner count), with what the limits need: who owns each, when its
+ * token expires, and how many operations it runs. One sweep a second (not a timer per
+ * connection) closes connections whose token expired and ones idle with no subscription.
  */
-import type { WebSocket } from 'ws';
+import type { Sink } from './sink.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Logger } from '../logger.ts';
 
@@ -20,12 +21,12 @@ export const CLOSE = {
 interface Entry {
   principal: Principal;
   operations: Set<string>;
-  /** When the socket last had no operation, or null while it has some. */
+  /** When the connection last had no operation, or null while it has some. */
   idleSince: number | null;
 }
 
 export class ConnectionRegistry {
-  private readonly entries = new Map<WebSocket, Entry>();
+  private readonly entries = new Map<Sink, Entry>();
   private readonly perOwner = new Map<string, number>();
   private streams = 0;
   private readonly timer: NodeJS.Timeout;
@@ -38,10 +39,10 @@ export class ConnectionRegistry {
     this.timer.unref();
   }
 
-  /** Registers an authenticated socket; false when its owner is at the connection limit. */
-  add(socket: WebSocket, principal: Principal): boolean {
+  /** Registers an authenticated connection; false when its owner is at the connection limit. */
+  add(connection: Sink, principal: Principal): boolean {
     if (!this.claim(principal.subject)) return false;
-    this.entries.set(socket, { principal, operations: new Set(), idleSince: Date.now() });
+    this.entries.set(connection, { principal, operations: new Set(), idleSince: Date.now() });
     return true;
   }
 
@@ -61,10 +62,10 @@ export class ConnectionRegistry {
     };
   }
 
-  remove(socket: WebSocket): void {
-    const entry = this.entries.get(socket);
+  remove(connection: Sink): void {
+    const entry = this.entries.get(connection);
     if (!entry) return;
-    this.entries.delete(socket);
+    this.entries.delete(connection);
     this.release(entry.principal.subject);
   }
 
@@ -82,9 +83,9 @@ export class ConnectionRegistry {
     else this.perOwner.delete(subject);
   }
 
-  /** Counts an operation; false when the socket already runs `max`. */
-  startOperation(socket: WebSocket, id: string, max: number): boolean {
-    const entry = this.entries.get(socket);
+  /** Counts an operation; false when the connection already runs `max`. */
+  startOperation(connection: Sink, id: string, max: number): boolean {
+    const entry = this.entries.get(connection);
     if (!entry) return false;
     if (entry.operations.size >= max) return false;
     entry.operations.add(id);
@@ -92,19 +93,19 @@ export class ConnectionRegistry {
     return true;
   }
 
-  endOperation(socket: WebSocket, id: string): void {
-    const entry = this.entries.get(socket);
+  endOperation(connection: Sink, id: string): void {
+    const entry = this.entries.get(connection);
     if (!entry || !entry.operations.delete(id)) return;
     if (entry.operations.size === 0) entry.idleSince = Date.now();
   }
 
-  /** Closes the sockets authenticated as `subject` or with token `jti` (a revocation); returns how many. */
+  /** Closes the connections authenticated as `subject` or with token `jti` (a revocation); returns how many. */
   closeRevoked(revoked: { subject?: string; jti?: string }): number {
     let closed = 0;
-    for (const [socket, { principal }] of this.entries) {
+    for (const [connection, { principal }] of this.entries) {
       if ((revoked.subject && principal.subject === revoked.subject) || (revoked.jti && principal.tokenId === revoked.jti)) {
-        socket.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: access revoked; reconnect with a new token');
-        this.remove(socket);
+        connection.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: access revoked; reconnect with a new token');
+        this.remove(connection);
         closed++;
       }
     }
@@ -121,16 +122,16 @@ export class ConnectionRegistry {
   }
 
   private sweep(now: number): void {
-    for (const [socket, entry] of this.entries) {
+    for (const [connection, entry] of this.entries) {
       const { expiresAt, subject } = entry.principal;
       if (expiresAt !== null && now > expiresAt * 1000 + this.limits.tokenClockSkewMs) {
         this.log.info('connection closed', { transport: 'ws', subject, reason: 'token expired' });
-        socket.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: the token has expired; reconnect with a fresh one');
-        this.remove(socket);
+        connection.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: the token has expired; reconnect with a fresh one');
+        this.remove(connection);
       } else if (entry.idleSince !== null && now - entry.idleSince > this.limits.idleTimeoutMs) {
         this.log.info('connection closed', { transport: 'ws', subject, reason: 'idle' });
-        socket.close(CLOSE.idle, 'idle: no subscription');
-        this.remove(socket);
+        connection.close(CLOSE.idle, 'idle: no subscription');
+        this.remove(connection);
       }
     }
   }

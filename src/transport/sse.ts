@@ -6,6 +6,7 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import type { ExecutionResult } from 'graphql';
+import { resultJson } from '../graphql/live-results-plugin.ts';
 
 export interface SseOptions {
   heartbeatMs: number;
@@ -28,7 +29,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult
 export function sseFrame(result: ExecutionResult): string {
   const cursor = result.extensions?.cursor;
   const id = typeof cursor === 'string' ? `id: ${cursor}\n` : '';
-  return `${id}event: next\ndata: ${JSON.stringify(result)}\n\n`;
+  return `${id}event: next\ndata: ${resultJson(result)}\n\n`;
 }
 
 /** Replaces Yoga's SSE processor for streams with the resumable one. */

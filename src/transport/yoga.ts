@@ -18,8 +18,7 @@ import { INTERNAL_CODE, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerResponse } from 'node:http';
 import type { WalletEvent } from '../domain/events.ts';
-import { useEventCursor } from '../graphql/event-cursor-plugin.ts';
-import { useSharedExecution } from '../graphql/shared-execution-plugin.ts';
+import { useLiveResults } from '../graphql/live-results-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
 import { streamAuthenticator } from './graphql-sse-auth.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
@@ -58,8 +57,7 @@ export function createYogaServer(deps: {
     plugins: [
       ...armor.protect().plugins,
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
-      useSharedExecution(),
-      useEventCursor(deps.onSent),
+      useLiveResults(deps.onSent),
       useResumableSse(deps.sse),
       // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
       useGraphQLSSE({ endpoint: '/graphql/stream', authenticate: streamAuthenticator(verifier, log) }),

@@ -89,12 +89,8 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
   return endWithError(stream);
 }
 
-function deliver<T extends WalletEvent>(payload: Payload, ctx: GraphQLContext): T {
-  if (isFailure(payload)) {
-    ctx.delivering = null;
-    throw payload.failure;
-  }
-  ctx.delivering = payload;
+function deliver<T extends WalletEvent>(payload: Payload): T {
+  if (isFailure(payload)) throw payload.failure;
   return payload as T;
 }
 
@@ -110,16 +106,16 @@ export const Subscription: SubscriptionResolvers = {
           ? { walletId: args.walletId, currency: args.currency, transaction: { status: args.status, minAmount: args.minAmount, maxAmount: args.maxAmount } }
           : null,
       ) as never,
-    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<TransactionEvent>(payload, ctx),
+    resolve: (payload: Payload) => deliver<TransactionEvent>(payload),
   },
   balanceChanged: {
     subscribe: (_parent, args, ctx) =>
       open(ctx, 'balanceChanged', args, ['BALANCE'], anyGiven(args.walletId, args.currency) ? { walletId: args.walletId, currency: args.currency } : null) as never,
-    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<BalanceEvent>(payload, ctx),
+    resolve: (payload: Payload) => deliver<BalanceEvent>(payload),
   },
   walletStatus: {
     subscribe: (_parent, args, ctx) => open(ctx, 'walletStatus', args, ['WALLET_STATUS'], anyGiven(args.walletId) ? { walletId: args.walletId } : null) as never,
-    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<WalletStatusEvent>(payload, ctx),
+    resolve: (payload: Payload) => deliver<WalletStatusEvent>(payload),
   },
   walletEvents: {
     subscribe: (_parent, args, ctx) =>
@@ -132,6 +128,6 @@ export const Subscription: SubscriptionResolvers = {
           ? { types: args.types, walletId: args.walletId, currency: args.filter?.currency, transaction: args.filter }
           : null,
       ) as never,
-    resolve: (payload: Payload, _args: unknown, ctx: GraphQLContext) => deliver<WalletEvent>(payload, ctx),
+    resolve: (payload: Payload) => deliver<WalletEvent>(payload),
   },
 };

@@ -1,17 +1,17 @@
 /**
- * Executes a live event once per distinct (document, operation, variables), however many
- * subscribers share them. Every subscriber of an owner on this instance receives the very
- * same event object (the owner hub parses a topic message once), and an event's fields
- * resolve from the event alone, so the result is the same for all of them: a dashboard
- * open on 100 devices costs one execution per event, not 100.
+ * Subscription results, made once per event and shared (docs/ARCHITECTURE.md, "Render
+ * once, send many"). Every subscriber of an owner on this instance receives the very same
+ * event object from its feed, and an event's fields resolve from the event alone, so a
+ * (document, operation, variables) gives the same result for every subscriber: it is
+ * executed once, the event's cursor is added to its `extensions` once, and the result
+ * object is shared, so its JSON text is made once too ({@link resultJson}).
  *
- * Results are cached per event object in a WeakMap, so they go when the event does.
- * Refusal payloads (a stream ending with SLOW_CONSUMER, say) belong to one subscriber and
- * are never shared: they are distinct objects, never handed to anyone else.
+ * A result made for a per-stream refusal (a stream ending with SLOW_CONSUMER, say) is the
+ * subscriber's own: it is never cached or shared.
  */
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { WalletEvent } from '../domain/events.ts';
+import { cursorOf, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -21,7 +21,16 @@ function isEvent(payload: unknown): payload is WalletEvent {
   return typeof payload === 'object' && payload !== null && 'eventId' in payload;
 }
 
-export function useSharedExecution(): Plugin<GraphQLContext> {
+/** The result with the event's cursor in its extensions, so every result can be resumed from. */
+function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResult {
+  return { ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence, eventId: event.eventId } };
+}
+
+/**
+ * Executes each event once per distinct operation and adds its cursor. `onSent` is told
+ * about every event whose result leaves for a subscriber (metrics).
+ */
+export function useLiveResults(onSent: (event: WalletEvent) => void = () => {}): Plugin<GraphQLContext> {
   const results = new WeakMap<object, Map<string, Result>>();
   const documentIds = new WeakMap<DocumentNode, number>();
   let nextDocumentId = 0;
@@ -35,16 +44,15 @@ export function useSharedExecution(): Plugin<GraphQLContext> {
 
   const run = (args: ExecutionArgs, key: string, payload: unknown): Result => {
     if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
+    onSent(payload);
     let byKey = results.get(payload);
     if (!byKey) results.set(payload, (byKey = new Map()));
-    const cached = byKey.get(key);
-    if (cached) {
-      // The resolver that would have said which event this result carries did not run.
-      (args.contextValue as GraphQLContext).delivering = payload;
-      return cached;
+    let result = byKey.get(key);
+    if (!result) {
+      const executed = execute({ ...args, rootValue: payload });
+      result = executed instanceof Promise ? executed.then((done) => withCursor(done, payload)) : withCursor(executed, payload);
+      byKey.set(key, result);
     }
-    const result = execute({ ...args, rootValue: payload });
-    byKey.set(key, result);
     return result;
   };
 
@@ -58,6 +66,22 @@ export function useSharedExecution(): Plugin<GraphQLContext> {
       }) as never);
     },
   };
+}
+
+const json = new WeakMap<ExecutionResult, string>();
+
+/**
+ * The JSON text of `result`, made once per result object: a shared live result is
+ * serialized once however many subscribers it goes to, and each transport builds its
+ * frame around this text.
+ */
+export function resultJson(result: ExecutionResult): string {
+  let text = json.get(result);
+  if (text === undefined) {
+    text = JSON.stringify(result);
+    json.set(result, text);
+  }
+  return text;
 }
 
 /**

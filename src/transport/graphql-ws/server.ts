@@ -1,0 +1,208 @@
+/**
+ * graphql-ws (`graphql-transport-ws`) on `ws`: upgrades on `/graphql`, one
+ * {@link GraphQLWsConnection} per socket, sharing the Yoga pipeline. The token is checked
+ * once, at `connection_init`: a socket without a valid one is closed with 4401 (invalid:
+ * the standard client does not retry) or 4403 (expired: it retries, so a client whose
+ * token function returns a fresh token reconnects by itself).
+ *
+ * One timer serves every socket: each interval, a socket that has not answered the last
+ * ping is terminated and the others are pinged (no timer per connection).
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { GraphQLError } from 'graphql';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { TokenVerifier } from '../../auth/verifier.ts';
+import type { Limits } from '../../config.ts';
+import { ErrorCode } from '../../domain/errors.ts';
+import type { Logger } from '../../logger.ts';
+import { randomUUID } from 'node:crypto';
+import { authenticate } from '../authenticate.ts';
+import { tokenFromConnection } from '../auth-token.ts';
+import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
+import { closeSpread } from '../close-spread.ts';
+import { startOperation } from '../operations.ts';
+import type { Sink } from '../sink.ts';
+import type { Yoga } from '../yoga.ts';
+import { GraphQLWsConnection, type ConnectionHooks } from './connection.ts';
+import { forgetSocket, holdUntilTurnEnds } from './turn-batching.ts';
+
+const CLOSE_TIMEOUT_MS = 3_000;
+/** WebSocket close reasons are at most 123 bytes. */
+const MAX_REASON_BYTES = 123;
+const PATH = '/graphql';
+
+export interface WebSocketTransport {
+  /** Open sockets, for gauges. */
+  readonly size: number;
+  /** Closes every socket with 1001, spread over `windowMs`. */
+  drain(windowMs: number): Promise<void>;
+  /** Closes every socket with `code` and stops accepting. */
+  close(code: number, reason: string): Promise<void>;
+}
+
+/** Shortens `reason` to what a close frame can carry, on a character boundary. */
+function closeReason(reason: string): string {
+  let text = reason;
+  while (Buffer.byteLength(text) > MAX_REASON_BYTES) text = text.slice(0, -1);
+  return text;
+}
+
+/** A socket as a {@link Sink}: writes batched per turn, drain from its TCP connection. */
+function socketSink(ws: WebSocket, tcp: Socket): Sink {
+  let drainListeners: Set<() => void> | null = null;
+  return {
+    send(frame) {
+      if (ws.readyState !== ws.OPEN) return;
+      holdUntilTurnEnds(tcp);
+      ws.send(frame);
+    },
+    bufferedBytes: () => ws.bufferedAmount,
+    onDrain(listener) {
+      if (!drainListeners) {
+        const listeners = new Set<() => void>();
+        drainListeners = listeners;
+        tcp.on('drain', () => {
+          for (const waiting of [...listeners]) waiting();
+        });
+      }
+      const listeners = drainListeners;
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close(code, reason) {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
+    },
+  };
+}
+
+export function attachWebSocket(deps: {
+  httpServer: Server;
+  yoga: Yoga;
+  verifier: TokenVerifier;
+  log: Logger;
+  pingIntervalMs: number;
+  limits: Limits;
+  registry: ConnectionRegistry;
+}): WebSocketTransport {
+  const { yoga, verifier, log, limits, registry } = deps;
+  // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.wsMaxMessageBytes,
+    handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
+    // Browsers always send Origin; other clients (servers, mobile apps) send none.
+    verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) => {
+      if (!origin || limits.allowedOrigins === '*' || limits.allowedOrigins.includes(origin)) return done(true);
+      log.warn('connection refused', { transport: 'ws', reason: 'origin not allowed', origin });
+      done(false, 403, 'origin not allowed');
+    },
+  });
+  /** Sockets that have not answered the last keep-alive ping. */
+  const unanswered = new WeakSet<WebSocket>();
+
+  const hooksFor = (ws: WebSocket, sink: Sink, request: IncomingMessage, connection: () => GraphQLWsConnection): ConnectionHooks => ({
+    async connect(params) {
+      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, request.url));
+      // The client may have left while its token was verified (a slow key set): taking a
+      // connection slot now would never be undone.
+      if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
+      if (principal) {
+        if (!registry.add(sink, principal)) {
+          log.warn('connection refused', { transport: 'ws', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+          return { refuse: { code: CLOSE.tryAgainLater, reason: `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner` } };
+        }
+        log.info('connection authenticated', { transport: 'ws', subject: principal.subject, role: principal.role });
+        return { principal };
+      }
+      const reason = authError?.message ?? 'a bearer token is required in the connection_init payload (authorization) or ?token=';
+      const expired = authError?.details.reason === 'expired';
+      log.warn('authentication failed', { transport: 'ws', reason, code: authError?.details.reason ?? 'missing' });
+      return { refuse: { code: expired ? CloseCode.Forbidden : CloseCode.Unauthorized, reason: `UNAUTHENTICATED: ${reason}` } };
+    },
+    async start(id, payload, principal) {
+      const started = await startOperation(yoga, payload, { principal, sink, req: request }, () => {
+        if (registry.startOperation(sink, id, limits.subscriptionsPerConnection)) return null;
+        log.warn('subscription refused', { transport: 'ws', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
+        return new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
+          extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: limits.subscriptionsPerConnection },
+        });
+      });
+      if (started.kind === 'stream') log.info('subscribed', { transport: 'ws', subject: principal.subject, id, operationName: started.operationName });
+      return started;
+    },
+    ended: (id) => registry.endOperation(sink, id),
+    failed(error) {
+      const errorId = randomUUID();
+      log.error('internal error', { transport: 'ws', errorId, subject: connection().caller?.subject, error });
+      return errorId;
+    },
+  });
+
+  const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket) => {
+    log.info('connection opened', { transport: 'ws', remote: request.socket.remoteAddress, origin: request.headers.origin });
+    const sink = socketSink(ws, tcp);
+    if (server.clients.size > limits.connectionsPerInstance) {
+      log.warn('connection refused', { transport: 'ws', reason: 'instance connection limit', limit: limits.connectionsPerInstance });
+      return sink.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
+    }
+    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request, () => connection), limits.connectionInitTimeoutMs);
+    ws.on('message', (data) => void connection.receive(String(data)));
+    ws.on('pong', () => unanswered.delete(ws));
+    ws.on('error', (error) => log.debug('socket error', { transport: 'ws', error }));
+    ws.once('close', (code, reason) => {
+      forgetSocket(tcp);
+      registry.remove(sink);
+      void connection.closed();
+      log.info('connection closed', { transport: 'ws', subject: connection.caller?.subject, code, reason: String(reason ?? '') });
+    });
+  };
+
+  const upgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    server.handleUpgrade(request, socket, head, (ws) => {
+      opened(ws, request, socket);
+    });
+  };
+  deps.httpServer.on('upgrade', upgrade);
+
+  const keepAlive =
+    deps.pingIntervalMs > 0
+      ? setInterval(() => {
+          for (const ws of server.clients) {
+            if (unanswered.has(ws)) {
+              ws.terminate();
+              continue;
+            }
+            unanswered.add(ws);
+            ws.ping();
+          }
+        }, deps.pingIntervalMs)
+      : null;
+  keepAlive?.unref();
+
+  return {
+    get size() {
+      return server.clients.size;
+    },
+    async drain(windowMs) {
+      // Spread the closes over the window: clients reconnect (elsewhere) in a trickle.
+      await closeSpread([...server.clients], windowMs, (socket) => socket.close(1001, 'server shutting down; reconnect'));
+    },
+    async close(code, reason) {
+      if (keepAlive) clearInterval(keepAlive);
+      deps.httpServer.off('upgrade', upgrade);
+      const closed = [...server.clients].map((client) => new Promise((resolve) => client.once('close', resolve)));
+      for (const client of server.clients) client.close(code, closeReason(reason));
+      // Wait for the close handshakes (so subscriptions have ended), but not forever.
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref())]);
+      for (const client of server.clients) client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * Starting one GraphQL operation for a connection-based transport (graphql-ws, graphql-sse
+ * single connection): parse, validate and run it through the same Yoga pipeline as HTTP,
+ * so plugins, limits, masking and context are the same on every transport.
+ */
+import { GraphQLError, getOperationAST, type ExecutionResult } from 'graphql';
+import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
+import type { Principal } from '../domain/principal.ts';
+import type { Sink } from './sink.ts';
+import type { Yoga } from './yoga.ts';
+
+/** An operation as clients send it. */
+export interface OperationRequest {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+/** How an operation began: refused with errors, answered once, or a stream of results. */
+export type OperationStart =
+  | { kind: 'errors'; errors: readonly GraphQLError[] }
+  | { kind: 'result'; result: ExecutionResult }
+  | { kind: 'stream'; results: AsyncIterableIterator<ExecutionResult>; operationName: string | null };
+
+function isAsyncIterable(value: unknown): value is AsyncIterableIterator<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+/**
+ * Parses, validates, then executes or subscribes `request` as `principal`, with `sink`'s
+ * backpressure in the context. `admit` runs after validation and may refuse (a limit).
+ */
+export async function startOperation(
+  yoga: Yoga,
+  request: OperationRequest,
+  connection: { principal: Principal; sink: Sink; req: unknown },
+  admit: () => GraphQLError | null,
+): Promise<OperationStart> {
+  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+    req: connection.req,
+    params: request,
+    principal: connection.principal,
+    authError: null,
+    bufferedBytes: () => connection.sink.bufferedBytes(),
+    onDrain: (listener: () => void) => connection.sink.onDrain(listener),
+  });
+  let document;
+  try {
+    document = parse(request.query);
+  } catch (error) {
+    return { kind: 'errors', errors: [presentError(error) ?? new GraphQLError('the query could not be parsed')] };
+  }
+  let errors: readonly GraphQLError[];
+  try {
+    errors = validate(schema, document);
+  } catch (error) {
+    // Limit rules (graphql-armor) throw their refusal instead of reporting it.
+    return { kind: 'errors', errors: [presentError(error, VALIDATION_CODE) ?? new GraphQLError('the operation could not be validated')] };
+  }
+  if (errors.length > 0) return { kind: 'errors', errors: errors.map((error: GraphQLError) => presentError(error, VALIDATION_CODE) ?? error) };
+  const operation = getOperationAST(document, request.operationName);
+  if (!operation) return { kind: 'errors', errors: [new GraphQLError('the document names no operation to run (check operationName)', { extensions: { code: VALIDATION_CODE } })] };
+  const refused = admit();
+  if (refused) return { kind: 'errors', errors: [refused] };
+  const args = {
+    schema,
+    document,
+    operationName: request.operationName ?? undefined,
+    variableValues: request.variables ?? undefined,
+    contextValue: await contextFactory(),
+  };
+  const outcome = await (operation.operation === 'subscription' ? subscribe(args) : execute(args));
+  if (isAsyncIterable(outcome)) return { kind: 'stream', results: outcome, operationName: operation.name?.value ?? null };
+  return { kind: 'result', result: outcome as ExecutionResult };
+}
