@@ -57,6 +57,24 @@ function onEvent(tally: Tally, state: { last: number }, event: { sequence?: stri
   if (event.occurredAt) tally.latency.add(now - Date.parse(event.occurredAt));
 }
 
+const NEXT_PREFIX = '{"id":"1","type":"next","payload":{"data":';
+
+/**
+ * Reads an event's sequence and occurredAt straight from a `next` frame's text, without
+ * parsing the whole frame: at 100,000 frames a second on the server's own machine, a full
+ * `JSON.parse` per frame would make the load tool the bottleneck. Anything unusual (an
+ * error, another frame shape) returns null and is parsed in full.
+ */
+function peekEvent(text: string): { sequence: number; occurredAt?: string } | null {
+  if (!text.startsWith(NEXT_PREFIX) || text.includes('"errors"')) return null;
+  const at = text.indexOf('"sequence":');
+  if (at < 0) return null;
+  const sequence = parseInt(text.slice(at + 11, at + 31), 10);
+  const time = text.indexOf('"occurredAt":"');
+  const occurredAt = time < 0 ? undefined : text.slice(time + 14, text.indexOf('"', time + 14));
+  return Number.isFinite(sequence) ? { sequence, occurredAt } : null;
+}
+
 /** Opens a graphql-ws connection and subscribes once. */
 export function subscribeWs(options: SubscriberOptions): Promise<Subscriber> {
   const { tally } = options;
@@ -78,7 +96,10 @@ export function subscribeWs(options: SubscriberOptions): Promise<Subscriber> {
       socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${options.token}` } }));
     });
     socket.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as { type: string; payload?: any };
+      const text = data.toString();
+      const peeked = peekEvent(text);
+      if (peeked) return onEvent(tally, state, peeked, Date.now());
+      const message = JSON.parse(text) as { type: string; payload?: any };
       switch (message.type) {
         case 'connection_ack':
           socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: options.query ?? LOAD_SUBSCRIPTION } }));
