@@ -4,7 +4,7 @@
  * reference, or ends just the operation with an error message when only its stream broke.
  * The hooks are fakes because these faults cannot be caused through the real server.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GraphQLWsConnection, type ConnectionHooks } from '../../src/transport/graphql-ws/connection.ts';
 import type { Sink } from '../../src/transport/sink.ts';
 
@@ -39,6 +39,7 @@ describe('graphql-ws connection core', () => {
     const connection = new GraphQLWsConnection(sink, hooks(async () => ({ kind: 'stream', results, operationName: null })), 0);
     await connection.receive(JSON.stringify({ type: 'connection_init' }));
     await connection.receive(JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'subscription { n }' } }));
+    await vi.waitFor(() => expect(sent).toHaveLength(3));
     expect(sent.map((frame) => JSON.parse(frame))).toEqual([
       { type: 'connection_ack' },
       { id: 'a', type: 'next', payload: { data: { n: 1 } } },

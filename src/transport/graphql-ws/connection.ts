@@ -6,10 +6,9 @@
  * once and every subscriber's `next` frame is that text with its operation id around it.
  */
 import { CloseCode, MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
-import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Principal } from '../../domain/principal.ts';
-import { resultJson } from '../../graphql/live-results-plugin.ts';
 import type { OperationStart } from '../operations.ts';
+import { OperationSet, type FrameFormat } from '../operation-set.ts';
 import type { Sink } from '../sink.ts';
 
 /** What the connection asks of its server. */
@@ -24,16 +23,11 @@ export interface ConnectionHooks {
   failed(error: unknown): string;
 }
 
-/** An operation in progress; its identity tells a stale continuation from a reused id. */
-interface Operation {
-  results: AsyncIterableIterator<ExecutionResult> | null;
-}
-
 /** The socket is open; 4400 etc. are graphql-ws's, `reason`s are what its client shows. */
 export class GraphQLWsConnection {
   private initReceived = false;
   private principal: Principal | null = null;
-  private readonly operations = new Map<string, Operation>();
+  private readonly operations: OperationSet;
   private initTimer: NodeJS.Timeout | null;
   private isClosed = false;
 
@@ -42,6 +36,7 @@ export class GraphQLWsConnection {
     private readonly hooks: ConnectionHooks,
     initTimeoutMs: number,
   ) {
+    this.operations = new OperationSet(sink, WS_FRAMES, hooks);
     this.initTimer =
       initTimeoutMs > 0
         ? setTimeout(() => {
@@ -87,10 +82,7 @@ export class GraphQLWsConnection {
   async closed(): Promise<void> {
     this.isClosed = true;
     if (this.initTimer) clearTimeout(this.initTimer);
-    const running = [...this.operations];
-    this.operations.clear();
-    for (const [id] of running) this.hooks.ended(id);
-    await Promise.all(running.map(([, operation]) => operation.results?.return?.()));
+    await this.operations.closeAll();
   }
 
   private async init(payload: Readonly<Record<string, unknown>> | undefined): Promise<void> {
@@ -109,73 +101,18 @@ export class GraphQLWsConnection {
     const principal = this.principal;
     if (!principal) return this.sink.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.sink.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-    const operation: Operation = { results: null };
-    this.operations.set(id, operation);
-    let start: OperationStart;
-    try {
-      start = await this.hooks.start(id, request, principal);
-    } catch (error) {
-      this.end(id, operation);
-      throw error;
-    }
-    const current = this.operations.get(id) === operation;
-    if (start.kind === 'stream') {
-      if (!current) {
-        // Completed by the client (or the socket closed) while it was starting.
-        await start.results.return?.();
-        return;
-      }
-      operation.results = start.results;
-      return this.pump(id, operation, start.results);
-    }
-    if (!current) return;
-    if (start.kind === 'errors') this.sendErrors(id, start.errors);
-    else {
-      this.sink.send(nextFrame(id, start.result));
-      this.sink.send(stringifyMessage({ id, type: MessageType.Complete }));
-    }
-    this.end(id, operation);
-  }
-
-  /** Sends each result as it comes; completes when the stream does, unless the client did first. */
-  private async pump(id: string, operation: Operation, results: AsyncIterableIterator<ExecutionResult>): Promise<void> {
-    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    try {
-      for (;;) {
-        const step = await results.next();
-        if (this.operations.get(id) !== operation) return;
-        if (step.done) break;
-        this.sink.send(`${prefix}${resultJson(step.value)}}`);
-      }
-      this.sink.send(stringifyMessage({ id, type: MessageType.Complete }));
-    } catch (error) {
-      if (this.operations.get(id) !== operation) return;
-      // A stream that throws is our failure, not the client's: say so with a reference.
-      this.sendErrors(id, [{ message: `Internal server error (reference ${this.hooks.failed(error)})`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
-    }
-    this.end(id, operation);
+    const refused = await this.operations.open(id, () => this.hooks.start(id, request, principal));
+    if (refused) this.sink.send(WS_FRAMES.error(JSON.stringify(id), refused.map((error) => error.toJSON())));
   }
 
   private async complete(id: string): Promise<void> {
-    const operation = this.operations.get(id);
-    if (!operation) return;
-    this.end(id, operation);
-    await operation.results?.return?.();
-  }
-
-  private end(id: string, operation: Operation): void {
-    if (this.operations.get(id) !== operation) return;
-    this.operations.delete(id);
-    this.hooks.ended(id);
-  }
-
-  private sendErrors(id: string, errors: readonly (GraphQLError | { message: string; extensions?: Record<string, unknown> })[]): void {
-    const payload = errors.map((error) => ('toJSON' in error ? error.toJSON() : error));
-    this.sink.send(stringifyMessage({ id, type: MessageType.Error, payload: payload as never }));
+    await this.operations.complete(id);
   }
 }
 
-/** A `next` frame for a one-off result (queries and mutations sent over the socket). */
-function nextFrame(id: string, result: ExecutionResult): string {
-  return `{"id":${JSON.stringify(id)},"type":"next","payload":${JSON.stringify(result)}}`;
-}
+/** graphql-transport-ws frames, built around the result's JSON text. */
+const WS_FRAMES: FrameFormat = {
+  next: (id, result) => `{"id":${id},"type":"next","payload":${result}}`,
+  complete: (id) => `{"id":${id},"type":"complete"}`,
+  error: (id, errors) => `{"id":${id},"type":"error","payload":${JSON.stringify(errors)}}`,
+};
