@@ -33,6 +33,7 @@ import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { dashboardHandler } from './transport/dashboard.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
+import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/graphql-ws/server.ts';
 import { createYogaServer } from './transport/yoga.ts';
 
@@ -73,7 +74,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   // Gauges read the transports lazily, at scrape time, once they exist.
   const metrics = new Metrics({
-    connections: () => ({ ws: ws.size, sse: registry.sseStreams }),
+    connections: () => ({ ws: ws.size, sse: registry.sseStreams + graphqlSse.streams }),
     subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
   });
@@ -166,6 +167,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
   ];
+  const graphqlSse = createGraphQLSseHandler({ yoga, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
   const serveDashboard = dashboardHandler();
   let draining = false;
   const inFlight = new Set<ServerResponse>();
@@ -177,6 +179,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     }
     handleHealth(req, res, probes, () => draining)
       .then(async (handled) => handled || serveDashboard(req, res) || (await handleMetrics(req, res, metrics.registry)))
+      .then(async (handled) => handled || (await graphqlSse.handle(req, res)))
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {
         log.error('request failed', { error });
@@ -215,6 +218,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         await ws.drain(config.drainWindowMs);
       }
       await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
+      graphqlSse.close();
       httpServer.closeIdleConnections();
       await until(() => inFlight.size === 0, deadline);
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
-import { useGraphQLSSE } from '@graphql-yoga/plugin-graphql-sse';
 import type { Limits } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
@@ -20,7 +19,6 @@ import type { ServerResponse } from 'node:http';
 import type { WalletEvent } from '../domain/events.ts';
 import { useLiveResults } from '../graphql/live-results-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
-import { streamAuthenticator } from './graphql-sse-auth.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
@@ -59,8 +57,6 @@ export function createYogaServer(deps: {
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
       useLiveResults(deps.onSent),
       useResumableSse(deps.sse),
-      // graphql-sse's single-connection mode lives at /graphql/stream (one stream, many operations).
-      useGraphQLSSE({ endpoint: '/graphql/stream', authenticate: streamAuthenticator(verifier, log) }),
     ],
     graphqlEndpoint: '/graphql',
     landingPage: false,

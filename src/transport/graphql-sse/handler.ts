@@ -1,0 +1,320 @@
+/**
+ * graphql-sse's protocol at `/graphql/stream`, on the same connection registry and
+ * operation runner as graphql-ws, so its streams get the same per-owner slots,
+ * per-connection operation limit, backpressure (a full response pauses its streams,
+ * SLOW_CONSUMER past the time bound), expiry and revocation.
+ *
+ * - Single connection mode: `PUT` reserves a stream (a valid bearer token is required;
+ *   the reservation takes one of the owner's connection slots and lapses unless its stream
+ *   opens within CONNECTION_INIT_TIMEOUT); `GET` with the reservation token opens the
+ *   stream; `POST` runs an operation on it (`extensions.operationId`), answering 202;
+ *   `DELETE ?operationId=` stops one.
+ * - Distinct connections mode: a `GET`/`POST` accepting `text/event-stream` without a
+ *   reservation token is one stream for one operation.
+ *
+ * The reservation token travels in `X-GraphQL-Event-Stream-Token` or `?token=`; on this
+ * path a `?token=` that names no reservation is taken as the bearer token, as elsewhere.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import type { TokenVerifier } from '../../auth/verifier.ts';
+import type { Limits } from '../../config.ts';
+import { ErrorCode } from '../../domain/errors.ts';
+import type { Principal } from '../../domain/principal.ts';
+import type { Logger } from '../../logger.ts';
+import { authenticate } from '../authenticate.ts';
+import { tokenFromRequest } from '../auth-token.ts';
+import type { ConnectionRegistry } from '../connection-registry.ts';
+import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
+import { startOperation, type OperationRequest } from '../operations.ts';
+import type { Sink } from '../sink.ts';
+import type { Yoga } from '../yoga.ts';
+import { EVENT_STREAM_HEADERS, responseSink } from './response-sink.ts';
+
+export const GRAPHQL_SSE_PATH = '/graphql/stream';
+const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
+
+/** Single connection frames: each names its operation. */
+const SINGLE_FRAMES: FrameFormat = {
+  next: (id, result) => `event: next\ndata: {"id":${id},"payload":${result}}\n\n`,
+  complete: (id) => `event: complete\ndata: {"id":${id}}\n\n`,
+  error: (id, errors) => `event: next\ndata: {"id":${id},"payload":{"errors":${JSON.stringify(errors)}}}\n\nevent: complete\ndata: {"id":${id}}\n\n`,
+};
+
+/** Distinct connection frames: the stream is the operation. */
+const DISTINCT_FRAMES: FrameFormat = {
+  next: (_id, result) => `event: next\ndata: ${result}\n\n`,
+  complete: () => 'event: complete\ndata: \n\n',
+  error: (_id, errors) => `event: next\ndata: {"errors":${JSON.stringify(errors)}}\n\nevent: complete\ndata: \n\n`,
+};
+
+/** A reserved (and later open) single-connection stream. */
+interface Reservation {
+  principal: Principal;
+  sink: Sink;
+  operations: OperationSet;
+  /** The open stream; null until the client's GET arrives. */
+  stream: Sink | null;
+  lapse: NodeJS.Timeout | null;
+}
+
+export interface GraphQLSseDeps {
+  yoga: Yoga;
+  verifier: TokenVerifier;
+  registry: ConnectionRegistry;
+  limits: Limits;
+  log: Logger;
+  heartbeatMs: number;
+}
+
+export interface GraphQLSseHandler {
+  /** Serves the request if it is for `/graphql/stream`; false otherwise. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Open streams, for gauges. */
+  readonly streams: number;
+  /** Ends every stream (shutdown). */
+  close(): void;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
+}
+
+/** Reads a JSON body of at most `maxBytes`; null when it is too large or not JSON. */
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) return null;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The operation in a request (GET parameters or a POST body); null when it has no query. */
+function operationOf(source: unknown): OperationRequest | null {
+  if (typeof source !== 'object' || source === null) return null;
+  const { query, operationName, variables, extensions } = source as Record<string, unknown>;
+  if (typeof query !== 'string' || !query) return null;
+  const object = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null);
+  return { query, operationName: typeof operationName === 'string' ? operationName : null, variables: object(variables), extensions: object(extensions) };
+}
+
+function operationFromUrl(url: URL): OperationRequest | null {
+  const json = (name: string) => {
+    const raw = url.searchParams.get(name);
+    if (!raw) return null;
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  return operationOf({ query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName'), variables: json('variables'), extensions: json('extensions') });
+}
+
+export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler {
+  const { yoga, verifier, registry, limits, log } = deps;
+  const reservations = new Map<string, Reservation>();
+  const open = new Set<{ sink: Sink; res: ServerResponse }>();
+
+  // One timer for every stream: a comment line keeps idle proxies from cutting it.
+  const heartbeat = setInterval(() => {
+    for (const { sink } of open) if (sink.bufferedBytes() === 0) sink.send(':\n\n');
+  }, deps.heartbeatMs);
+  heartbeat.unref();
+
+  const failed = (error: unknown) => {
+    const errorId = randomUUID();
+    log.error('internal error', { transport: 'graphql-sse', errorId, error });
+    return errorId;
+  };
+
+  /** The operation limit for one connection, as `startOperation` admits it. */
+  const admit = (sink: Sink, id: string, principal: Principal) => () => {
+    if (registry.startOperation(sink, id, limits.subscriptionsPerConnection)) return null;
+    log.warn('subscription refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
+    return new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
+      extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: limits.subscriptionsPerConnection },
+    });
+  };
+
+  /** Verifies the bearer token; answers 401 and returns null without a valid one. */
+  async function caller(req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): Promise<Principal | null> {
+    const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+    const token = allowQueryToken ? tokenFromRequest(headers, url.toString()) : tokenFromRequest(headers, 'http://localhost/');
+    const auth = await authenticate(verifier, token);
+    if (auth.principal) return auth.principal;
+    const reason = auth.authError?.details.reason ?? 'missing';
+    log.warn('authentication failed', { transport: 'graphql-sse', reason });
+    refuse(res, 401, ErrorCode.UNAUTHENTICATED, auth.authError?.message ?? 'a bearer token is required (Authorization header)', { reason });
+    return null;
+  }
+
+  /** Starts an event stream on `res` and tracks it until it closes. */
+  function startStream(res: ServerResponse, sink: Sink, onClose: () => void): void {
+    res.writeHead(200, EVENT_STREAM_HEADERS);
+    res.write(':\n\n'); // so that clients see the headers at once
+    const entry = { sink, res };
+    open.add(entry);
+    res.once('close', () => {
+      open.delete(entry);
+      onClose();
+    });
+  }
+
+  async function reserve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const principal = await caller(req, res, url, true);
+    if (!principal) return;
+    const token = randomUUID();
+    // Operations write here before and after the stream opens; until then there is no reader.
+    const sink: Sink = {
+      send: (frame) => reservation.stream?.send(frame),
+      bufferedBytes: () => reservation.stream?.bufferedBytes() ?? 0,
+      onDrain: (listener) => reservation.stream?.onDrain(listener) ?? (() => {}),
+      close: (code, reason) => (reservation.stream ? reservation.stream.close(code, reason) : drop(token)),
+    };
+    if (!registry.add(sink, principal)) {
+      log.warn('connection refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+      return refuse(res, 429, ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
+    }
+    const reservation: Reservation = {
+      principal,
+      sink,
+      stream: null,
+      operations: new OperationSet(sink, SINGLE_FRAMES, { ended: (id) => registry.endOperation(sink, id), failed }),
+      lapse: setTimeout(() => drop(token), limits.connectionInitTimeoutMs),
+    };
+    reservations.set(token, reservation);
+    res.writeHead(201, { 'content-type': 'text/plain; charset=utf-8' }).end(token);
+  }
+
+  function drop(token: string): void {
+    const reservation = reservations.get(token);
+    if (!reservation) return;
+    reservations.delete(token);
+    if (reservation.lapse) clearTimeout(reservation.lapse);
+    registry.remove(reservation.sink);
+    void reservation.operations.closeAll();
+  }
+
+  /** The reservation a request names, checking that any bearer token it carries is its owner's. */
+  async function reservationFor(req: IncomingMessage, res: ServerResponse, token: string): Promise<Reservation | null> {
+    const reservation = reservations.get(token);
+    if (!reservation) {
+      refuse(res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or lapsed stream reservation; reserve a new one (PUT)', { reason: 'reservation' });
+      return null;
+    }
+    if (req.headers.authorization) {
+      const principal = await caller(req, res, new URL('http://localhost/'), false);
+      if (!principal) return null;
+      if (principal.subject !== reservation.principal.subject) {
+        refuse(res, 403, ErrorCode.FORBIDDEN, 'this stream reservation belongs to someone else');
+        return null;
+      }
+    }
+    return reservation;
+  }
+
+  async function singleConnection(req: IncomingMessage, res: ServerResponse, url: URL, token: string): Promise<void> {
+    const reservation = await reservationFor(req, res, token);
+    if (!reservation) return;
+    const { principal, operations, sink } = reservation;
+    if (req.method === 'GET') {
+      if (reservation.stream) return refuse(res, 409, 'CONFLICT', 'this reservation already has its stream open');
+      if (reservation.lapse) clearTimeout(reservation.lapse);
+      reservation.lapse = null;
+      reservation.stream = responseSink(res);
+      log.info('connection opened', { transport: 'graphql-sse', subject: principal.subject });
+      return startStream(res, sink, () => {
+        drop(token);
+        log.info('connection closed', { transport: 'graphql-sse', subject: principal.subject });
+      });
+    }
+    if (req.method === 'DELETE') {
+      const id = url.searchParams.get('operationId');
+      if (!id) return refuse(res, 400, 'BAD_REQUEST', 'operationId is required');
+      await operations.complete(id);
+      return sendJson(res, 200, {});
+    }
+    const request = operationOf(await readJson(req, limits.wsMaxMessageBytes));
+    if (!request) return refuse(res, 400, 'BAD_REQUEST', `the body must be a JSON GraphQL request with a query, of at most ${limits.wsMaxMessageBytes} bytes`);
+    const id = request.extensions?.operationId;
+    if (typeof id !== 'string' || !id) return refuse(res, 400, 'BAD_REQUEST', 'extensions.operationId is required in single connection mode');
+    if (!reservation.stream) return refuse(res, 409, 'CONFLICT', 'open the reserved stream (GET) before sending operations to it');
+    if (operations.has(id)) return refuse(res, 409, 'CONFLICT', `an operation with id ${id} is already running`);
+    const refused = await operations.open(id, () => startOperation(yoga, request, { principal, sink, req }, admit(sink, id, principal)));
+    if (!refused) return void res.writeHead(202).end();
+    const limited = refused.some((error) => error.extensions?.code === ErrorCode.LIMIT_EXCEEDED);
+    sendJson(res, limited ? 429 : 400, { errors: refused.map((error): WireError => error.toJSON()) });
+  }
+
+  async function distinctConnection(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const principal = await caller(req, res, url, true);
+    if (!principal) return;
+    const request = req.method === 'GET' ? operationFromUrl(url) : operationOf(await readJson(req, limits.wsMaxMessageBytes));
+    if (!request) return refuse(res, 400, 'BAD_REQUEST', 'a GraphQL request with a query is required');
+    const sink = responseSink(res);
+    if (res.destroyed || !registry.add(sink, principal)) {
+      if (!res.destroyed) refuse(res, 429, ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
+      return;
+    }
+    // The response ends with its operation; until `open` has returned, the caller may still write.
+    let opened = false;
+    const operations = new OperationSet(sink, DISTINCT_FRAMES, {
+      ended: (id) => {
+        registry.endOperation(sink, id);
+        if (opened) res.end();
+      },
+      failed,
+    });
+    startStream(res, sink, () => {
+      registry.remove(sink);
+      void operations.closeAll();
+    });
+    const refused = await operations.open('', () => startOperation(yoga, request, { principal, sink, req }, admit(sink, '', principal)));
+    if (refused) sink.send(DISTINCT_FRAMES.error('""', refused.map((error) => error.toJSON())));
+    opened = true;
+    if (!operations.has('')) res.end();
+  }
+
+  return {
+    async handle(req, res) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== GRAPHQL_SSE_PATH) return false;
+      if (req.method === 'PUT') {
+        await reserve(req, res, url);
+        return true;
+      }
+      const header = req.headers[STREAM_TOKEN_HEADER];
+      const token = (typeof header === 'string' ? header : null) ?? url.searchParams.get('token');
+      if (token && (typeof header === 'string' || reservations.has(token))) {
+        if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) refuse(res, 405, 'BAD_REQUEST', 'use GET, POST, PUT or DELETE');
+        else await singleConnection(req, res, url, token);
+        return true;
+      }
+      if (req.method !== 'GET' && req.method !== 'POST') refuse(res, 405, 'BAD_REQUEST', 'use GET, POST, PUT or DELETE');
+      else if (!(req.headers.accept ?? '').includes('text/event-stream')) refuse(res, 406, 'BAD_REQUEST', 'accept text/event-stream, or reserve a stream with PUT');
+      else await distinctConnection(req, res, url);
+      return true;
+    },
+    get streams() {
+      return open.size;
+    },
+    close() {
+      clearInterval(heartbeat);
+      for (const token of [...reservations.keys()]) drop(token);
+      for (const { res } of open) res.end();
+    },
+  };
+}
