@@ -165,7 +165,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   });
   const probes = [
     { name: 'database', check: () => database.ping() },
-    { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping() },
+    { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
   ];
   const graphqlSse = createGraphQLSseHandler({ yoga, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
   const serveDashboard = dashboardHandler();

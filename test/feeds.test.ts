@@ -115,6 +115,10 @@ describe(`while Redis is down, ${label(postgres)}`, () => {
       const opened = Date.now();
       await waitUntil(() => server.app.stats().subscriptions === 1, 5_000);
       expect(Date.now() - opened).toBeLessThan(3_000);
+      // The instance still serves, so it stays in the load balancer, saying it is degraded.
+      const ready = await fetch(`http://127.0.0.1:${server.port}/ready`);
+      expect(ready.status).toBe(200);
+      expect(((await ready.json()) as { status: string }).status).toBe('degraded');
 
       // 15 commits after it subscribed, each one event (a pending credit moves no balance).
       const committedAt: number[] = [];
@@ -131,7 +135,7 @@ describe(`while Redis is down, ${label(postgres)}`, () => {
 
       // Redis returns: the feed's topic subscription completes and delivery goes on.
       await redis.start();
-      await waitUntil(async () => (await fetch(`http://127.0.0.1:${server.port}/ready`)).ok, 20_000);
+      await waitUntil(async () => ((await (await fetch(`http://127.0.0.1:${server.port}/ready`)).json()) as { status: string }).status === 'ready', 20_000);
       await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'PENDING' });
       await waitUntil(() => received.length === 16, 5_000);
       expect(received.at(-1)!.sequence).toBe(17);

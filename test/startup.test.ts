@@ -156,13 +156,13 @@ describe('health endpoints', () => {
     }
   });
 
-  it('answers /ready with 503, naming the failed check, when Redis is unreachable', async () => {
+  it('answers /ready with 200 "degraded", naming the failed check, when Redis is unreachable (events still flow through the head check)', async () => {
     const server = await startServer({ DATA_DIR: 'memory://', REDIS_URL: 'redis://127.0.0.1:1' });
     try {
       const ready = await fetch(`http://127.0.0.1:${server.port}/ready`);
-      expect(ready.status).toBe(503);
+      expect(ready.status).toBe(200);
       const body = (await ready.json()) as { status: string; checks: Record<string, string> };
-      expect(body.status).toBe('not ready');
+      expect(body.status).toBe('degraded');
       expect(body.checks.database).toBe('ok');
       expect(body.checks.redis).toMatch(/^failed: /);
     } finally {

@@ -1,8 +1,11 @@
 /** `/health` (the process is alive), `/ready` (its database and backbone answer) and `/metrics`. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** A named dependency check. */
-export type Probe = { name: string; check: () => Promise<void> };
+/**
+ * A named dependency check. A `degradable` dependency's failure leaves the instance
+ * serving (worse, not broken), so it turns /ready to "degraded", still 200.
+ */
+export type Probe = { name: string; check: () => Promise<void>; degradable?: boolean };
 
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -19,9 +22,12 @@ export async function handleHealth(req: IncomingMessage, res: ServerResponse, pr
     send(res, 503, { status: 'draining' });
     return true;
   }
-  const results = await Promise.all(probes.map(async (probe) => [probe.name, await run(probe)] as const));
-  const ready = results.every(([, result]) => result === 'ok');
-  send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks: Object.fromEntries(results) });
+  const results = await Promise.all(probes.map(async (probe) => [probe, await run(probe)] as const));
+  const failed = results.filter(([, result]) => result !== 'ok');
+  // Taking an instance out because a shared dependency like Redis is away would take out
+  // every instance at once; a degraded one still delivers every event (through the head check).
+  const status = failed.length === 0 ? 'ready' : failed.every(([probe]) => probe.degradable) ? 'degraded' : 'not ready';
+  send(res, status === 'not ready' ? 503 : 200, { status, checks: Object.fromEntries(results.map(([probe, result]) => [probe.name, result])) });
   return true;
 }
 
