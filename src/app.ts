@@ -158,7 +158,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     services,
     verifier,
     log,
-    sse: { heartbeatMs: config.sseHeartbeatMs, retryMs: config.sseRetryMs },
+    sse: {
+      heartbeatMs: config.sseHeartbeatMs,
+      retryMs: config.sseRetryMs,
+      slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
+      onSlowConsumer: () => log.warn('stream ended', { transport: 'sse', reason: 'SLOW_CONSUMER: the client read nothing for SLOW_CONSUMER_TIMEOUT' }),
+    },
     limits: config.limits,
     registry,
     onSent: metrics.onSent,

@@ -5,6 +5,7 @@
  * when it stays stuck past SLOW_CONSUMER_TIMEOUT, after which a resume from its consumer's
  * acked position gets the rest; one that reads again in time gets everything it missed.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
 import { acknowledgedSocket, codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
@@ -180,6 +181,55 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
           expect(mine.find((f) => f.type === 'next' && f.payload.errors).payload.errors[0].extensions.code).toBe('CURSOR_EXPIRED');
         }
         socket.close();
+      });
+    });
+
+    describe('a stuck SSE reader', () => {
+      const t = serverOn(backend, { SLOW_CONSUMER_TIMEOUT: '1s', SSE_HEARTBEAT: '100ms', MAX_BATCH_SIZE: '1000' });
+
+      it('ends, past SLOW_CONSUMER_TIMEOUT, the stream of a client that stopped reading; what it had received is in order, and it can resume from its last id', async () => {
+        const owner = ownerId('stuck-sse');
+        const wallet = await t.ops.createWallet(owner);
+        const url = new URL(t.server.url);
+        url.searchParams.set('query', 'subscription { walletEvents { sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }');
+        url.searchParams.set('token', await token(owner));
+        const response = await new Promise<IncomingMessage>((resolve, reject) => httpRequest(url, { headers: { accept: 'text/event-stream' } }, resolve).on('error', reject).end());
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        await waitUntil(() => t.server.app.stats().subscriptions === 1);
+        response.pause(); // the client stops reading
+
+        // Events until the kernel's buffers are full and the stream ends by itself (bounded).
+        let batches = 0;
+        while (t.server.app.stats().subscriptions > 0) {
+          if (++batches > 60) throw new Error('the stuck stream was never ended');
+          const inputs = Array.from({ length: 1000 }, () => ({ walletId: wallet.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const, description: 'x'.repeat(250), counterparty: 'c'.repeat(120) }));
+          expect((await t.ops.postBatchRaw(inputs)).errors).toBeUndefined();
+        }
+
+        // The connection was cut: reading again, the client finds what was sent, in order, then the end.
+        const ended = new Promise((resolve) => response.once('close', resolve));
+        response.resume();
+        await ended;
+        // Only whole frames count: the cut may fall inside the last one, which is then not seen.
+        const frames = text.split('\n\n').slice(0, -1).filter((frame) => frame.startsWith('id:'));
+        const received = frames.map((frame) => ({ id: frame.slice(4, frame.indexOf('\n')), sequence: JSON.parse(frame.split('data: ')[1]!).data.walletEvents.sequence as number }));
+        expect(received.length).toBeGreaterThan(0);
+        expect(received.map((event) => event.sequence)).toEqual(Array.from({ length: received.length }, (_, i) => i + 2));
+
+        // As an EventSource would, it reconnects with Last-Event-ID and gets the next event on.
+        const last = received.at(-1)!;
+        const resumed = new URL(t.server.url);
+        resumed.searchParams.set('query', 'subscription { walletEvents { sequence } }');
+        resumed.searchParams.set('token', await token(owner));
+        const again = await new Promise<IncomingMessage>((resolve, reject) => httpRequest(resumed, { headers: { accept: 'text/event-stream', 'last-event-id': last.id } }, resolve).on('error', reject).end());
+        let more = '';
+        again.setEncoding('utf8');
+        again.on('data', (chunk: string) => (more += chunk));
+        await waitUntil(() => /"sequence":\d+/.test(more));
+        expect(Number(/"sequence":(\d+)/.exec(more)![1])).toBe(last.sequence + 1);
+        again.destroy();
       });
     });
   });
