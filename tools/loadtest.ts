@@ -74,11 +74,13 @@ if (values.json) {
   const kb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1024).toFixed(1)} KB`);
   const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MB`);
   const l = report.latencyMs;
+  const sent = report.sendLatencyMs;
   console.log(`
 connections held      ${report.connections.held.toLocaleString('en')} / ${report.connections.target.toLocaleString('en')} (${transport})
 events produced       ${report.eventsProduced.toLocaleString('en')} (${Math.round(report.eventsPerSecond).toLocaleString('en')}/s)
 deliveries            ${report.deliveries.toLocaleString('en')} of ${report.expectedDeliveries.toLocaleString('en')} expected (${Math.round(report.deliveriesPerSecond).toLocaleString('en')}/s)
 commit → receive      p50 ${l.p50.toFixed(1)} ms  p95 ${l.p95.toFixed(1)} ms  p99 ${l.p99.toFixed(1)} ms  max ${l.max.toFixed(1)} ms
+post sent → receive   p50 ${sent.p50.toFixed(1)} ms  p95 ${sent.p95.toFixed(1)} ms  p99 ${sent.p99.toFixed(1)} ms  max ${sent.max.toFixed(1)} ms (transactions)
 gaps / duplicates     ${report.gaps} / ${report.duplicates}
 errors                ${report.errors}${report.errorSamples.length ? `  (${report.errorSamples.join('; ')})` : ''}
 server RSS            ${mb(report.serverRssBytes.before)} before, ${mb(report.serverRssBytes.held)} holding, ${mb(report.serverRssBytes.after)} after; ${kb(report.rssPerConnection)} per connection`);

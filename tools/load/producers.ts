@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { graphql } from './api.ts';
+import { preciseNow, SENT_PREFIX } from './subscribers.ts';
 
 export interface ProducerOptions {
   url: string;
@@ -87,6 +88,8 @@ export class Producers {
       amount: String(100 + (target % 9_900)),
       status: 'SUCCESS',
       idempotencyKey: randomUUID(),
+      // When it was sent, so subscribers can time it from here (open loop: the server's queueing counts).
+      description: `${SENT_PREFIX}${preciseNow().toFixed(3)}`,
     }));
     this.inFlight++;
     try {

@@ -39,6 +39,8 @@ export interface LoadReport {
   expectedDeliveries: number;
   deliveriesPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number; count: number };
+  /** From the producer sending a posting to a subscriber receiving its transaction event. */
+  sendLatencyMs: { p50: number; p95: number; p99: number; max: number; count: number };
   gaps: number;
   duplicates: number;
   errors: number;
@@ -136,6 +138,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     expectedDeliveries: expected(),
     deliveriesPerSecond: tally.received / (activeSeconds / 1000),
     latencyMs: tally.latency.summary(),
+    sendLatencyMs: tally.sendLatency.summary(),
     gaps: tally.gaps,
     duplicates: tally.duplicates,
     errors: tally.errors + producers.tally.errors,

@@ -2,7 +2,9 @@
  * Lean subscribers for load: a bare graphql-transport-ws client on `ws` and a bare SSE
  * reader on `http`, so the load tool spends as little CPU per delivery as it can and the
  * figures describe the server. Each checks that its owner's sequences arrive with no gap
- * and no duplicate, and records commit-to-receive latency from the event's `occurredAt`.
+ * and no duplicate, and records commit-to-receive latency from the event's `occurredAt`
+ * and, for transactions, send-to-receive latency from the send time the producer wrote in
+ * the transaction's description.
  */
 import { request, type ClientRequest } from 'node:http';
 import WebSocket from 'ws';
@@ -18,6 +20,8 @@ export class Tally {
   errors = 0;
   readonly errorSamples: string[] = [];
   readonly latency = new LatencyHistogram();
+  /** From the producer sending the posting to the subscriber receiving its transaction event. */
+  readonly sendLatency = new LatencyHistogram();
 
   error(message: string): void {
     this.errors++;
@@ -27,7 +31,7 @@ export class Tally {
 
 /** The subscription every load connection opens: a typical dashboard selection. */
 export const LOAD_SUBSCRIPTION =
-  'subscription { walletEvents { sequence occurredAt type ... on TransactionEvent { transaction { id amount status } } ... on BalanceEvent { balance { available } } } }';
+  'subscription { walletEvents { sequence occurredAt type ... on TransactionEvent { transaction { id amount status description } } ... on BalanceEvent { balance { available } } } }';
 
 export interface SubscriberOptions {
   /** The server's GraphQL URL (http://…/graphql). */
@@ -44,8 +48,25 @@ export interface Subscriber {
   close(): void;
 }
 
+/** What a subscriber reads of each event. */
+interface Seen {
+  sequence?: string | number;
+  occurredAt?: string;
+  /** The producer's send time (ms since the epoch), for transactions it stamped. */
+  sentAt?: number;
+  transaction?: { description?: string | null };
+}
+
+/** The send time a producer writes into a posting's description (see producers.ts). */
+export const SENT_PREFIX = 'sent:';
+
+/** Now, in ms since the epoch with sub-millisecond precision, comparable across processes. */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Tracks one stream's sequences and latency. */
-function onEvent(tally: Tally, state: { last: number }, event: { sequence?: string | number; occurredAt?: string } | undefined, now: number): void {
+function onEvent(tally: Tally, state: { last: number }, event: Seen | undefined, now: number): void {
   tally.received++;
   if (!event) return;
   const sequence = Number(event.sequence);
@@ -55,6 +76,9 @@ function onEvent(tally: Tally, state: { last: number }, event: { sequence?: stri
   }
   state.last = sequence;
   if (event.occurredAt) tally.latency.add(now - Date.parse(event.occurredAt));
+  const description = event.transaction?.description;
+  const sentAt = event.sentAt ?? (description?.startsWith(SENT_PREFIX) ? Number(description.slice(SENT_PREFIX.length)) : undefined);
+  if (sentAt !== undefined && Number.isFinite(sentAt)) tally.sendLatency.add(preciseNow() - sentAt);
 }
 
 const NEXT_PREFIX = '{"id":"1","type":"next","payload":{"data":';
@@ -65,14 +89,16 @@ const NEXT_PREFIX = '{"id":"1","type":"next","payload":{"data":';
  * `JSON.parse` per frame would make the load tool the bottleneck. Anything unusual (an
  * error, another frame shape) returns null and is parsed in full.
  */
-function peekEvent(text: string): { sequence: number; occurredAt?: string } | null {
+function peekEvent(text: string): Seen | null {
   if (!text.startsWith(NEXT_PREFIX) || text.includes('"errors"')) return null;
   const at = text.indexOf('"sequence":');
   if (at < 0) return null;
   const sequence = parseInt(text.slice(at + 11, at + 31), 10);
   const time = text.indexOf('"occurredAt":"');
   const occurredAt = time < 0 ? undefined : text.slice(time + 14, text.indexOf('"', time + 14));
-  return Number.isFinite(sequence) ? { sequence, occurredAt } : null;
+  const sent = text.indexOf(`"description":"${SENT_PREFIX}`);
+  const sentAt = sent < 0 ? undefined : parseFloat(text.slice(sent + 15 + SENT_PREFIX.length, sent + 45));
+  return Number.isFinite(sequence) ? { sequence, occurredAt, sentAt } : null;
 }
 
 /** Opens a graphql-ws connection and subscribes once. */
