@@ -7,7 +7,7 @@ import { GraphQLError, getOperationAST, type ExecutionResult } from 'graphql';
 import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Sink } from './sink.ts';
-import type { Yoga } from './yoga.ts';
+import { backpressureOf, type Yoga } from './yoga.ts';
 
 /** An operation as clients send it. */
 export interface OperationRequest {
@@ -42,8 +42,7 @@ export async function startOperation(
     params: request,
     principal: connection.principal,
     authError: null,
-    bufferedBytes: () => connection.sink.bufferedBytes(),
-    onDrain: (listener: () => void) => connection.sink.onDrain(listener),
+    ...backpressureOf(connection.sink),
   });
   let document;
   try {

@@ -22,6 +22,8 @@ import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
+import { responseSink } from './response-sink.ts';
+import type { Sink } from './sink.ts';
 
 /** Context handed in by the WebSocket adapter, already authenticated at `connection_init`. */
 export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => number; onDrain?: (listener: () => void) => () => void };
@@ -117,14 +119,14 @@ export function createYogaServer(deps: {
         ...auth,
         services,
         lastEventId: request.headers.get('last-event-id'),
-        bufferedBytes: res ? () => res.writableLength : null,
-        onDrain: res
-          ? (listener) => {
-              res.on('drain', listener);
-              return () => res.off('drain', listener);
-            }
-          : null,
+        // The response is this stream's sink: its backlog pauses the stream, its drain wakes it.
+        ...(res ? backpressureOf(responseSink(res)) : { bufferedBytes: null, onDrain: null }),
       };
     },
   });
+}
+
+/** A sink's backlog and drain, as the GraphQL context carries them to delivery. */
+export function backpressureOf(sink: Sink): { bufferedBytes: () => number; onDrain: (listener: () => void) => () => void } {
+  return { bufferedBytes: () => sink.bufferedBytes(), onDrain: (listener) => sink.onDrain(listener) };
 }

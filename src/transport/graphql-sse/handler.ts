@@ -30,7 +30,7 @@ import { OperationSet, type FrameFormat, type WireError } from '../operation-set
 import { startOperation, type OperationRequest } from '../operations.ts';
 import type { Sink } from '../sink.ts';
 import type { Yoga } from '../yoga.ts';
-import { EVENT_STREAM_HEADERS, responseSink } from './response-sink.ts';
+import { EVENT_STREAM_HEADERS, responseSink } from '../response-sink.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';

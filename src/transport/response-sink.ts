@@ -1,6 +1,6 @@
 /** An HTTP response carrying an event stream, as a {@link Sink}. */
 import type { ServerResponse } from 'node:http';
-import type { Sink } from '../sink.ts';
+import type { Sink } from './sink.ts';
 
 /** Headers every event stream gets: no caching, no proxy buffering, no compression. */
 export const EVENT_STREAM_HEADERS = {
