@@ -36,6 +36,8 @@ import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/graphql-ws/server.ts';
 import { createYogaServer } from './transport/yoga.ts';
+import { operationRunner } from './transport/operations.ts';
+import { LiveResults } from './graphql/live-results-plugin.ts';
 
 /** A wired, not yet listening server instance. */
 export interface App {
@@ -153,6 +155,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   // One registry of connections (WebSockets and SSE streams) for the per-owner limit, expiry and revocation.
   const registry = new ConnectionRegistry(config.limits, log);
+  const live = new LiveResults(metrics.onSent);
   const yoga = createYogaServer({
     schema: createSchema(),
     services,
@@ -166,13 +169,14 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     },
     limits: config.limits,
     registry,
-    onSent: metrics.onSent,
+    live,
   });
+  const run = operationRunner(yoga, live, log);
   const probes = [
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
   ];
-  const graphqlSse = createGraphQLSseHandler({ yoga, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
+  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
   const serveDashboard = dashboardHandler();
   let draining = false;
   const inFlight = new Set<ServerResponse>();
@@ -191,7 +195,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  const ws: WebSocketTransport = attachWebSocket({ httpServer, yoga, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
+  const ws: WebSocketTransport = attachWebSocket({ httpServer, run, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
   const revoker = await startRevocationBroadcast({
     pubsub,
     revocations,

@@ -3,7 +3,9 @@
  * message; GraphQL's own parse/validation errors get BAD_USER_INPUT or a parse code;
  * anything else is an internal error, masked and logged.
  */
-import { GraphQLError } from 'graphql';
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type ExecutionResult } from 'graphql';
+import type { Logger } from '../logger.ts';
 import { DomainError } from '../domain/errors.ts';
 
 /**
@@ -62,4 +64,21 @@ export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): G
   // graphql-armor's limits also report as "Syntax Error: … limit of N exceeded".
   const code = ARMOR_LIMIT.test(error.message) ? 'LIMIT_EXCEEDED' : /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : fallbackCode;
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
+}
+
+/**
+ * What a client sees of `error`: the presented error, or — for an unexpected failure — an
+ * INTERNAL_SERVER_ERROR carrying an `errorId` that is logged with the real error.
+ */
+export function maskError(error: unknown, log: Logger, message = 'Unexpected error.'): GraphQLError {
+  const shown = presentError(error);
+  if (shown) return shown;
+  const errorId = randomUUID();
+  log.error('internal error', { errorId, error: (error as { originalError?: unknown }).originalError ?? error });
+  return new GraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId } });
+}
+
+/** `result` with its errors masked (a new object; the result may be shared). */
+export function maskResult(result: ExecutionResult, log: Logger): ExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map((error) => maskError(error, log)) } : result;
 }

@@ -6,15 +6,22 @@
  * executed once, the event's cursor is added to its `extensions` once, and the result
  * object is shared, so its JSON text is made once too ({@link resultJson}).
  *
- * A result made for a per-stream refusal (a stream ending with SLOW_CONSUMER, say) is the
- * subscriber's own: it is never cached or shared.
+ * A stream that ends with a refusal (SLOW_CONSUMER, an expired token…) yields one last
+ * result whose field errors with the refusal's code, then completes: the client is told
+ * why. Such a result is the subscriber's own, never cached or shared.
  */
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { DomainError } from '../domain/errors.ts';
 import { cursorOf, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/** The payload a resolver receives when its stream was refused mid-way (see resolvers/subscription.ts). */
+export interface StreamFailure {
+  failure: DomainError;
+}
 
 /** True for a payload that is an event (not a per-stream refusal). */
 function isEvent(payload: unknown): payload is WalletEvent {
@@ -27,26 +34,41 @@ function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResul
 }
 
 /**
- * Executes each event once per distinct operation and adds its cursor. `onSent` is told
- * about every event whose result leaves for a subscriber (metrics).
+ * Runs subscriptions with shared results. `subscribe` is used directly by the connection
+ * transports (so no per-result plugin layers sit between a feed and a socket); `plugin()`
+ * puts the same behaviour into Yoga's pipeline for its SSE streams.
  */
-export function useLiveResults(onSent: (event: WalletEvent) => void = () => {}): Plugin<GraphQLContext> {
-  const results = new WeakMap<object, Map<string, Result>>();
-  const documentIds = new WeakMap<DocumentNode, number>();
-  let nextDocumentId = 0;
+export class LiveResults {
+  private readonly results = new WeakMap<object, Map<string, Result>>();
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private nextDocumentId = 0;
 
-  /** Same parsed document (Yoga caches parses by text), operation and variables → same key. */
-  const keyOf = (args: ExecutionArgs): string => {
-    let id = documentIds.get(args.document);
-    if (id === undefined) documentIds.set(args.document, (id = nextDocumentId++));
-    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
-  };
+  /** `onSent` is told about every event whose result leaves for a subscriber (metrics). */
+  constructor(private readonly onSent: (event: WalletEvent) => void = () => {}) {}
 
-  const run = (args: ExecutionArgs, key: string, payload: unknown): Result => {
+  /**
+   * Subscribes: a stream of shared results, or the result that refused the subscription.
+   * `present` sees each result that carries errors (masking), never a shared one without.
+   */
+  async subscribe(args: ExecutionArgs, present: (result: ExecutionResult) => ExecutionResult = (result) => result): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return present(source as ExecutionResult);
+    return new LiveStream(source as AsyncIterableIterator<unknown>, this, args, this.keyOf(args), present);
+  }
+
+  /** The Yoga plugin doing the same for subscriptions Yoga runs itself. */
+  plugin(): Plugin<GraphQLContext> {
+    return {
+      onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(((args: ExecutionArgs) => this.subscribe(args)) as never),
+    };
+  }
+
+  /** The result of `payload` for the operation `key` names, shared when `payload` is an event. */
+  resultOf(args: ExecutionArgs, key: string, payload: unknown): Result {
     if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
-    onSent(payload);
-    let byKey = results.get(payload);
-    if (!byKey) results.set(payload, (byKey = new Map()));
+    this.onSent(payload);
+    let byKey = this.results.get(payload);
+    if (!byKey) this.results.set(payload, (byKey = new Map()));
     let result = byKey.get(key);
     if (!result) {
       const executed = execute({ ...args, rootValue: payload });
@@ -54,18 +76,62 @@ export function useLiveResults(onSent: (event: WalletEvent) => void = () => {}):
       byKey.set(key, result);
     }
     return result;
-  };
+  }
 
-  return {
-    onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn((async (args: ExecutionArgs) => {
-        const source = await createSourceEventStream(args);
-        if (!(Symbol.asyncIterator in source)) return source;
-        const key = keyOf(args);
-        return mapEvents(source as AsyncIterableIterator<unknown>, (payload) => run(args, key, payload));
-      }) as never);
-    },
-  };
+  /** Same parsed document (Yoga caches parses by text), operation and variables → same key. */
+  private keyOf(args: ExecutionArgs): string {
+    let id = this.documentIds.get(args.document);
+    if (id === undefined) this.documentIds.set(args.document, (id = this.nextDocumentId++));
+    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  }
+}
+
+/**
+ * One subscription's results. A class, not closures: it is one object per subscription
+ * whatever the number of events, and `return()` reaches the feed at once (an unsubscribing
+ * client ends the stream now, not at the next event).
+ */
+class LiveStream implements AsyncIterableIterator<ExecutionResult> {
+  private ended = false;
+
+  constructor(
+    private readonly source: AsyncIterableIterator<unknown>,
+    private readonly live: LiveResults,
+    private readonly args: ExecutionArgs,
+    private readonly key: string,
+    private readonly present: (result: ExecutionResult) => ExecutionResult,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.ended) return { value: undefined, done: true };
+    let payload: unknown;
+    try {
+      const step = await this.source.next();
+      if (step.done) return { value: undefined, done: true };
+      payload = step.value;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.ended = true;
+      payload = { failure: error } satisfies StreamFailure;
+    }
+    const result = await this.live.resultOf(this.args, this.key, payload);
+    return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.ended = true;
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
 }
 
 const json = new WeakMap<ExecutionResult, string>();
@@ -82,29 +148,4 @@ export function resultJson(result: ExecutionResult): string {
     json.set(result, text);
   }
   return text;
-}
-
-/**
- * Maps an event iterator to results, passing `return()` straight through so that an
- * unsubscribing client ends the stream at once rather than at the next event.
- */
-function mapEvents(source: AsyncIterableIterator<unknown>, map: (payload: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
-  return {
-    async next() {
-      const step = await source.next();
-      if (step.done) return { value: undefined, done: true };
-      return { value: await map(step.value), done: false };
-    },
-    return: async () => {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    throw: async (error) => {
-      await source.return?.();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -4,7 +4,9 @@
  * so plugins, limits, masking and context are the same on every transport.
  */
 import { GraphQLError, getOperationAST, type ExecutionResult } from 'graphql';
-import { presentError, VALIDATION_CODE } from '../graphql/errors.ts';
+import { maskResult, presentError, VALIDATION_CODE } from '../graphql/errors.ts';
+import type { LiveResults } from '../graphql/live-results-plugin.ts';
+import type { Logger } from '../logger.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Sink } from './sink.ts';
 import { backpressureOf, type Yoga } from './yoga.ts';
@@ -27,18 +29,29 @@ function isAsyncIterable(value: unknown): value is AsyncIterableIterator<Executi
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** Starts operations for connection transports. */
+export type OperationRunner = (request: OperationRequest, connection: { principal: Principal; sink: Sink }, admit: () => GraphQLError | null) => Promise<OperationStart>;
+
 /**
- * Parses, validates, then executes or subscribes `request` as `principal`, with `sink`'s
- * backpressure in the context. `admit` runs after validation and may refuse (a limit).
+ * Parses, validates, then executes or subscribes each request as its connection's
+ * principal, with the connection's backpressure in the context. `admit` runs after
+ * validation and may refuse (a limit). Subscriptions run through {@link LiveResults}
+ * directly: Yoga's per-result plugin layers would cost every subscriber a few promises and
+ * closures per event, and masking is the only one they need (done here, the same way).
  */
-export async function startOperation(
+export function operationRunner(yoga: Yoga, live: LiveResults, log: Logger): OperationRunner {
+  return (request, connection, admit) => startOperation(yoga, live, log, request, connection, admit);
+}
+
+async function startOperation(
   yoga: Yoga,
+  live: LiveResults,
+  log: Logger,
   request: OperationRequest,
-  connection: { principal: Principal; sink: Sink; req: unknown },
+  connection: { principal: Principal; sink: Sink },
   admit: () => GraphQLError | null,
 ): Promise<OperationStart> {
-  const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-    req: connection.req,
+  const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
     params: request,
     principal: connection.principal,
     authError: null,
@@ -69,7 +82,7 @@ export async function startOperation(
     variableValues: request.variables ?? undefined,
     contextValue: await contextFactory(),
   };
-  const outcome = await (operation.operation === 'subscription' ? subscribe(args) : execute(args));
+  const outcome = await (operation.operation === 'subscription' ? live.subscribe(args, (result) => maskResult(result, log)) : execute(args));
   if (isAsyncIterable(outcome)) return { kind: 'stream', results: outcome, operationName: operation.name?.value ?? null };
   return { kind: 'result', result: outcome as ExecutionResult };
 }

@@ -3,21 +3,19 @@
  * subscriptions over SSE. The WebSocket adapter reuses this same pipeline through
  * `getEnveloped`, so plugins, masking and context are identical on every transport.
  */
-import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { Limits } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import { useMutationRateLimit } from '../graphql/rate-limit-plugin.ts';
-import { createGraphQLError, createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { GraphQLContext, Services } from '../graphql/context.ts';
-import { INTERNAL_CODE, presentError } from '../graphql/errors.ts';
+import { maskError, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ServerResponse } from 'node:http';
-import type { WalletEvent } from '../domain/events.ts';
-import { useLiveResults } from '../graphql/live-results-plugin.ts';
+import type { LiveResults } from '../graphql/live-results-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
 import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
@@ -39,8 +37,8 @@ export function createYogaServer(deps: {
   sse: SseOptions;
   limits: Limits;
   registry: ConnectionRegistry;
-  /** Told about each subscription result as it is handed to its transport (metrics). */
-  onSent?: (event: WalletEvent) => void;
+  /** Shared subscription results (also used directly by the connection transports). */
+  live: LiveResults;
 }): Yoga {
   const { schema, services, verifier, log, limits, registry } = deps;
   const armor = new EnvelopArmor({
@@ -57,7 +55,7 @@ export function createYogaServer(deps: {
     plugins: [
       ...armor.protect().plugins,
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
-      useLiveResults(deps.onSent),
+      deps.live.plugin(),
       useResumableSse(deps.sse),
     ],
     graphqlEndpoint: '/graphql',
@@ -73,15 +71,7 @@ export function createYogaServer(deps: {
       // unexpected ones were already logged with their errorId by maskError.
       error: (...args) => (presentError(args[0]) ? log.debug : log.error)(String(args[0]), { args: args.slice(1) }),
     },
-    maskedErrors: {
-      maskError(error, message) {
-        const shown = presentError(error);
-        if (shown) return shown;
-        const errorId = randomUUID();
-        log.error('internal error', { errorId, error: (error as { originalError?: unknown }).originalError ?? error });
-        return createGraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId } });
-      },
-    },
+    maskedErrors: { maskError: (error, message) => maskError(error, log, message) },
     async context(initial): Promise<GraphQLContext> {
       // WebSocket operations arrive authenticated, with their socket's buffer probe.
       if ('principal' in initial && initial.principal !== undefined) {

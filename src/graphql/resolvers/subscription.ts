@@ -3,51 +3,19 @@
  * positioned stream. Filtering happens in the stream, before GraphQL executes.
  */
 import { parseCurrency } from '../../domain/currency.ts';
-import { DomainError } from '../../domain/errors.ts';
 import type { BalanceEvent, EventType, TransactionEvent, WalletEvent, WalletStatusEvent } from '../../domain/events.ts';
 import { parseConsumer } from '../../domain/names.ts';
 import type { EventCriteria } from '../../delivery/filters.ts';
 import { consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
+import type { StreamFailure } from '../live-results-plugin.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
-
-/** Marks the end of a stream that was refused mid-way (e.g. SLOW_CONSUMER). */
-interface StreamFailure {
-  failure: DomainError;
-}
 
 type Payload = WalletEvent | StreamFailure;
 
 function isFailure(payload: Payload): payload is StreamFailure {
   return 'failure' in payload;
-}
-
-/**
- * A refusal inside the stream becomes one last payload whose field errors with the
- * refusal's code, then the stream completes: the client is told why, never left silent.
- * Written as a plain iterator (not an async generator) so that `return()` from an
- * unsubscribing client takes effect at once instead of waiting for the next event.
- */
-function endWithError(source: AsyncIterableIterator<WalletEvent>): AsyncIterableIterator<Payload> {
-  let ended = false;
-  return {
-    async next() {
-      if (ended) return { value: undefined, done: true };
-      try {
-        return await source.next();
-      } catch (error) {
-        if (!(error instanceof DomainError)) throw error;
-        ended = true;
-        return { value: { failure: error }, done: false };
-      }
-    },
-    return: () => source.return!(),
-    throw: (error) => source.throw!(error),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }
 
 /** Arguments every subscription field takes. */
@@ -86,7 +54,8 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
         }
       : null,
   });
-  return endWithError(stream);
+  // A refusal mid-stream arrives as a StreamFailure payload (see live-results-plugin.ts).
+  return stream;
 }
 
 function deliver<T extends WalletEvent>(payload: Payload): T {

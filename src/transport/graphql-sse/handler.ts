@@ -27,9 +27,8 @@ import { authenticate } from '../authenticate.ts';
 import { tokenFromRequest } from '../auth-token.ts';
 import type { ConnectionRegistry } from '../connection-registry.ts';
 import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
-import { startOperation, type OperationRequest } from '../operations.ts';
+import type { OperationRequest, OperationRunner } from '../operations.ts';
 import type { Sink } from '../sink.ts';
-import type { Yoga } from '../yoga.ts';
 import { EVENT_STREAM_HEADERS, responseSink } from '../response-sink.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
@@ -60,7 +59,7 @@ interface Reservation {
 }
 
 export interface GraphQLSseDeps {
-  yoga: Yoga;
+  run: OperationRunner;
   verifier: TokenVerifier;
   registry: ConnectionRegistry;
   limits: Limits;
@@ -124,7 +123,7 @@ function operationFromUrl(url: URL): OperationRequest | null {
 }
 
 export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler {
-  const { yoga, verifier, registry, limits, log } = deps;
+  const { run, verifier, registry, limits, log } = deps;
   const reservations = new Map<string, Reservation>();
   const open = new Set<{ sink: Sink; res: ServerResponse }>();
 
@@ -253,7 +252,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     if (typeof id !== 'string' || !id) return refuse(res, 400, 'BAD_REQUEST', 'extensions.operationId is required in single connection mode');
     if (!reservation.stream) return refuse(res, 409, 'CONFLICT', 'open the reserved stream (GET) before sending operations to it');
     if (operations.has(id)) return refuse(res, 409, 'CONFLICT', `an operation with id ${id} is already running`);
-    const refused = await operations.open(id, () => startOperation(yoga, request, { principal, sink, req }, admit(sink, id, principal)));
+    const refused = await operations.open(id, () => run(request, { principal, sink }, admit(sink, id, principal)));
     if (!refused) return void res.writeHead(202).end();
     const limited = refused.some((error) => error.extensions?.code === ErrorCode.LIMIT_EXCEEDED);
     sendJson(res, limited ? 429 : 400, { errors: refused.map((error): WireError => error.toJSON()) });
@@ -282,7 +281,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       registry.remove(sink);
       void operations.closeAll();
     });
-    const refused = await operations.open('', () => startOperation(yoga, request, { principal, sink, req }, admit(sink, '', principal)));
+    const refused = await operations.open('', () => run(request, { principal, sink }, admit(sink, '', principal)));
     if (refused) sink.send(DISTINCT_FRAMES.error('""', refused.map((error) => error.toJSON())));
     opened = true;
     if (!operations.has('')) res.end();

@@ -22,9 +22,8 @@ import { authenticate } from '../authenticate.ts';
 import { tokenFromConnection } from '../auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
 import { closeSpread } from '../close-spread.ts';
-import { startOperation } from '../operations.ts';
+import type { OperationRunner } from '../operations.ts';
 import type { Sink } from '../sink.ts';
-import type { Yoga } from '../yoga.ts';
 import { GraphQLWsConnection, type ConnectionHooks } from './connection.ts';
 import { forgetSocket, holdUntilTurnEnds } from './turn-batching.ts';
 
@@ -79,14 +78,14 @@ function socketSink(ws: WebSocket, tcp: Socket): Sink {
 
 export function attachWebSocket(deps: {
   httpServer: Server;
-  yoga: Yoga;
+  run: OperationRunner;
   verifier: TokenVerifier;
   log: Logger;
   pingIntervalMs: number;
   limits: Limits;
   registry: ConnectionRegistry;
 }): WebSocketTransport {
-  const { yoga, verifier, log, limits, registry } = deps;
+  const { run, verifier, log, limits, registry } = deps;
   // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
   const server = new WebSocketServer({
     noServer: true,
@@ -102,9 +101,9 @@ export function attachWebSocket(deps: {
   /** Sockets that have not answered the last keep-alive ping. */
   const unanswered = new WeakSet<WebSocket>();
 
-  const hooksFor = (ws: WebSocket, sink: Sink, request: IncomingMessage, connection: () => GraphQLWsConnection): ConnectionHooks => ({
+  const hooksFor = (ws: WebSocket, sink: Sink, upgradeUrl: string | undefined, connection: () => GraphQLWsConnection): ConnectionHooks => ({
     async connect(params) {
-      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, request.url));
+      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, upgradeUrl));
       // The client may have left while its token was verified (a slow key set): taking a
       // connection slot now would never be undone.
       if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
@@ -122,7 +121,7 @@ export function attachWebSocket(deps: {
       return { refuse: { code: expired ? CloseCode.Forbidden : CloseCode.Unauthorized, reason: `UNAUTHENTICATED: ${reason}` } };
     },
     async start(id, payload, principal) {
-      const started = await startOperation(yoga, payload, { principal, sink, req: request }, () => {
+      const started = await run(payload, { principal, sink }, () => {
         if (registry.startOperation(sink, id, limits.subscriptionsPerConnection)) return null;
         log.warn('subscription refused', { transport: 'ws', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
         return new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
@@ -148,7 +147,7 @@ export function attachWebSocket(deps: {
       return sink.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
     }
     if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
-    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request, () => connection), limits.connectionInitTimeoutMs);
+    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request.url, () => connection), limits.connectionInitTimeoutMs);
     ws.on('message', (data) => void connection.receive(String(data)));
     ws.on('pong', () => unanswered.delete(ws));
     ws.on('error', (error) => log.debug('socket error', { transport: 'ws', error }));
