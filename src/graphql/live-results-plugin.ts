@@ -91,8 +91,10 @@ export class LiveResults {
  * whatever the number of events, and `return()` reaches the feed at once (an unsubscribing
  * client ends the stream now, not at the next event).
  */
-class LiveStream implements AsyncIterableIterator<ExecutionResult> {
+class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults {
   private ended = false;
+  /** A result taken by `takeNow` whose execution had not finished. */
+  private pending: Promise<ExecutionResult> | null = null;
 
   constructor(
     private readonly source: AsyncIterableIterator<unknown>,
@@ -102,7 +104,25 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly present: (result: ExecutionResult) => ExecutionResult,
   ) {}
 
+  takeNow(): IteratorResult<ExecutionResult> | null {
+    if (this.ended || this.pending) return null;
+    const step = (this.source as Partial<ReadySource>).takeNow?.();
+    if (!step) return null;
+    if (step.done) return { value: undefined, done: true };
+    const result = this.live.resultOf(this.args, this.key, step.value);
+    if (result instanceof Promise) {
+      this.pending = result;
+      return null;
+    }
+    return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
   async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.pending) {
+      const result = await this.pending;
+      this.pending = null;
+      return { value: result.errors ? this.present(result) : result, done: false };
+    }
     if (this.ended) return { value: undefined, done: true };
     let payload: unknown;
     try {
@@ -132,6 +152,19 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult> {
   [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
     return this;
   }
+}
+
+/** An event source that can hand out what it already holds without a promise (a FeedStream). */
+interface ReadySource {
+  takeNow(): IteratorResult<unknown> | null;
+}
+
+/**
+ * Results that can be taken without waiting while they are ready: `takeNow()` returns the
+ * next one, or null when only `next()` can tell (a wait, a log read, an execution).
+ */
+export interface ReadyResults {
+  takeNow(): IteratorResult<ExecutionResult> | null;
 }
 
 const json = new WeakMap<ExecutionResult, string>();

@@ -6,7 +6,7 @@
  * send many").
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { resultJson } from '../graphql/live-results-plugin.ts';
+import { resultJson, type ReadyResults } from '../graphql/live-results-plugin.ts';
 import type { OperationStart } from './operations.ts';
 import type { Sink } from './sink.ts';
 
@@ -102,8 +102,10 @@ export class OperationSet {
   private async pump(id: string, operation: Operation, results: AsyncIterableIterator<ExecutionResult>): Promise<void> {
     const idJson = JSON.stringify(id);
     try {
+      const ready = (results as Partial<ReadyResults>).takeNow ? (results as unknown as ReadyResults) : null;
       for (;;) {
-        const step = await results.next();
+        // What is ready goes out at once; only a wait costs a promise.
+        const step = ready?.takeNow() ?? (await results.next());
         if (this.operations.get(id) !== operation) return;
         if (step.done) break;
         this.sink.send(this.format.next(idJson, resultJson(step.value)));
