@@ -14,9 +14,14 @@ import { LatencySamples, RateWindow } from './live-stats.ts';
 /** Replayed events are old by design; only younger ones say something about latency. */
 const LIVE_AGE_MS = 60_000;
 
+/** When each event was written (ms), parsed once per event however many subscribers it reaches. */
+const writtenAt = new WeakMap<WalletEvent, number>();
+
 /** Milliseconds since `event` was written, or null for an event too old to be live. */
 function liveAgeMs(event: WalletEvent, now: number): number | null {
-  const age = now - Date.parse(event.occurredAt);
+  let at = writtenAt.get(event);
+  if (at === undefined) writtenAt.set(event, (at = Date.parse(event.occurredAt)));
+  const age = now - at;
   return age < LIVE_AGE_MS ? Math.max(0, age) : null;
 }
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
