@@ -2,7 +2,7 @@
  * The composition root: the only place that picks concrete backends (PGlite or
  * PostgreSQL, in-process or Redis pub/sub) and wires the layers together.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
 import { RevocationList } from './auth/revocations.ts';
@@ -34,6 +34,7 @@ import { dashboardHandler } from './transport/dashboard.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
+import { createEventStreams, SSE_FRAMES, type StreamStyle } from './transport/event-streams.ts';
 import { attachWebSocket, type WebSocketTransport } from './transport/graphql-ws/server.ts';
 import { createYogaServer } from './transport/yoga.ts';
 import { operationRunner } from './transport/operations.ts';
@@ -161,14 +162,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     services,
     verifier,
     log,
-    sse: {
-      heartbeatMs: config.sseHeartbeatMs,
-      retryMs: config.sseRetryMs,
-      slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
-      onSlowConsumer: () => log.warn('stream ended', { transport: 'sse', reason: 'SLOW_CONSUMER: the client read nothing for SLOW_CONSUMER_TIMEOUT' }),
-    },
     limits: config.limits,
-    registry,
     live,
   });
   const run = operationRunner(yoga, live, log);
@@ -176,7 +170,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
   ];
-  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
+  const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
+  const sseStyle: StreamStyle = { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' };
+  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs, streams: eventStreams });
+  /** Subscriptions (and queries) an EventSource opens at /graphql: our streams, not Yoga's. */
+  const serveEventStream = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/graphql' || (req.method !== 'GET' && req.method !== 'POST') || !(req.headers.accept ?? '').includes('text/event-stream')) return false;
+    await eventStreams.serve(req, res, url, sseStyle);
+    return true;
+  };
   const serveDashboard = dashboardHandler();
   let draining = false;
   const inFlight = new Set<ServerResponse>();
@@ -188,7 +191,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     }
     handleHealth(req, res, probes, () => draining)
       .then(async (handled) => handled || serveDashboard(req, res) || (await handleMetrics(req, res, metrics.registry)))
-      .then(async (handled) => handled || (await graphqlSse.handle(req, res)))
+      .then(async (handled) => handled || (await graphqlSse.handle(req, res)) || (await serveEventStream(req, res)))
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {
         log.error('request failed', { error });
@@ -228,6 +231,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       }
       await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
       graphqlSse.close();
+      eventStreams.close();
       httpServer.closeIdleConnections();
       await until(() => inFlight.size === 0, deadline);
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID

@@ -185,9 +185,9 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
     });
 
     describe('a stuck SSE reader', () => {
-      const t = serverOn(backend, { SLOW_CONSUMER_TIMEOUT: '1s', SSE_HEARTBEAT: '100ms', MAX_BATCH_SIZE: '1000' });
+      const t = serverOn(backend, { SLOW_CONSUMER_TIMEOUT: '1s', SLOW_CONSUMER_BYTES: '65536', MAX_BATCH_SIZE: '1000' });
 
-      it('ends, past SLOW_CONSUMER_TIMEOUT, the stream of a client that stopped reading; what it had received is in order, and it can resume from its last id', async () => {
+      it('ends, past SLOW_CONSUMER_TIMEOUT, the stream of a client that stopped reading, saying SLOW_CONSUMER; what it received is in order, and it resumes from its last id', async () => {
         const owner = ownerId('stuck-sse');
         const wallet = await t.ops.createWallet(owner);
         const url = new URL(t.server.url);
@@ -208,7 +208,7 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
           expect((await t.ops.postBatchRaw(inputs)).errors).toBeUndefined();
         }
 
-        // The connection was cut: reading again, the client finds what was sent, in order, then the end.
+        // Reading again, the client finds what was sent, in order, then why the stream ended.
         const ended = new Promise((resolve) => response.once('close', resolve));
         response.resume();
         await ended;
@@ -217,6 +217,9 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         const received = frames.map((frame) => ({ id: frame.slice(4, frame.indexOf('\n')), sequence: JSON.parse(frame.split('data: ')[1]!).data.walletEvents.sequence as number }));
         expect(received.length).toBeGreaterThan(0);
         expect(received.map((event) => event.sequence)).toEqual(Array.from({ length: received.length }, (_, i) => i + 2));
+        const ending = text.split('\n\n').filter((frame) => frame.startsWith('event:')).slice(-2);
+        expect(ending[0]).toContain('"code":"SLOW_CONSUMER"');
+        expect(ending[1]).toMatch(/^event: complete/);
 
         // As an EventSource would, it reconnects with Last-Event-ID and gets the next event on.
         const last = received.at(-1)!;

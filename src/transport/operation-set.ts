@@ -15,7 +15,8 @@ export type WireError = ReturnType<GraphQLError['toJSON']>;
 
 /** How a transport frames an operation's messages; `id` arrives JSON-encoded. */
 export interface FrameFormat {
-  next(idJson: string, resultJson: string): string;
+  /** `result` is the shared result object (read only: `json` is its text). */
+  next(idJson: string, resultJson: string, result: ExecutionResult): string;
   complete(idJson: string): string;
   error(idJson: string, errors: readonly WireError[]): string;
 }
@@ -66,7 +67,7 @@ export class OperationSet {
     }
     if (started.kind === 'result') {
       if (current) {
-        this.sink.send(this.format.next(JSON.stringify(id), JSON.stringify(started.result)));
+        this.sink.send(this.format.next(JSON.stringify(id), JSON.stringify(started.result), started.result));
         this.sink.send(this.format.complete(JSON.stringify(id)));
       }
       this.end(id, operation);
@@ -108,7 +109,7 @@ export class OperationSet {
         const step = ready?.takeNow() ?? (await results.next());
         if (this.operations.get(id) !== operation) return;
         if (step.done) break;
-        this.sink.send(this.format.next(idJson, resultJson(step.value)));
+        this.sink.send(this.format.next(idJson, resultJson(step.value), step.value));
       }
       this.sink.send(this.format.complete(idJson));
     } catch (error) {

@@ -9,6 +9,8 @@ import type { LiveResults } from '../graphql/live-results-plugin.ts';
 import type { Logger } from '../logger.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Sink } from './sink.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
+import { ErrorCode, type DomainError } from '../domain/errors.ts';
 import { backpressureOf, type Yoga } from './yoga.ts';
 
 /** An operation as clients send it. */
@@ -29,8 +31,21 @@ function isAsyncIterable(value: unknown): value is AsyncIterableIterator<Executi
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+/** Who runs an operation, and over what. */
+export interface OperationConnection {
+  /** The caller; null for an anonymous request (its fields then refuse as they do over HTTP). */
+  principal: Principal | null;
+  /** Why a presented token was refused, reported by the first field that needs one. */
+  authError?: DomainError | null;
+  sink: Sink;
+  /** An EventSource reconnect's `Last-Event-ID`. */
+  lastEventId?: string | null;
+  /** True where the connection is closed at token expiry (graphql-ws); else streams end themselves, saying why. */
+  closesAtExpiry?: boolean;
+}
+
 /** Starts operations for connection transports. */
-export type OperationRunner = (request: OperationRequest, connection: { principal: Principal; sink: Sink }, admit: () => GraphQLError | null) => Promise<OperationStart>;
+export type OperationRunner = (request: OperationRequest, connection: OperationConnection, admit: () => GraphQLError | null) => Promise<OperationStart>;
 
 /**
  * Parses, validates, then executes or subscribes each request as its connection's
@@ -48,13 +63,15 @@ async function startOperation(
   live: LiveResults,
   log: Logger,
   request: OperationRequest,
-  connection: { principal: Principal; sink: Sink },
+  connection: OperationConnection,
   admit: () => GraphQLError | null,
 ): Promise<OperationStart> {
   const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
     params: request,
     principal: connection.principal,
-    authError: null,
+    authError: connection.authError ?? null,
+    lastEventId: connection.lastEventId ?? null,
+    connectionEnforcesExpiry: connection.closesAtExpiry ?? true,
     ...backpressureOf(connection.sink),
   });
   let document;
@@ -85,4 +102,16 @@ async function startOperation(
   const outcome = await (operation.operation === 'subscription' ? live.subscribe(args, (result) => maskResult(result, log)) : execute(args));
   if (isAsyncIterable(outcome)) return { kind: 'stream', results: outcome, operationName: operation.name?.value ?? null };
   return { kind: 'result', result: outcome as ExecutionResult };
+}
+
+/**
+ * The per-connection operation limit as an `admit` check: counts the operation in the
+ * registry, or refuses it with LIMIT_EXCEEDED (and says so in the log).
+ */
+export function operationLimit(registry: ConnectionRegistry, max: number, log: Logger, transport: string) {
+  return (sink: Sink, id: string, principal: Principal | null) => (): GraphQLError | null => {
+    if (registry.startOperation(sink, id, max)) return null;
+    log.warn('subscription refused', { transport, subject: principal?.subject, reason: 'subscriptions per connection', limit: max });
+    return new GraphQLError(`at most ${max} operations per connection; complete one first`, { extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: max } });
+  };
 }

@@ -6,25 +6,25 @@
 import type { GraphQLSchema } from 'graphql';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { Limits } from '../config.ts';
-import { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { ConnectionRegistry } from './connection-registry.ts';
 import { useMutationRateLimit } from '../graphql/rate-limit-plugin.ts';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { GraphQLContext, Services } from '../graphql/context.ts';
 import { maskError, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
-import type { ServerResponse } from 'node:http';
 import type { LiveResults } from '../graphql/live-results-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
-import { useResumableSse, type SseOptions } from './sse.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
-import { responseSink } from './response-sink.ts';
 import type { Sink } from './sink.ts';
 
-/** Context handed in by the WebSocket adapter, already authenticated at `connection_init`. */
-export type ServerContext = Partial<Authentication> & { bufferedBytes?: () => number; onDrain?: (listener: () => void) => () => void };
+/** Context handed in by the connection transports (graphql-ws, event streams), already authenticated. */
+export type ServerContext = Partial<Authentication> & {
+  bufferedBytes?: () => number;
+  onDrain?: (listener: () => void) => () => void;
+  lastEventId?: string | null;
+  connectionEnforcesExpiry?: boolean;
+};
 
 export type Yoga = YogaServerInstance<ServerContext, GraphQLContext>;
 
@@ -34,13 +34,11 @@ export function createYogaServer(deps: {
   services: Services;
   verifier: TokenVerifier;
   log: Logger;
-  sse: SseOptions;
   limits: Limits;
-  registry: ConnectionRegistry;
   /** Shared subscription results (also used directly by the connection transports). */
   live: LiveResults;
 }): Yoga {
-  const { schema, services, verifier, log, limits, registry } = deps;
+  const { schema, services, verifier, log, limits } = deps;
   const armor = new EnvelopArmor({
     maxDepth: { n: limits.maxQueryDepth, exposeLimits: true },
     maxAliases: { n: limits.maxAliases, exposeLimits: true },
@@ -56,7 +54,6 @@ export function createYogaServer(deps: {
       ...armor.protect().plugins,
       useMutationRateLimit(limits.mutationsPerSecond, (subject) => log.warn('mutation refused', { reason: 'rate limit', subject, limit: limits.mutationsPerSecond })),
       deps.live.plugin(),
-      useResumableSse(deps.sse),
     ],
     graphqlEndpoint: '/graphql',
     landingPage: false,
@@ -73,7 +70,7 @@ export function createYogaServer(deps: {
     },
     maskedErrors: { maskError: (error, message) => maskError(error, log, message) },
     async context(initial): Promise<GraphQLContext> {
-      // WebSocket operations arrive authenticated, with their socket's buffer probe.
+      // Operations from the connection transports arrive authenticated, with their sink's backpressure.
       if ('principal' in initial && initial.principal !== undefined) {
         return {
           principal: initial.principal ?? null,
@@ -81,37 +78,15 @@ export function createYogaServer(deps: {
           services,
           bufferedBytes: initial.bufferedBytes ?? null,
           onDrain: initial.onDrain ?? null,
-          connectionEnforcesExpiry: true,
+          lastEventId: initial.lastEventId ?? null,
+          connectionEnforcesExpiry: initial.connectionEnforcesExpiry ?? true,
         };
       }
-      // HTTP and SSE requests carry their token; an EventSource reconnect, its last event id.
+      // HTTP requests carry their token (event streams are served in event-streams.ts).
       const { request } = initial;
       const auth = await authenticate(verifier, tokenFromRequest(request.headers, request.url));
       if (auth.authError) log.warn('authentication failed', { transport: 'http', reason: auth.authError.details.reason, path: new URL(request.url).pathname });
-      const res = (initial as { res?: ServerResponse }).res;
-      // An SSE stream is a connection too: it counts toward the owner's connection limit.
-      if (auth.principal && res && (request.headers.get('accept') ?? '').includes('text/event-stream')) {
-        // The client may have left while its token was verified (a slow key set): its
-        // `close` has fired already, so neither a slot nor a stream would ever be released.
-        if (res.closed || res.destroyed || !res.socket || res.socket.destroyed) {
-          log.info('connection closed', { transport: 'sse', subject: auth.principal.subject, reason: 'client left during authentication' });
-          return { principal: null, authError: new DomainError(ErrorCode.UNAUTHENTICATED, 'the client left before it was authenticated', { reason: 'aborted' }), services };
-        }
-        const release = registry.addStream(auth.principal.subject);
-        if (!release) {
-          log.warn('connection refused', { transport: 'sse', subject: auth.principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
-          const refusal = new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
-          return { principal: null, authError: refusal, services };
-        }
-        res.once('close', release);
-      }
-      return {
-        ...auth,
-        services,
-        lastEventId: request.headers.get('last-event-id'),
-        // The response is this stream's sink: its backlog pauses the stream, its drain wakes it.
-        ...(res ? backpressureOf(responseSink(res)) : { bufferedBytes: null, onDrain: null }),
-      };
+      return { ...auth, services };
     },
   });
 }

@@ -127,7 +127,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'SSE subscribers: server RSS each',
-    target: '5,000 held, ≤ 30 KB each',
+    target: '5,000 held, ≤ 8 KB each',
     sizes: {
       smoke: { connections: 20, owners: 4, rate: 20, durationMs: 1_000, transport: 'sse', batch: 5, producers: 1 },
       full: { connections: 5_000, owners: 500, rate: 200, durationMs: 5_000, transport: 'sse', batch: 10, producers: 2 },

@@ -17,7 +17,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../../auth/verifier.ts';
 import type { Limits } from '../../config.ts';
 import { ErrorCode } from '../../domain/errors.ts';
@@ -27,9 +26,11 @@ import { authenticate } from '../authenticate.ts';
 import { tokenFromRequest } from '../auth-token.ts';
 import type { ConnectionRegistry } from '../connection-registry.ts';
 import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
-import type { OperationRequest, OperationRunner } from '../operations.ts';
+import { operationLimit, type OperationRunner } from '../operations.ts';
 import type { Sink } from '../sink.ts';
 import { EVENT_STREAM_HEADERS, responseSink } from '../response-sink.ts';
+import type { EventStreams, StreamStyle } from '../event-streams.ts';
+import { operationOf, readJson, refuse, sendJson } from '../http-requests.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -41,12 +42,14 @@ const SINGLE_FRAMES: FrameFormat = {
   error: (id, errors) => `event: next\ndata: {"id":${id},"payload":{"errors":${JSON.stringify(errors)}}}\n\nevent: complete\ndata: {"id":${id}}\n\n`,
 };
 
-/** Distinct connection frames: the stream is the operation. */
+/** Distinct connections mode: the stream is the operation; refusals are HTTP statuses. */
 const DISTINCT_FRAMES: FrameFormat = {
   next: (_id, result) => `event: next\ndata: ${result}\n\n`,
   complete: () => 'event: complete\ndata: \n\n',
   error: (_id, errors) => `event: next\ndata: {"errors":${JSON.stringify(errors)}}\n\nevent: complete\ndata: \n\n`,
 };
+
+const DISTINCT_STYLE: StreamStyle = { transport: 'graphql-sse', frames: DISTINCT_FRAMES, retryMs: null, refusals: 'status' };
 
 /** A reserved (and later open) single-connection stream. */
 interface Reservation {
@@ -65,6 +68,8 @@ export interface GraphQLSseDeps {
   limits: Limits;
   log: Logger;
   heartbeatMs: number;
+  /** Serves the distinct connections mode. */
+  streams: EventStreams;
 }
 
 export interface GraphQLSseHandler {
@@ -74,52 +79,6 @@ export interface GraphQLSseHandler {
   readonly streams: number;
   /** Ends every stream (shutdown). */
   close(): void;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
-}
-
-function refuse(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code, ...extra } }] });
-}
-
-/** Reads a JSON body of at most `maxBytes`; null when it is too large or not JSON. */
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) return null;
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/** The operation in a request (GET parameters or a POST body); null when it has no query. */
-function operationOf(source: unknown): OperationRequest | null {
-  if (typeof source !== 'object' || source === null) return null;
-  const { query, operationName, variables, extensions } = source as Record<string, unknown>;
-  if (typeof query !== 'string' || !query) return null;
-  const object = (value: unknown) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null);
-  return { query, operationName: typeof operationName === 'string' ? operationName : null, variables: object(variables), extensions: object(extensions) };
-}
-
-function operationFromUrl(url: URL): OperationRequest | null {
-  const json = (name: string) => {
-    const raw = url.searchParams.get(name);
-    if (!raw) return null;
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      return undefined;
-    }
-  };
-  return operationOf({ query: url.searchParams.get('query'), operationName: url.searchParams.get('operationName'), variables: json('variables'), extensions: json('extensions') });
 }
 
 export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler {
@@ -139,14 +98,8 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     return errorId;
   };
 
-  /** The operation limit for one connection, as `startOperation` admits it. */
-  const admit = (sink: Sink, id: string, principal: Principal) => () => {
-    if (registry.startOperation(sink, id, limits.subscriptionsPerConnection)) return null;
-    log.warn('subscription refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
-    return new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
-      extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: limits.subscriptionsPerConnection },
-    });
-  };
+  /** The operation limit for one connection, as the runner admits it. */
+  const admit = operationLimit(registry, limits.subscriptionsPerConnection, log, 'graphql-sse');
 
   /** Verifies the bearer token; answers 401 and returns null without a valid one. */
   async function caller(req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): Promise<Principal | null> {
@@ -258,35 +211,6 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     sendJson(res, limited ? 429 : 400, { errors: refused.map((error): WireError => error.toJSON()) });
   }
 
-  async function distinctConnection(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const principal = await caller(req, res, url, true);
-    if (!principal) return;
-    const request = req.method === 'GET' ? operationFromUrl(url) : operationOf(await readJson(req, limits.wsMaxMessageBytes));
-    if (!request) return refuse(res, 400, 'BAD_REQUEST', 'a GraphQL request with a query is required');
-    const sink = responseSink(res);
-    if (res.destroyed || !registry.add(sink, principal)) {
-      if (!res.destroyed) refuse(res, 429, ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
-      return;
-    }
-    // The response ends with its operation; until `open` has returned, the caller may still write.
-    let opened = false;
-    const operations = new OperationSet(sink, DISTINCT_FRAMES, {
-      ended: (id) => {
-        registry.endOperation(sink, id);
-        if (opened) res.end();
-      },
-      failed,
-    });
-    startStream(res, sink, () => {
-      registry.remove(sink);
-      void operations.closeAll();
-    });
-    const refused = await operations.open('', () => run(request, { principal, sink }, admit(sink, '', principal)));
-    if (refused) sink.send(DISTINCT_FRAMES.error('""', refused.map((error) => error.toJSON())));
-    opened = true;
-    if (!operations.has('')) res.end();
-  }
-
   return {
     async handle(req, res) {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -304,7 +228,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       }
       if (req.method !== 'GET' && req.method !== 'POST') refuse(res, 405, 'BAD_REQUEST', 'use GET, POST, PUT or DELETE');
       else if (!(req.headers.accept ?? '').includes('text/event-stream')) refuse(res, 406, 'BAD_REQUEST', 'accept text/event-stream, or reserve a stream with PUT');
-      else await distinctConnection(req, res, url);
+      else await deps.streams.serve(req, res, url, DISTINCT_STYLE);
       return true;
     },
     get streams() {

@@ -10,19 +10,17 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/verifier.ts';
 import type { Limits } from '../../config.ts';
-import { ErrorCode } from '../../domain/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { randomUUID } from 'node:crypto';
 import { authenticate } from '../authenticate.ts';
 import { tokenFromConnection } from '../auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
 import { closeSpread } from '../close-spread.ts';
-import type { OperationRunner } from '../operations.ts';
+import { operationLimit, type OperationRunner } from '../operations.ts';
 import type { Sink } from '../sink.ts';
 import { GraphQLWsConnection, type ConnectionHooks } from './connection.ts';
 import { forgetSocket, holdUntilTurnEnds } from './turn-batching.ts';
@@ -98,6 +96,7 @@ export function attachWebSocket(deps: {
       done(false, 403, 'origin not allowed');
     },
   });
+  const admit = operationLimit(registry, limits.subscriptionsPerConnection, log, 'ws');
   /** Sockets that have not answered the last keep-alive ping. */
   const unanswered = new WeakSet<WebSocket>();
 
@@ -121,13 +120,7 @@ export function attachWebSocket(deps: {
       return { refuse: { code: expired ? CloseCode.Forbidden : CloseCode.Unauthorized, reason: `UNAUTHENTICATED: ${reason}` } };
     },
     async start(id, payload, principal) {
-      const started = await run(payload, { principal, sink }, () => {
-        if (registry.startOperation(sink, id, limits.subscriptionsPerConnection)) return null;
-        log.warn('subscription refused', { transport: 'ws', subject: principal.subject, reason: 'subscriptions per connection', limit: limits.subscriptionsPerConnection });
-        return new GraphQLError(`at most ${limits.subscriptionsPerConnection} operations per connection; complete one first`, {
-          extensions: { code: ErrorCode.LIMIT_EXCEEDED, limit: limits.subscriptionsPerConnection },
-        });
-      });
+      const started = await run(payload, { principal, sink }, admit(sink, id, principal));
       if (started.kind === 'stream') log.info('subscribed', { transport: 'ws', subject: principal.subject, id, operationName: started.operationName });
       return started;
     },

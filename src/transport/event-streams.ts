@@ -1,0 +1,163 @@
+/**
+ * Event streams with one operation each: Server-Sent Events at `/graphql` (what an
+ * `EventSource` opens) and graphql-sse's distinct connections mode. The response is the
+ * stream's {@link Sink}, so it gets the same backpressure as a socket: past
+ * SLOW_CONSUMER_BYTES unsent the stream pauses, and past SLOW_CONSUMER_TIMEOUT it ends with
+ * SLOW_CONSUMER, said in the stream.
+ *
+ * SSE frames carry the event's cursor as their id, so an EventSource reconnects with
+ * `Last-Event-ID` by itself and resumes right after the last event it saw. Streams start
+ * with `retry:` advice and get comment heartbeats from one timer for all of them.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { TokenVerifier } from '../auth/verifier.ts';
+import type { Limits } from '../config.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import { toGraphQLError } from '../graphql/errors.ts';
+import type { Logger } from '../logger.ts';
+import { authenticate } from './authenticate.ts';
+import { tokenFromRequest } from './auth-token.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
+import { operationFromUrl, operationOf, readJson, refuse } from './http-requests.ts';
+import { OperationSet, type FrameFormat, type WireError } from './operation-set.ts';
+import type { OperationRunner } from './operations.ts';
+import { EVENT_STREAM_HEADERS, responseSink } from './response-sink.ts';
+import type { Sink } from './sink.ts';
+
+/** SSE frames: the cursor as the event id, the result as data. */
+export const SSE_FRAMES: FrameFormat = {
+  next: (_id, json, result) => {
+    const cursor = result.extensions?.cursor;
+    return `${typeof cursor === 'string' ? `id: ${cursor}\n` : ''}event: next\ndata: ${json}\n\n`;
+  },
+  complete: () => 'event: complete\ndata: \n\n',
+  error: (_id, errors) => `event: next\ndata: {"errors":${JSON.stringify(errors)}}\n\nevent: complete\ndata: \n\n`,
+};
+
+export interface EventStreamOptions {
+  run: OperationRunner;
+  verifier: TokenVerifier;
+  registry: ConnectionRegistry;
+  limits: Limits;
+  log: Logger;
+  heartbeatMs: number;
+}
+
+/** How one kind of stream behaves. */
+export interface StreamStyle {
+  transport: string;
+  frames: FrameFormat;
+  /** `retry:` advice for EventSource, in ms; null for none. */
+  retryMs: number | null;
+  /**
+   * Where refusals (no token, a bad one, the owner's limit) go: into the stream, where an
+   * EventSource can read them (it cannot read a 4xx body), or an HTTP status.
+   */
+  refusals: 'in-stream' | 'status';
+}
+
+export interface EventStreams {
+  /** Serves `req` as a stream in `style`. */
+  serve(req: IncomingMessage, res: ServerResponse, url: URL, style: StreamStyle): Promise<void>;
+  /** Open streams, for gauges. */
+  readonly count: number;
+  /** Ends every stream (shutdown). */
+  close(): void;
+}
+
+export function createEventStreams(options: EventStreamOptions): EventStreams {
+  const { run, verifier, registry, limits, log } = options;
+  const open = new Set<{ sink: Sink; res: ServerResponse }>();
+
+  // One timer for every stream: a comment line keeps idle proxies from cutting it.
+  const heartbeat = setInterval(() => {
+    for (const { sink } of open) if (sink.bufferedBytes() === 0) sink.send(':\n\n');
+  }, options.heartbeatMs);
+  heartbeat.unref();
+
+  /** Starts the stream on `res`; tracks it until it closes. */
+  function start(res: ServerResponse, sink: Sink, style: StreamStyle, origin: string | undefined, onClose: () => void): void {
+    res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...corsHeaders(origin, limits.allowedOrigins) });
+    // The retry advice, and a first write so that clients see the headers at once.
+    res.write(style.retryMs === null ? ':\n\n' : `retry: ${style.retryMs}\n:\n\n`);
+    const entry = { sink, res };
+    open.add(entry);
+    res.once('close', () => {
+      open.delete(entry);
+      onClose();
+    });
+  }
+
+  /** Ends `res` with `error`, as the style says. */
+  function refused(res: ServerResponse, sink: Sink, style: StreamStyle, origin: string | undefined, status: number, error: DomainError): void {
+    if (style.refusals === 'status') return refuse(res, status, error.code, error.message, error.details);
+    start(res, sink, style, origin, () => {});
+    sink.send(style.frames.error('""', [toGraphQLError(error).toJSON() as WireError]));
+    res.end();
+  }
+
+  return {
+    async serve(req, res, url, style) {
+      const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
+      const { principal, authError } = await authenticate(verifier, tokenFromRequest(headers, url.toString()));
+      const request = req.method === 'GET' ? operationFromUrl(url) : operationOf(await readJson(req, limits.wsMaxMessageBytes));
+      // The client may have left while its token was verified (a slow key set): its close
+      // has already run, so neither a slot nor a stream would ever be released.
+      if (res.destroyed || res.writableEnded) return;
+      const sink = responseSink(res);
+      const origin = req.headers.origin;
+      if (!principal && style.refusals === 'status') {
+        log.warn('authentication failed', { transport: style.transport, reason: authError?.details.reason ?? 'missing' });
+        return refused(res, sink, style, origin, 401, authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required (Authorization header)', { reason: 'missing' }));
+      }
+      if (!request) return refused(res, sink, style, origin, 400, new DomainError(ErrorCode.BAD_USER_INPUT, 'a GraphQL request with a query is required'));
+      if (authError) log.warn('authentication failed', { transport: style.transport, reason: authError.details.reason });
+      // A stream is a connection: it counts toward its owner's limit. Anonymous ones hold no
+      // slot; their fields refuse them with UNAUTHENTICATED, in the stream.
+      const release = principal ? registry.addStream(principal.subject) : () => {};
+      if (!release) {
+        log.warn('connection refused', { transport: style.transport, subject: principal!.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+        return refused(res, sink, style, origin, 429, new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner }));
+      }
+      // The response ends with its operation; until `open` has returned, the caller may still write.
+      let opened = false;
+      const operations = new OperationSet(sink, style.frames, {
+        ended: () => {
+          if (opened) res.end();
+        },
+        failed: (error) => {
+          const errorId = randomUUID();
+          log.error('internal error', { transport: style.transport, errorId, error });
+          return errorId;
+        },
+      });
+      start(res, sink, style, origin, () => {
+        release();
+        void operations.closeAll();
+        log.info('connection closed', { transport: style.transport, subject: principal?.subject });
+      });
+      log.info('connection opened', { transport: style.transport, subject: principal?.subject });
+      const refusal = await operations.open('', () =>
+        run(request, { principal, authError, sink, lastEventId: (req.headers['last-event-id'] as string | undefined) ?? null, closesAtExpiry: false }, () => null),
+      );
+      if (refusal) sink.send(style.frames.error('""', refusal.map((error) => error.toJSON())));
+      opened = true;
+      if (!operations.has('')) res.end();
+    },
+    get count() {
+      return open.size;
+    },
+    close() {
+      clearInterval(heartbeat);
+      for (const { res } of open) res.end();
+    },
+  };
+}
+
+/** CORS for a browser stream from another origin (preflights are answered with the rest of the API). */
+function corsHeaders(origin: string | undefined, allowed: '*' | readonly string[]): Record<string, string> {
+  if (!origin) return {};
+  if (allowed === '*') return { 'access-control-allow-origin': '*' };
+  return allowed.includes(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+}
