@@ -1,13 +1,12 @@
-import { RedisPubSub as GraphqlRedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { MessageHandler, PubSub } from './pubsub.ts';
 
 /**
- * Redis pub/sub through graphql-redis-subscriptions on two ioredis connections (a
- * subscribed connection can't publish). Every channel carries `prefix` so several
- * deployments can share one Redis. ioredis reconnects and re-subscribes by itself; what
- * is published while it is away is recovered by subscribers from the log.
+ * Redis pub/sub on two ioredis connections (a subscribed connection can't publish). Every
+ * channel carries `prefix` so several deployments can share one Redis. ioredis reconnects
+ * and re-subscribes by itself; what is published while it is away is recovered by
+ * subscribers from the log.
  */
 const QUIT_TIMEOUT_MS = 2_000;
 
@@ -16,10 +15,16 @@ function clientName(prefix: string): string {
   return prefix.replace(/\s/g, '_');
 }
 
+/** One subscribed channel: its handlers, and when Redis confirmed the subscription. */
+interface Channel {
+  handlers: Set<MessageHandler>;
+  subscribed: Promise<void>;
+}
+
 export class RedisPubSub implements PubSub {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
-  private readonly engine: GraphqlRedisPubSub;
+  private readonly channels = new Map<string, Channel>();
 
   constructor(
     url: string,
@@ -36,32 +41,30 @@ export class RedisPubSub implements PubSub {
     for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
       client.on('error', (error: Error) => log.warn('redis connection error', { role, error: error.message }));
     }
-    guardUnsubscribe(this.subscriber, log);
-    this.engine = new GraphqlRedisPubSub({
-      publisher: this.publisher,
-      subscriber: this.subscriber,
-      // Messages are already JSON text: pass them through untouched, parse once per instance.
-      serializer: (message: string) => message,
-      deserializer: (message: string | Buffer) => message.toString(),
-    });
+    this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
   }
 
   async publish(topic: string, message: string): Promise<void> {
-    await this.engine.publish(this.prefix + topic, message);
+    await this.publisher.publish(this.prefix + topic, message);
   }
 
+  /** Resolves once Redis has confirmed the subscription (at once if the channel already was). */
   async subscribe(topic: string, handler: MessageHandler): Promise<() => void> {
-    // Handlers run inside ioredis's socket callback, where a throw would end the process:
-    // whatever a message does to a handler, the instance keeps serving.
-    const guarded: MessageHandler = (message) => {
-      try {
-        handler(message);
-      } catch (error) {
-        this.log.error('a backbone message handler failed', { channel: this.prefix + topic, error });
-      }
-    };
-    const id = await this.engine.subscribe<string>(this.prefix + topic, guarded);
-    return () => this.engine.unsubscribe(id);
+    const name = this.prefix + topic;
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = { handlers: new Set(), subscribed: this.subscriber.subscribe(name).then(() => undefined) };
+      this.channels.set(name, channel);
+    }
+    channel.handlers.add(handler);
+    const joined = channel;
+    try {
+      await joined.subscribed;
+    } catch (error) {
+      this.leave(name, joined, handler);
+      throw error;
+    }
+    return () => this.leave(name, joined, handler);
   }
 
   async ping(): Promise<void> {
@@ -82,20 +85,27 @@ export class RedisPubSub implements PubSub {
     clearTimeout(timer);
     for (const client of clients) if (client.status !== 'end') client.disconnect();
   }
-}
 
-/**
- * graphql-redis-subscriptions calls UNSUBSCRIBE without handling its promise. If the
- * connection drops at that moment the rejection would be unhandled, which ends a Node
- * process. The channel is gone with the connection anyway, so a failure only needs a log.
- */
-function guardUnsubscribe(client: Redis, log: Logger): void {
-  for (const method of ['unsubscribe', 'punsubscribe'] as const) {
-    const original = client[method].bind(client) as (...channels: string[]) => Promise<unknown>;
-    (client as unknown as Record<string, unknown>)[method] = (...channels: string[]) => {
-      const result = original(...channels);
-      result.catch((error: Error) => log.debug(`redis ${method} failed`, { channels, error: error.message }));
-      return result;
-    };
+  private dispatch(name: string, message: string): void {
+    const channel = this.channels.get(name);
+    if (!channel) return;
+    for (const handler of channel.handlers) {
+      // Handlers run inside ioredis's socket callback, where a throw would end the process:
+      // whatever a message does to a handler, the instance keeps serving.
+      try {
+        handler(message);
+      } catch (error) {
+        this.log.error('a backbone message handler failed', { channel: name, error });
+      }
+    }
+  }
+
+  /** Removes `handler`; the last one out unsubscribes the channel. */
+  private leave(name: string, channel: Channel, handler: MessageHandler): void {
+    channel.handlers.delete(handler);
+    if (channel.handlers.size > 0 || this.channels.get(name) !== channel) return;
+    this.channels.delete(name);
+    // If the connection drops meanwhile the channel is gone with it: a failure only needs a log.
+    this.subscriber.unsubscribe(name).catch((error: Error) => this.log.debug('redis unsubscribe failed', { channel: name, error: error.message }));
   }
 }
