@@ -164,3 +164,43 @@ describe(`while Redis is down, ${label(postgres)}`, () => {
     });
   });
 });
+
+describe(`a feed whose missed events were pruned before it read them, ${label(postgres)}`, () => {
+  describe.skipIf(!postgres.available)('postgres + redis', () => {
+    // B publishes where A does not listen, and A's head check is off: A hears of B's commits
+    // only through a later publish of its own, by which time retention has pruned them.
+    const pair = instancePair(
+      postgres,
+      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}a:`, HEAD_CHECK_INTERVAL: '1h', EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' }),
+      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}b:`, EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' }),
+    );
+
+    it('steps over them: a subscriber behind them ends with CURSOR_EXPIRED, and live delivery goes on', async () => {
+      const owner = ownerId('pruned-unread');
+      const opsA = producer(pair.a.url, await token('producer', 'service'));
+      const opsB = producer(pair.b.url, await token('producer', 'service'));
+      const wallet = await opsA.createWallet(owner);
+      const userToken = await token(owner);
+      const client = wsClient(pair.a.wsUrl, userToken);
+      const behind = subscribeWs(client, 'subscription { walletEvents { sequence } }');
+      await waitUntil(() => pair.a.app.stats().subscriptions === 1);
+
+      // Events 2–7, committed through B: A never hears of them, and they are pruned.
+      for (let i = 0; i < 3; i++) await opsB.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+      const oldest = async () => (await gql(pair.a.url, await token('producer', 'service'), 'query($o: ID) { events(ownerId: $o, first: 1) { edges { cursor } } }', { o: owner })).data.events.edges;
+      await waitUntil(async () => (await oldest()).length === 0, 15_000);
+
+      // Events 8–9 through A: its feed finds 2–7 gone, steps over them, and goes on.
+      await opsA.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+      await behind.ended;
+      expect(behind.items).toEqual([]);
+      expect((behind.errors[0] as { extensions: { code: string } }[])[0]!.extensions.code).toBe('CURSOR_EXPIRED');
+
+      const live = subscribeWs(client, 'subscription { walletEvents { sequence } }');
+      await waitUntil(() => pair.a.app.stats().subscriptions === 1);
+      await opsA.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
+      expect((await live.waitFor(2, 5_000)).map((event) => event.sequence)).toEqual([10, 11]);
+      await client.dispose();
+    });
+  });
+});

@@ -172,14 +172,25 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
         const oldest = async () => (await gql(t.server.url, t.serviceToken, 'query($o: ID) { events(ownerId: $o, first: 1) { edges { cursor } } }', { o: owner })).data.events.edges;
         await waitUntil(async () => (await oldest()).length === 0, 15_000);
         socket.resume();
-        await waitUntil(() => frames.filter((f) => f.type === 'complete').length === 10, 20_000, () => `${frames.length} frames ${JSON.stringify(t.server.app.stats())} ${JSON.stringify(frames.slice(-2))}`);
+        // Each stream either was behind when its events went, and ends with CURSOR_EXPIRED, or
+        // had already sent everything into the socket's buffers before it filled (which one
+        // gets there first is the kernel's business), and then has every event.
+        const head = 1 + 4 * 500;
+        const sequencesOf = (id: number) => frames.filter((f) => f.id === String(id) && f.type === 'next' && !f.payload.errors).map((f) => f.payload.data.walletEvents.sequence);
+        const settled = (id: number) => frames.some((f) => f.id === String(id) && f.type === 'complete') || sequencesOf(id).at(-1) === head;
+        await waitUntil(() => Array.from({ length: 10 }, (_, i) => settled(i + 1)).every(Boolean), 20_000, () => `${frames.length} frames ${JSON.stringify(t.server.app.stats())}`);
+        let expired = 0;
         for (let id = 1; id <= 10; id++) {
-          const mine = frames.filter((f) => f.id === String(id));
-          const sequences = mine.filter((f) => f.type === 'next' && !f.payload.errors).map((f) => f.payload.data.walletEvents.sequence);
+          const sequences = sequencesOf(id);
           expect(sequences).toEqual(Array.from({ length: sequences.length }, (_, i) => i + 2)); // in order, no hole
-          expect(sequences.length).toBeLessThan(2_000); // it was behind when the events went
-          expect(mine.find((f) => f.type === 'next' && f.payload.errors).payload.errors[0].extensions.code).toBe('CURSOR_EXPIRED');
+          const failure = frames.find((f) => f.id === String(id) && f.type === 'next' && f.payload.errors);
+          if (sequences.length === head - 1) expect(failure).toBeUndefined();
+          else {
+            expect(failure.payload.errors[0].extensions.code).toBe('CURSOR_EXPIRED'); // never a skip, never a hang
+            expired++;
+          }
         }
+        expect(expired).toBeGreaterThan(5); // most were behind: ten full-payload streams share one stalled socket
         socket.close();
       });
     });

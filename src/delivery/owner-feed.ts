@@ -163,19 +163,33 @@ export class OwnerFeed {
   /** Reads the log from the head up to `upTo` (inclusive): one read per page, for every subscriber. */
   private async catchUp(upTo: number, reason: 'head' | 'gap'): Promise<void> {
     let repaired = 0;
+    let skipped = false;
     while (!this.stopped && this.known < upTo) {
       const page = await this.deps.log.read(this.ownerId, this.known, PAGE, { upTo });
       this.deps.onLogRead(reason);
+      // Pruning removes a prefix of the log: events missing before the page (or no page at
+      // all below a head we know of) were pruned before this feed could read them. Stepping
+      // over them is what keeps the feed alive; its subscribers still behind them find the
+      // hole when they read the log, and end with CURSOR_EXPIRED rather than wait for ever.
+      const first = page[0]?.sequence ?? upTo + 1;
+      if (first > this.known + 1) {
+        this.skipTo(first - 1);
+        skipped = true;
+      }
       if (page.length === 0) break;
       checkContiguous(this.known, page);
       for (const event of page) this.append(event);
       repaired += page.length;
       if (page.length < PAGE) break;
     }
-    if (repaired > 0) {
-      this.deps.onRepaired(repaired);
-      this.wakeAll();
-    }
+    if (repaired > 0) this.deps.onRepaired(repaired);
+    if (repaired > 0 || skipped) this.wakeAll();
+  }
+
+  /** Moves the head past events the log no longer has; the ring, now discontinuous, is emptied. */
+  private skipTo(sequence: number): void {
+    this.trimTo(0);
+    this.known = sequence;
   }
 
   private append(event: WalletEvent): void {
