@@ -123,14 +123,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
         continue;
       }
       this.pausedSince = null;
-      const event = this.batch[this.batchIndex];
-      if (event) {
-        this.batchIndex++;
-        this.position = event.sequence;
-        this.noteReplayProgress();
-        if (this.filter(event)) return this.handOut(event);
-        continue;
-      }
+      const event = this.nextInBatch();
+      if (event) return this.handOut(event);
       try {
         await this.refill();
       } catch (error) {
@@ -150,14 +144,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
       if (this.closed) return { value: undefined, done: true };
       if (this.backedUp()) return null; // next() pauses
       this.pausedSince = null;
-      const event = this.batch[this.batchIndex];
-      if (event) {
-        this.batchIndex++;
-        this.position = event.sequence;
-        this.noteReplayProgress();
-        if (this.filter(event)) return this.handOut(event);
-        continue;
-      }
+      const event = this.nextInBatch();
+      if (event) return this.handOut(event);
       const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
       if (!fromRing || fromRing.length === 0) return null; // the log, or a wait: next() does both
       this.setBatch(fromRing);
@@ -227,6 +215,20 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
       return;
     }
     await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  /**
+   * The batch's next event that passes the filter, or null at the batch's end. Events the
+   * filter skips still advance the position, so a filter never looks like a gap.
+   */
+  private nextInBatch(): WalletEvent | null {
+    for (let event = this.batch[this.batchIndex]; event; event = this.batch[this.batchIndex]) {
+      this.batchIndex++;
+      this.position = event.sequence;
+      this.noteReplayProgress();
+      if (this.filter(event)) return event;
+    }
+    return null;
   }
 
   private setBatch(events: WalletEvent[]): void {

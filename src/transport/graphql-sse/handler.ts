@@ -17,19 +17,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TokenVerifier } from '../../auth/verifier.ts';
-import type { Limits } from '../../config.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
-import type { Logger } from '../../logger.ts';
 import { authenticate } from '../authenticate.ts';
 import { tokenFromRequest } from '../auth-token.ts';
-import type { ConnectionRegistry } from '../connection-registry.ts';
 import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
-import { operationLimit, type OperationRunner } from '../operations.ts';
+import { operationLimit } from '../operations.ts';
 import type { Sink } from '../sink.ts';
 import { EVENT_STREAM_HEADERS, responseSink } from '../response-sink.ts';
-import type { EventStreams, StreamStyle } from '../event-streams.ts';
+import type { EventStreamOptions, EventStreams, StreamStyle } from '../event-streams.ts';
 import { operationOf, readJson, refuse, sendJson } from '../http-requests.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
@@ -61,13 +57,7 @@ interface Reservation {
   lapse: NodeJS.Timeout | null;
 }
 
-export interface GraphQLSseDeps {
-  run: OperationRunner;
-  verifier: TokenVerifier;
-  registry: ConnectionRegistry;
-  limits: Limits;
-  log: Logger;
-  heartbeatMs: number;
+export interface GraphQLSseDeps extends EventStreamOptions {
   /** Serves the distinct connections mode. */
   streams: EventStreams;
 }
