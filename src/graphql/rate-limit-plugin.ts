@@ -27,7 +27,9 @@ export function useMutationRateLimit(perSecond: number, onRefuse: (subject: stri
       bucket.tokens -= 1;
       return 0;
     }
-    return Math.ceil(((1 - bucket.tokens) / perSecond) * 1000);
+    // One millisecond over: timers may fire up to a millisecond early against the wall clock,
+    // and a client that waits exactly the advice must not be refused again.
+    return Math.ceil(((1 - bucket.tokens) / perSecond) * 1000) + 1;
   };
 
   const forgetIdle = (now: number) => {
