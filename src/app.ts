@@ -172,7 +172,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   ];
   const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
   const sseStyle: StreamStyle = { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' };
-  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs, streams: eventStreams });
+  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, streams: eventStreams });
   /** Subscriptions (and queries) an EventSource opens at /graphql: our streams, not Yoga's. */
   const serveEventStream = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -67,15 +67,23 @@ export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): G
 }
 
 /**
+ * Logs an unexpected failure under a fresh `errorId` and returns it: the reference a client
+ * is given instead of the failure itself.
+ */
+export function logInternalError(log: Logger, error: unknown, fields: Record<string, unknown> = {}): string {
+  const errorId = randomUUID();
+  log.error('internal error', { ...fields, errorId, error: (error as { originalError?: unknown }).originalError ?? error });
+  return errorId;
+}
+
+/**
  * What a client sees of `error`: the presented error, or — for an unexpected failure — an
  * INTERNAL_SERVER_ERROR carrying an `errorId` that is logged with the real error.
  */
 export function maskError(error: unknown, log: Logger, message = 'Unexpected error.'): GraphQLError {
   const shown = presentError(error);
   if (shown) return shown;
-  const errorId = randomUUID();
-  log.error('internal error', { errorId, error: (error as { originalError?: unknown }).originalError ?? error });
-  return new GraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId } });
+  return new GraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId: logInternalError(log, error) } });
 }
 
 /** `result` with its errors masked (a new object; the result may be shared). */

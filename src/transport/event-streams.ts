@@ -10,16 +10,15 @@
  * with `retry:` advice and get comment heartbeats from one timer for all of them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { TokenVerifier } from '../auth/verifier.ts';
 import type { Limits } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
-import { toGraphQLError } from '../graphql/errors.ts';
+import { logInternalError, toGraphQLError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import { authenticate } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
-import { operationFromUrl, operationOf, readJson, refuse } from './http-requests.ts';
+import { headersOf, operationFromUrl, operationOf, readJson, refuse } from './http-requests.ts';
 import { OperationSet, type FrameFormat, type WireError } from './operation-set.ts';
 import type { OperationRunner } from './operations.ts';
 import { EVENT_STREAM_HEADERS, responseSink } from './response-sink.ts';
@@ -60,6 +59,11 @@ export interface StreamStyle {
 export interface EventStreams {
   /** Serves `req` as a stream in `style`. */
   serve(req: IncomingMessage, res: ServerResponse, url: URL, style: StreamStyle): Promise<void>;
+  /**
+   * Starts an event stream on `res` (headers, then the retry advice or a comment) and keeps
+   * it in the heartbeat until it closes; `onClose` runs then.
+   */
+  start(res: ServerResponse, sink: Sink, style: Pick<StreamStyle, 'retryMs'>, headers: Record<string, string>, onClose: () => void): void;
   /** Open streams, for gauges. */
   readonly count: number;
   /** Ends every stream (shutdown). */
@@ -76,9 +80,8 @@ export function createEventStreams(options: EventStreamOptions): EventStreams {
   }, options.heartbeatMs);
   heartbeat.unref();
 
-  /** Starts the stream on `res`; tracks it until it closes. */
-  function start(res: ServerResponse, sink: Sink, style: StreamStyle, origin: string | undefined, onClose: () => void): void {
-    res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...corsHeaders(origin, limits.allowedOrigins) });
+  function start(res: ServerResponse, sink: Sink, style: Pick<StreamStyle, 'retryMs'>, headers: Record<string, string>, onClose: () => void): void {
+    res.writeHead(200, { ...EVENT_STREAM_HEADERS, ...headers });
     // The retry advice, and a first write so that clients see the headers at once.
     res.write(style.retryMs === null ? ':\n\n' : `retry: ${style.retryMs}\n:\n\n`);
     const entry = { sink, res };
@@ -92,15 +95,15 @@ export function createEventStreams(options: EventStreamOptions): EventStreams {
   /** Ends `res` with `error`, as the style says. */
   function refused(res: ServerResponse, sink: Sink, style: StreamStyle, origin: string | undefined, status: number, error: DomainError): void {
     if (style.refusals === 'status') return refuse(res, status, error.code, error.message, error.details);
-    start(res, sink, style, origin, () => {});
+    start(res, sink, style, corsHeaders(origin, limits.allowedOrigins), () => {});
     sink.send(style.frames.error('""', [toGraphQLError(error).toJSON() as WireError]));
     res.end();
   }
 
   return {
+    start,
     async serve(req, res, url, style) {
-      const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
-      const { principal, authError } = await authenticate(verifier, tokenFromRequest(headers, url.toString()));
+      const { principal, authError } = await authenticate(verifier, tokenFromRequest(headersOf(req), url.toString()));
       const request = req.method === 'GET' ? operationFromUrl(url) : operationOf(await readJson(req, limits.wsMaxMessageBytes));
       // The client may have left while its token was verified (a slow key set): its close
       // has already run, so neither a slot nor a stream would ever be released.
@@ -126,13 +129,9 @@ export function createEventStreams(options: EventStreamOptions): EventStreams {
         ended: () => {
           if (opened) res.end();
         },
-        failed: (error) => {
-          const errorId = randomUUID();
-          log.error('internal error', { transport: style.transport, errorId, error });
-          return errorId;
-        },
+        failed: (error) => logInternalError(log, error, { transport: style.transport }),
       });
-      start(res, sink, style, origin, () => {
+      start(res, sink, style, corsHeaders(origin, limits.allowedOrigins), () => {
         release();
         void operations.closeAll();
         log.info('connection closed', { transport: style.transport, subject: principal?.subject });

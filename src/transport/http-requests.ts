@@ -2,6 +2,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OperationRequest } from './operations.ts';
 
+/** A Node request's headers as a `get(name)` lookup, as the token readers take them. */
+export function headersOf(req: IncomingMessage): { get(name: string): string | null } {
+  return { get: (name) => (req.headers[name] as string | undefined) ?? null };
+}
+
 /** Answers `status` with a JSON body. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));

@@ -24,9 +24,10 @@ import { tokenFromRequest } from '../auth-token.ts';
 import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
 import { operationLimit } from '../operations.ts';
 import type { Sink } from '../sink.ts';
-import { EVENT_STREAM_HEADERS, responseSink } from '../response-sink.ts';
+import { responseSink } from '../response-sink.ts';
 import type { EventStreamOptions, EventStreams, StreamStyle } from '../event-streams.ts';
-import { operationOf, readJson, refuse, sendJson } from '../http-requests.ts';
+import { headersOf, operationOf, readJson, refuse, sendJson } from '../http-requests.ts';
+import { logInternalError } from '../../graphql/errors.ts';
 
 export const GRAPHQL_SSE_PATH = '/graphql/stream';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
@@ -52,13 +53,14 @@ interface Reservation {
   principal: Principal;
   sink: Sink;
   operations: OperationSet;
-  /** The open stream; null until the client's GET arrives. */
+  /** The open stream, and the response under it; null until the client's GET arrives. */
   stream: Sink | null;
+  res: ServerResponse | null;
   lapse: NodeJS.Timeout | null;
 }
 
-export interface GraphQLSseDeps extends EventStreamOptions {
-  /** Serves the distinct connections mode. */
+export interface GraphQLSseDeps extends Omit<EventStreamOptions, 'heartbeatMs'> {
+  /** Serves the distinct connections mode, and carries the single-connection streams (their heartbeat). */
   streams: EventStreams;
 }
 
@@ -74,45 +76,21 @@ export interface GraphQLSseHandler {
 export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler {
   const { run, verifier, registry, limits, log } = deps;
   const reservations = new Map<string, Reservation>();
-  const open = new Set<{ sink: Sink; res: ServerResponse }>();
 
-  // One timer for every stream: a comment line keeps idle proxies from cutting it.
-  const heartbeat = setInterval(() => {
-    for (const { sink } of open) if (sink.bufferedBytes() === 0) sink.send(':\n\n');
-  }, deps.heartbeatMs);
-  heartbeat.unref();
-
-  const failed = (error: unknown) => {
-    const errorId = randomUUID();
-    log.error('internal error', { transport: 'graphql-sse', errorId, error });
-    return errorId;
-  };
+  const failed = (error: unknown) => logInternalError(log, error, { transport: 'graphql-sse' });
 
   /** The operation limit for one connection, as the runner admits it. */
   const admit = operationLimit(registry, limits.subscriptionsPerConnection, log, 'graphql-sse');
 
   /** Verifies the bearer token; answers 401 and returns null without a valid one. */
   async function caller(req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): Promise<Principal | null> {
-    const headers = { get: (name: string) => (req.headers[name] as string | undefined) ?? null };
-    const token = allowQueryToken ? tokenFromRequest(headers, url.toString()) : tokenFromRequest(headers, 'http://localhost/');
+    const token = tokenFromRequest(headersOf(req), allowQueryToken ? url.toString() : 'http://localhost/');
     const auth = await authenticate(verifier, token);
     if (auth.principal) return auth.principal;
     const reason = auth.authError?.details.reason ?? 'missing';
     log.warn('authentication failed', { transport: 'graphql-sse', reason });
     refuse(res, 401, ErrorCode.UNAUTHENTICATED, auth.authError?.message ?? 'a bearer token is required (Authorization header)', { reason });
     return null;
-  }
-
-  /** Starts an event stream on `res` and tracks it until it closes. */
-  function startStream(res: ServerResponse, sink: Sink, onClose: () => void): void {
-    res.writeHead(200, EVENT_STREAM_HEADERS);
-    res.write(':\n\n'); // so that clients see the headers at once
-    const entry = { sink, res };
-    open.add(entry);
-    res.once('close', () => {
-      open.delete(entry);
-      onClose();
-    });
   }
 
   async function reserve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -134,6 +112,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       principal,
       sink,
       stream: null,
+      res: null,
       operations: new OperationSet(sink, SINGLE_FRAMES, { ended: (id) => registry.endOperation(sink, id), failed }),
       lapse: setTimeout(() => drop(token), limits.connectionInitTimeoutMs),
     };
@@ -177,8 +156,10 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       if (reservation.lapse) clearTimeout(reservation.lapse);
       reservation.lapse = null;
       reservation.stream = responseSink(res);
+      reservation.res = res;
       log.info('connection opened', { transport: 'graphql-sse', subject: principal.subject });
-      return startStream(res, sink, () => {
+      // No retry advice: graphql-sse's client reserves anew rather than reconnecting.
+      return deps.streams.start(res, sink, { retryMs: null }, {}, () => {
         drop(token);
         log.info('connection closed', { transport: 'graphql-sse', subject: principal.subject });
       });
@@ -222,12 +203,14 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       return true;
     },
     get streams() {
-      return open.size;
+      let count = 0;
+      for (const reservation of reservations.values()) if (reservation.stream) count++;
+      return count;
     },
     close() {
-      clearInterval(heartbeat);
+      const responses = [...reservations.values()].flatMap((reservation) => (reservation.res ? [reservation.res] : []));
       for (const token of [...reservations.keys()]) drop(token);
-      for (const { res } of open) res.end();
+      for (const res of responses) res.end();
     },
   };
 }

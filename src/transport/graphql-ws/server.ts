@@ -14,8 +14,8 @@ import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/verifier.ts';
 import type { Limits } from '../../config.ts';
+import { logInternalError } from '../../graphql/errors.ts';
 import type { Logger } from '../../logger.ts';
-import { randomUUID } from 'node:crypto';
 import { authenticate } from '../authenticate.ts';
 import { tokenFromConnection } from '../auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
@@ -125,11 +125,7 @@ export function attachWebSocket(deps: {
       return started;
     },
     ended: (id) => registry.endOperation(sink, id),
-    failed(error) {
-      const errorId = randomUUID();
-      log.error('internal error', { transport: 'ws', errorId, subject: connection().caller?.subject, error });
-      return errorId;
-    },
+    failed: (error) => logInternalError(log, error, { transport: 'ws', subject: connection().caller?.subject }),
   });
 
   const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket) => {
