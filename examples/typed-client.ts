@@ -3,6 +3,7 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws'; // Node only: browsers have WebSocket built in.
+import { resumable } from '../src/client/index.ts';
 import { graphql } from './generated/gql.ts';
 import type { BalanceUpdatesSubscription } from './generated/graphql.ts';
 
@@ -19,9 +20,9 @@ export const BalanceUpdates = graphql(`
 
 export type BalanceUpdate = BalanceUpdatesSubscription['balanceChanged'];
 
-/** Calls `onBalance` with each typed balance change after `after`; returns the stop function. */
+/** Calls `onBalance` with each typed balance change after `after`, across reconnects; returns the stop function. */
 export function watchBalances(wsUrl: string, token: string, onBalance: (update: BalanceUpdate) => void, after?: string): () => void {
-  const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
+  const client = resumable(createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } }));
   const stop = client.subscribe<BalanceUpdatesSubscription>(
     { query: print(BalanceUpdates), variables: { after } },
     { next: ({ data }) => data && onBalance(data.balanceChanged), error: (error) => console.error(error), complete: () => {} },

@@ -1,8 +1,11 @@
-// urql with subscriptionExchange, over graphql-ws or over graphql-sse (/graphql/stream).
+// urql with subscriptionExchange, over graphql-ws or over graphql-sse's single connection
+// mode (/graphql/stream). `resumable` makes every automatic reconnect continue after the
+// last event received, with no gap and no duplicate.
 import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws'; // Node only: browsers have WebSocket built in.
+import { resumable } from '../src/client/index.ts';
 
 const WALLET_EVENTS = `
   subscription WalletEvents($after: String) {
@@ -17,11 +20,15 @@ export interface FeedEvent {
   type: string;
 }
 
+/** The GraphQL endpoint (`http://…/graphql`), or a function naming one per connection attempt. */
+type Endpoint = string | (() => string);
 type Transport = { subscribe: (request: { query: string; variables?: Record<string, unknown> }, sink: any) => () => void };
 
-function urqlClient(httpUrl: string, token: string, transport: Transport): Client {
-  return new Client({
-    url: httpUrl,
+const urlOf = (endpoint: Endpoint) => (typeof endpoint === 'string' ? endpoint : endpoint());
+
+function watch(endpoint: Endpoint, token: string, transport: Transport, onEvent: (event: FeedEvent) => void, after?: string) {
+  const client = new Client({
+    url: urlOf(endpoint),
     fetchOptions: { headers: { authorization: `Bearer ${token}` } },
     exchanges: [
       fetchExchange,
@@ -32,26 +39,23 @@ function urqlClient(httpUrl: string, token: string, transport: Transport): Clien
       }),
     ],
   });
+  return client.subscription<{ walletEvents: FeedEvent }>(WALLET_EVENTS, { after }).subscribe((result) => result.data && onEvent(result.data.walletEvents));
 }
 
 /** Watches over graphql-ws (`ws://…/graphql`); returns the stop function. */
-export function watchWithUrqlWs(httpUrl: string, token: string, onEvent: (event: FeedEvent) => void, after?: string): () => void {
-  const ws = createWsClient({ url: httpUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } });
-  const { unsubscribe } = urqlClient(httpUrl, token, ws)
-    .subscription<{ walletEvents: FeedEvent }>(WALLET_EVENTS, { after })
-    .subscribe((result) => result.data && onEvent(result.data.walletEvents));
+export function watchWithUrqlWs(endpoint: Endpoint, token: string, onEvent: (event: FeedEvent) => void, after?: string): () => void {
+  const ws = resumable(createWsClient({ url: () => urlOf(endpoint).replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` } }));
+  const { unsubscribe } = watch(endpoint, token, ws, onEvent, after);
   return () => {
     unsubscribe();
     void ws.dispose();
   };
 }
 
-/** Watches over graphql-sse's single-connection mode (`http://…/graphql/stream`); returns the stop function. */
-export function watchWithUrqlSse(httpUrl: string, token: string, onEvent: (event: FeedEvent) => void, after?: string): () => void {
-  const sse = createSseClient({ url: `${httpUrl}/stream`, headers: { authorization: `Bearer ${token}` } });
-  const { unsubscribe } = urqlClient(httpUrl, token, sse)
-    .subscription<{ walletEvents: FeedEvent }>(WALLET_EVENTS, { after })
-    .subscribe((result) => result.data && onEvent(result.data.walletEvents));
+/** Watches over graphql-sse's single connection mode (`http://…/graphql/stream`); returns the stop function. */
+export function watchWithUrqlSse(endpoint: Endpoint, token: string, onEvent: (event: FeedEvent) => void, after?: string): () => void {
+  const sse = resumable(createSseClient({ url: () => `${urlOf(endpoint)}/stream`, singleConnection: true, headers: { authorization: `Bearer ${token}` } }));
+  const { unsubscribe } = watch(endpoint, token, sse, onEvent, after);
   return () => {
     unsubscribe();
     sse.dispose();

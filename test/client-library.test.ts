@@ -76,7 +76,7 @@ describe.each(BACKENDS)('client acks on $name', (backend) => {
     it('acks processed events in batches, so the next session starts after them', async () => {
       const owner = ownerId('lib');
       const wallet = await t.ops.createWallet(owner);
-      const options = { url: t.server.wsUrl, token: () => token(owner), webSocketImpl: WebSocket, consumer: 'tablet', ackBatchSize: 3, ackIntervalMs: 60_000 };
+      const options = { url: t.server.wsUrl, token: () => token(owner), webSocketImpl: WebSocket, ackBatchSize: 3, ackIntervalMs: 60_000 };
 
       const first = new WalletEventsClient(options);
       const seen: number[] = [];
@@ -84,6 +84,7 @@ describe.each(BACKENDS)('client acks on $name', (backend) => {
       // The codegen-typed document types the handler's event (a union narrowed by __typename).
       first.subscribe({
         query: WalletEventsSubscription,
+        consumer: 'tablet',
         onEvent: (e) => {
           seen.push(e.sequence);
           types.push(e.__typename === 'BalanceEvent' ? `balance ${e.balance.available}` : e.__typename);
@@ -97,7 +98,7 @@ describe.each(BACKENDS)('client acks on $name', (backend) => {
 
       const second = new WalletEventsClient(options);
       const later: number[] = [];
-      second.subscribe<{ sequence: number }>({ query: QUERY, onEvent: (e) => void later.push(e.sequence) });
+      second.subscribe<{ sequence: number }>({ query: QUERY, consumer: 'tablet', onEvent: (e) => void later.push(e.sequence) });
       await waitUntil(() => t.server.app.stats().subscriptions === 1);
       await t.ops.post({ walletId: wallet.id, direction: 'DEBIT', amount: '1', status: 'SUCCESS' });
       await waitUntil(() => later.length === 2);

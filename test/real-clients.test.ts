@@ -58,6 +58,8 @@ describe.each(BACKENDS)('real clients on $name', (backend) => {
       await deposit(600);
       await waitUntil(() => resumed.length >= 3 * perDeposit, 15_000, () => `${resumed.length} events after resume`);
       stop();
+      // Gone before the next case counts its own subscription.
+      await waitUntil(() => f.server.app.stats().subscriptions === 0);
 
       const sequences = [...first, ...resumed].map((e) => Number(e.sequence));
       // No gap, no duplicate: each sequence once, in order (the typed client skips transaction events).

@@ -1,12 +1,17 @@
 /**
  * The wallet-events client: exactly-once processing on top of at-least-once delivery.
  *
- * - Resumes: it remembers the cursor of the last event the app processed and, after any
- *   reconnect, subscribes again after it (on whichever instance answers).
- * - Deduplicates on `eventId`, so a redelivered event reaches the app once.
- * - Acks processed events in batches when a `consumer` is named.
+ * - Resumes: each subscription goes through {@link subscribeResuming}, so any reconnect or
+ *   resubscription asks for the events after the last one received; events received and
+ *   not yet processed stay queued, in order.
+ * - Deduplicates per subscription on `eventId`.
+ * - Acks processed events in batches, per subscription, when it names a `consumer`.
  * - Reconnects with exponential backoff (1 s … 32 s, jitter) and asks `token()` for a
  *   token on every connect, so a refreshed token is used.
+ * - Retries what passes (INTERNAL_SERVER_ERROR, SLOW_CONSUMER, ACK_TIMEOUT, RATE_LIMITED)
+ *   and reports what does not (FORBIDDEN, CURSOR_EXPIRED, a revoked token) to `onError`.
+ * - Stops a subscription at an event whose `onEvent` throws, so that event comes again
+ *   when the app resumes; nothing after it is processed before it.
  * - Reports its connection state: connecting, connected, reconnecting, closed.
  * Works in browsers (native WebSocket) and Node (pass `webSocketImpl` from `ws`).
  */
@@ -15,7 +20,8 @@ import { print } from 'graphql';
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import { AckBatcher } from './acks.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { RecentIds } from './dedup.ts';
+import { subscribeResuming } from './resumable.ts';
+import { HANDLER_FAILED, WalletEventsError } from './wallet-events-error.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -26,14 +32,13 @@ export interface WalletEventsClientOptions {
   token: () => string | Promise<string>;
   /** A WebSocket implementation where there is no global one (Node: `ws`). */
   webSocketImpl?: unknown;
-  /** A durable consumer name: subscriptions then resume from its acks, and processed events are acked. */
-  consumer?: string;
   /** The HTTP endpoint for acks; by default the WebSocket URL with http(s). */
   httpUrl?: string;
   ackBatchSize?: number;
   ackIntervalMs?: number;
+  /** Pauses between reconnects and between resubscriptions after a transient refusal. */
   backoff?: BackoffOptions;
-  /** How many recent event ids to remember for deduplication. */
+  /** How many recent event ids each subscription remembers for deduplication. */
   dedupWindow?: number;
 }
 
@@ -46,18 +51,26 @@ export interface EventMeta {
 
 export interface SubscribeOptions<TData> {
   /**
-   * A subscription with one root field that declares `$after` and `$consumer` (the client
-   * fills them in): a string, or a typed document from codegen (e.g.
-   * {@link WalletEventsSubscription}), which types `onEvent`'s data.
+   * A subscription with one root field that declares `$after` (and `$consumer` when a
+   * consumer is named) and passes them on: the client fills them in. A string, or a typed
+   * document from codegen (e.g. {@link WalletEventsSubscription}), which types `onEvent`'s data.
    */
   query: string | TypedDocumentNode<Record<string, TData>, Record<string, unknown>>;
   variables?: Record<string, unknown>;
   /** Start after this cursor (else after the consumer's acks, else now). */
   after?: string | null;
-  /** Called once per event, in order; the next event waits for a returned promise. */
+  /**
+   * A durable consumer for this subscription: without `after` it starts after the
+   * consumer's acks, and processed events are acked. One subscription per consumer and
+   * owner on a client, so one subscription's acks never cover another's unprocessed events.
+   */
+  consumer?: string;
+  /** Called once per event, in order; the next event waits for a returned promise. A throw stops the subscription at this event. */
   onEvent: (data: TData, meta: EventMeta) => void | Promise<void>;
-  /** A refusal the client cannot recover from by itself (e.g. CURSOR_EXPIRED, FORBIDDEN). */
-  onError?: (error: unknown) => void;
+  /** The subscription stopped for a reason the client cannot cure by itself; `error.cursor` is where to resume. */
+  onError?: (error: WalletEventsError) => void;
+  /** It will subscribe again after `delayMs`, from the last event received, because of `error` (a transient refusal or a lost connection). */
+  onRetry?: (error: WalletEventsError, delayMs: number) => void;
 }
 
 export interface EventSubscription {
@@ -66,25 +79,19 @@ export interface EventSubscription {
   unsubscribe(): void;
 }
 
-/** Server codes after which resubscribing from the last cursor is the right move. */
-const RESUMABLE = new Set(['SLOW_CONSUMER', 'ACK_TIMEOUT']);
-
-interface Payload {
-  query: string;
-  variables: Record<string, unknown>;
-}
+type EventResult<TData> = FormattedExecutionResult<Record<string, TData>, { cursor?: string; sequence?: number; eventId?: string }>;
 
 export class WalletEventsClient {
   private readonly ws: Client;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
-  private readonly acks: AckBatcher | null;
-  private readonly recent: RecentIds;
+  /** Consumers in use, as `owner consumer`: each may have one subscription on this client. */
+  private readonly consumers = new Set<string>();
+  private readonly acks = new Set<AckBatcher>();
   private current: ConnectionState = 'connecting';
   private closed = false;
 
   constructor(private readonly options: WalletEventsClientOptions) {
-    this.recent = new RecentIds(options.dedupWindow);
-    this.ws = createClient({
+    const ws: Client = createClient({
       url: options.url,
       webSocketImpl: options.webSocketImpl,
       lazy: true,
@@ -100,16 +107,7 @@ export class WalletEventsClient {
         },
       },
     });
-    this.acks = options.consumer
-      ? new AckBatcher({
-          httpUrl: options.httpUrl ?? httpUrlOf(options.url),
-          consumer: options.consumer,
-          token: options.token,
-          batchSize: options.ackBatchSize ?? 50,
-          intervalMs: options.ackIntervalMs ?? 1_000,
-          onError: () => {},
-        })
-      : null;
+    this.ws = ws;
   }
 
   /** The current connection state. */
@@ -125,72 +123,79 @@ export class WalletEventsClient {
 
   /** Subscribes; events reach `onEvent` once each, in order, across reconnects. */
   subscribe<TData = Record<string, unknown>>(options: SubscribeOptions<TData>): EventSubscription {
-    // graphql-ws sends this same payload object again after a reconnect, so keeping its
-    // `after` at the last processed event makes every resubscription resume from there.
-    const payload: Payload = {
-      query: typeof options.query === 'string' ? options.query : print(options.query),
-      variables: { ...options.variables, after: options.after ?? null, ...(this.options.consumer ? { consumer: this.options.consumer } : {}) },
-    };
-    let lastSequence = -1;
+    const consumerKey = options.consumer ? `${String(options.variables?.ownerId ?? '')} ${options.consumer}` : null;
+    if (consumerKey && this.consumers.has(consumerKey)) {
+      throw new Error(`consumer "${options.consumer}" already has a subscription on this client for this owner: give each subscription its own consumer, or their acks would cover each other's events`);
+    }
+    if (consumerKey) this.consumers.add(consumerKey);
+    const acks = options.consumer ? this.ackBatcher(options.consumer) : null;
+    let processed: string | null = options.after ?? null;
     let stopped = false;
-    let dispose: () => void = () => {};
     let chain: Promise<void> = Promise.resolve();
-    let attempt = 0;
 
-    const handle = async (result: FormattedExecutionResult<Record<string, TData>, { cursor?: string; sequence?: number; eventId?: string }>) => {
-      const meta = result.extensions;
-      if (result.errors?.length) {
-        const code = (result.errors[0] as { extensions?: { code?: string } }).extensions?.code;
-        if (code && RESUMABLE.has(code)) return restart();
-        stopped = true;
-        dispose();
-        options.onError?.(result.errors);
-        return;
+    const stop = (error: WalletEventsError | null) => {
+      if (stopped) return;
+      stopped = true;
+      dispose();
+      if (consumerKey) this.consumers.delete(consumerKey);
+      if (acks) {
+        this.acks.delete(acks);
+        void acks.flush();
       }
-      if (!meta?.cursor || meta.sequence === undefined || !meta.eventId) return;
-      attempt = 0;
-      // A redelivery (after a reconnect or a resume) is recognized and skipped.
-      if (meta.sequence <= lastSequence || this.recent.seen(meta.eventId)) return;
-      await options.onEvent(Object.values(result.data ?? {})[0] as TData, { eventId: meta.eventId, cursor: meta.cursor, sequence: meta.sequence });
-      lastSequence = meta.sequence;
-      payload.variables.after = meta.cursor;
-      this.acks?.processed(meta.eventId);
+      if (error && !this.closed) options.onError?.(error);
     };
 
-    const start = () => {
-      dispose = this.ws.subscribe<Record<string, TData>, { cursor?: string; sequence?: number; eventId?: string }>(payload, {
+    const handle = async (result: EventResult<TData>) => {
+      if (stopped) return;
+      if (result.errors?.length) return stop(WalletEventsError.from(result.errors, processed));
+      const meta = result.extensions;
+      if (!meta?.cursor || meta.sequence === undefined || !meta.eventId) return;
+      try {
+        await options.onEvent(Object.values(result.data ?? {})[0] as TData, { eventId: meta.eventId, cursor: meta.cursor, sequence: meta.sequence });
+      } catch (error) {
+        // Stopped here, unacked: resuming from `processed` delivers this event again.
+        return stop(new WalletEventsError(HANDLER_FAILED, `onEvent threw on event ${meta.eventId}: ${error instanceof Error ? error.message : String(error)}`, processed, { cause: error }));
+      }
+      if (stopped) return;
+      processed = meta.cursor;
+      acks?.processed(meta.eventId);
+    };
+
+    const dispose = subscribeResuming<EventResult<TData>>(
+      this.ws,
+      {
+        query: typeof options.query === 'string' ? options.query : print(options.query),
+        variables: { ...options.variables, after: options.after ?? null, ...(options.consumer ? { consumer: options.consumer } : {}) },
+      },
+      {
         next: (result) => {
-          chain = chain.then(() => handle(result)).catch((error: unknown) => options.onError?.(error));
+          chain = chain.then(() => handle(result));
         },
         error: (error) => {
-          if (!stopped && !this.closed) options.onError?.(error);
+          chain = chain.then(() => stop(WalletEventsError.from(error, processed)));
         },
-        complete: () => {},
-      });
-    };
+        complete: () => {
+          chain = chain.then(() => stop(null));
+        },
+      },
+      {
+        backoff: this.options.backoff,
+        dedupWindow: this.options.dedupWindow ?? 10_000,
+        onRetry: (reported, delayMs) => options.onRetry?.(WalletEventsError.from(reported, processed), delayMs),
+      },
+    );
 
-    // The server ended the stream for a reason resuming cures: subscribe again, after a pause.
-    const restart = () => {
-      dispose();
-      if (stopped || this.closed) return;
-      setTimeout(() => !stopped && !this.closed && start(), backoffDelay(attempt++, this.options.backoff));
-    };
-
-    start();
     return {
       get cursor() {
-        return (payload.variables.after as string | null) ?? null;
+        return processed;
       },
-      unsubscribe: () => {
-        stopped = true;
-        dispose();
-      },
+      unsubscribe: () => stop(null),
     };
   }
 
-  /** Sends any pending ack now. */
-  flushAcks(): Promise<void> {
-    return this.acks?.flush() ?? Promise.resolve();
+  /** Sends any pending acks now. */
+  async flushAcks(): Promise<void> {
+    await Promise.all([...this.acks].map((acks) => acks.flush()));
   }
 
   /** Flushes acks and closes the connection for good. */
@@ -199,6 +204,20 @@ export class WalletEventsClient {
     this.closed = true;
     await this.ws.dispose();
     this.setState('closed');
+  }
+
+  private ackBatcher(consumer: string): AckBatcher {
+    const acks = new AckBatcher({
+      httpUrl: this.options.httpUrl ?? httpUrlOf(this.options.url),
+      consumer,
+      token: this.options.token,
+      batchSize: this.options.ackBatchSize ?? 50,
+      intervalMs: this.options.ackIntervalMs ?? 1_000,
+      // A lost ack only means a redelivery, which is deduplicated or processed again.
+      onError: () => {},
+    });
+    this.acks.add(acks);
+    return acks;
   }
 
   private setState(state: ConnectionState): void {
