@@ -3,7 +3,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 /** graphql-codegen's client preset over the documents of `folder` (its generated/ excluded). */
 function clientPreset(folder: string) {
   return {
-    documents: [`${folder}/**/*.ts`, `!${folder}/generated/**`],
+    documents: [`${folder}/**/*.ts`, `${folder}/**/*.tsx`, `!${folder}/generated/**`],
     preset: 'client' as const,
     presetConfig: { fragmentMasking: false },
     config: {

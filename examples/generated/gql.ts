@@ -15,10 +15,12 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  */
 type Documents = {
     "\n  subscription WalletEvents($after: String) {\n    walletEvents(after: $after) {\n      eventId\n      sequence\n      cursor\n      type\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n": typeof types.WalletEventsDocument,
+    "\n  subscription WalletFeed($after: String) {\n    walletEvents(after: $after) {\n      __typename\n      eventId\n      sequence\n      walletId\n      ... on TransactionEvent {\n        transaction { id direction amount currency status description }\n      }\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n": typeof types.WalletFeedDocument,
     "\n  subscription BalanceUpdates($after: String, $walletId: ID) {\n    balanceChanged(after: $after, walletId: $walletId) {\n      sequence\n      cursor\n      walletId\n      balance { available ledger pending currency }\n    }\n  }\n": typeof types.BalanceUpdatesDocument,
 };
 const documents: Documents = {
     "\n  subscription WalletEvents($after: String) {\n    walletEvents(after: $after) {\n      eventId\n      sequence\n      cursor\n      type\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n": types.WalletEventsDocument,
+    "\n  subscription WalletFeed($after: String) {\n    walletEvents(after: $after) {\n      __typename\n      eventId\n      sequence\n      walletId\n      ... on TransactionEvent {\n        transaction { id direction amount currency status description }\n      }\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n": types.WalletFeedDocument,
     "\n  subscription BalanceUpdates($after: String, $walletId: ID) {\n    balanceChanged(after: $after, walletId: $walletId) {\n      sequence\n      cursor\n      walletId\n      balance { available ledger pending currency }\n    }\n  }\n": types.BalanceUpdatesDocument,
 };
 
@@ -40,6 +42,10 @@ export function graphql(source: string): unknown;
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  subscription WalletEvents($after: String) {\n    walletEvents(after: $after) {\n      eventId\n      sequence\n      cursor\n      type\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription WalletEvents($after: String) {\n    walletEvents(after: $after) {\n      eventId\n      sequence\n      cursor\n      type\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WalletFeed($after: String) {\n    walletEvents(after: $after) {\n      __typename\n      eventId\n      sequence\n      walletId\n      ... on TransactionEvent {\n        transaction { id direction amount currency status description }\n      }\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription WalletFeed($after: String) {\n    walletEvents(after: $after) {\n      __typename\n      eventId\n      sequence\n      walletId\n      ... on TransactionEvent {\n        transaction { id direction amount currency status description }\n      }\n      ... on BalanceEvent {\n        balance { available currency }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
