@@ -8,9 +8,9 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { HANDLER_FAILED, NOT_RESUMABLE, WalletEventsClient, type WalletEventsError } from '../src/client/index.ts';
+import { CONNECTION_LOST, HANDLER_FAILED, NOT_RESUMABLE, WalletEventsClient, type WalletEventsError } from '../src/client/index.ts';
 import { BACKENDS, label } from './support/backends.ts';
-import { waitUntil } from './support/clients.ts';
+import { gql, waitUntil } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
@@ -135,6 +135,21 @@ describe.each(BACKENDS)('client library subscriptions on $name', (backend) => {
       await client.close();
       expect(errors.map((e) => e.code)).toEqual(['FORBIDDEN']);
       expect(retries).toBe(0);
+    });
+
+    it('reports a revoked token (the reconnect is refused with 4401) and stops retrying', async () => {
+      const { client, owner } = await setup();
+      const errors: WalletEventsError[] = [];
+      const seen: Seen[] = [];
+      client.subscribe<Seen>({ query: EVENTS, onEvent: (e) => void seen.push(e), onError: (error) => errors.push(error) });
+      await waitUntil(() => t.server.app.stats().subscriptions === 1);
+      const res = await gql(t.server.url, await token('security', 'admin'), 'mutation($o: ID!) { revokeAccess(ownerId: $o, reason: "stolen phone") { revoked } }', { o: owner });
+      expect(res.data.revokeAccess.revoked).toBe(true);
+      await waitUntil(() => errors.length === 1, 10_000);
+      await settle();
+      await client.close();
+      expect(errors.map((e) => e.code)).toEqual([CONNECTION_LOST]);
+      expect(errors[0]!.message).toContain('4401');
     });
 
     it('refuses a subscription that does not pass $after on, before sending it (it could not resume)', async () => {
