@@ -27,6 +27,7 @@ import type { Services } from './graphql/context.ts';
 import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
+import { Tenancy } from './ledger/tenancy.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
@@ -122,6 +123,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       onTransaction: metrics.onTransaction,
     }),
     queries: new LedgerQueries(database.db),
+    tenancy: new Tenancy(database.db),
     log: eventLog,
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.

@@ -11,6 +11,7 @@ import { sql } from 'drizzle-orm';
 import postgresJs from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.ts';
+import { DEFAULT_TENANT } from '../src/domain/principal.ts';
 import { EventLog } from '../src/delivery/event-log.ts';
 import { pruneEvents } from '../src/delivery/retention.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
@@ -34,7 +35,7 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       const owner = ownerId('prune');
       const at = (minutes: number) => (clock = base + minutes * MINUTE);
       at(0);
-      const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' }); // 1 at 0'
+      const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, DEFAULT_TENANT); // 1 at 0'
       const credit = (key: string) => ledger.postTransaction({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: 5n, status: 'SUCCESS', idempotencyKey: key }, 'svc');
       at(30);
       await credit('a'); // 2, 3 at 30'
@@ -61,7 +62,7 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
     it('prunes in bounded rounds: at most the batch size per owner per call', async () => {
       const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date('2026-02-01T00:00:00Z') });
       const owner = ownerId('batch');
-      const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' });
+      const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, DEFAULT_TENANT);
       await ledger.postTransactions(
         Array.from({ length: 20 }, (_, i) => ({ walletId: wallet.id, direction: 'CREDIT' as const, type: 'DEPOSIT' as const, amount: 1n, status: 'SUCCESS' as const, idempotencyKey: `k${i}` })),
         'svc',

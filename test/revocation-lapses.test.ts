@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from './support/server.ts';
 import { TEST_SECRET, token } from './support/tokens.ts';
 
 const HOUR = 3_600_000;
-const user = (subject: string, issuedAt: number, tokenId: string | null = null): Principal => ({ subject, role: 'user', expiresAt: null, tokenId, issuedAt: Math.floor(issuedAt / 1000) });
+const user = (subject: string, issuedAt: number, tokenId: string | null = null): Principal => ({ subject, role: 'user', expiresAt: null, tokenId, issuedAt: Math.floor(issuedAt / 1000), tenant: null });
 
 describe.each(BACKENDS)('the revocation list on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {

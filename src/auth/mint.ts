@@ -11,11 +11,13 @@ export interface MintOptions {
   issuer?: string | null;
   audience?: string | null;
   algorithm?: string;
+  /** The `tenant` claim (service tokens: the tenant whose owners it reaches). */
+  tenant?: string | null;
 }
 
 /** Signs an HS token with `secret`: for development, tests and the `token` command. */
 export async function mintToken(secret: string, options: MintOptions): Promise<string> {
-  let jwt = new SignJWT({ role: options.role })
+  let jwt = new SignJWT({ role: options.role, ...(options.tenant ? { tenant: options.tenant } : {}) })
     .setProtectedHeader({ alg: options.algorithm ?? 'HS256', typ: 'JWT' })
     .setSubject(options.subject)
     .setJti(randomUUID())

@@ -1,14 +1,15 @@
 /**
- * `npm run token -- --sub alice --role user [--ttl 12h]`: prints a development JWT signed
- * with JWT_SECRET, or with the generated secret the server keeps in DATA_DIR.
+ * `npm run token -- --sub alice --role user [--ttl 12h] [--tenant acme]`: prints a
+ * development JWT signed with JWT_SECRET, or with the generated secret the server keeps in
+ * DATA_DIR. `--tenant` scopes a service token to one tenant's owners.
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
-import { ROLES, type Role } from '../domain/principal.ts';
+import { ROLES, TENANT_PATTERN, type Role } from '../domain/principal.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { mintToken } from './mint.ts';
 
-const USAGE = 'usage: npm run token -- --sub <owner-id> --role <user|service|admin> [--ttl <seconds|30m|12h|7d>]';
+const USAGE = 'usage: npm run token -- --sub <owner-id> --role <user|service|admin> [--ttl <seconds|30m|12h|7d>] [--tenant <name>]';
 
 /** Parses `90`, `30m`, `12h`, `7d` into seconds. */
 function parseTtl(text: string): number {
@@ -22,10 +23,14 @@ function parseTtl(text: string): number {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sub: { type: 'string' }, role: { type: 'string', default: 'user' }, ttl: { type: 'string', default: '12h' } },
+    options: { sub: { type: 'string' }, role: { type: 'string', default: 'user' }, ttl: { type: 'string', default: '12h' }, tenant: { type: 'string' } },
   });
   if (!values.sub) throw new Error(`--sub is required\n${USAGE}`);
   if (!ROLES.includes(values.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
+  if (values.tenant !== undefined) {
+    if (values.role !== 'service') throw new Error(`--tenant applies to service tokens only (admins are platform-wide, users reach their own owner id)\n${USAGE}`);
+    if (!TENANT_PATTERN.test(values.tenant)) throw new Error(`--tenant must be letters, digits, ".", "_" and "-" (at most 64), got "${values.tenant}"`);
+  }
   const config = loadConfig();
   if (config.auth.publicKey || config.auth.jwksUrl) throw new Error('a public key or JWKS is configured: tokens must come from the holder of the private key');
   if (!config.auth.secret && config.dataDir.startsWith('memory://')) {
@@ -44,6 +49,7 @@ async function main(): Promise<void> {
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     algorithm: config.auth.algorithm,
+    tenant: values.tenant ?? null,
   });
   process.stdout.write(`${token}\n`);
 }

@@ -10,7 +10,7 @@
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
-import { ROLES, type Principal, type Role } from '../domain/principal.ts';
+import { DEFAULT_TENANT, ROLES, TENANT_PATTERN, type Principal, type Role } from '../domain/principal.ts';
 import type { RevocationList } from './revocations.ts';
 
 export interface TokenVerifier {
@@ -88,12 +88,18 @@ function principalOf(payload: JWTPayload): Principal {
   if (typeof role !== 'string' || !ROLES.includes(role as Role)) {
     throw unauthenticated(`the token's role must be one of ${ROLES.join(', ')}`, 'unknown_role');
   }
+  const tenant = payload.tenant;
+  if (tenant !== undefined && (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant))) {
+    throw unauthenticated('the token\'s tenant claim must be a name of letters, digits, ".", "_" and "-" (at most 64)', 'bad_tenant');
+  }
   return {
     subject: payload.sub,
     role: role as Role,
     expiresAt: typeof payload.exp === 'number' ? payload.exp : null,
     tokenId: typeof payload.jti === 'string' ? payload.jti : null,
     issuedAt: typeof payload.iat === 'number' ? payload.iat : null,
+    // Only service tokens are scoped by tenant; admins are platform-wide, users reach their own owner id.
+    tenant: role === 'service' ? ((tenant as string | undefined) ?? DEFAULT_TENANT) : null,
   };
 }
 

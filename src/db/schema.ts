@@ -22,6 +22,11 @@ export const owners = pgTable('owners', {
    * events and is told CURSOR_EXPIRED.
    */
   firstSequence: bigint('first_sequence', { mode: 'number' }).notNull().default(1),
+  /**
+   * The tenant the owner belongs to, fixed when its first wallet is created (from the
+   * creating service token's tenant). Owners from before tenants are in `default`.
+   */
+  tenantId: text('tenant_id').notNull().default('default'),
 });
 
 export const wallets = pgTable(

@@ -13,4 +13,16 @@ export interface Principal {
   tokenId: string | null;
   /** The JWT `iat` (seconds), when present; a token without one counts as issued at epoch. */
   issuedAt: number | null;
+  /**
+   * The tenant a `service` token works in (its `tenant` claim, else {@link DEFAULT_TENANT}):
+   * it reaches only that tenant's owners. Null for `admin` (platform-wide) and `user`
+   * tokens (they reach their own owner id).
+   */
+  tenant: string | null;
 }
+
+/** The tenant of service tokens without a `tenant` claim, and of owners from before tenants. */
+export const DEFAULT_TENANT = 'default';
+
+/** A tenant name: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64. */
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

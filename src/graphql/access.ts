@@ -1,6 +1,7 @@
 /**
  * Authorization rules, in one place: who may read which owner's data and who may
- * produce. A user only ever reaches their own owner id; service and admin tokens name one.
+ * produce. A user only ever reaches their own owner id; a service token reaches the owners
+ * of its tenant; an admin token any owner. Service and admin tokens name the owner.
  */
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { Principal, Role } from '../domain/principal.ts';
@@ -26,11 +27,37 @@ export function requireRole(ctx: GraphQLContext, ...roles: Role[]): Principal {
   return principal;
 }
 
-/** FORBIDDEN unless the caller may read data of `ownerId`. */
-export function assertCanRead(principal: Principal, ownerId: string): void {
-  if (principal.role === 'user' && principal.subject !== ownerId) {
-    throw new DomainError(ErrorCode.FORBIDDEN, 'you can only read your own wallets and events');
+/** FORBIDDEN unless the caller may reach data of `ownerId`: a user their own, a service its tenant's, an admin any. */
+export async function assertCanReach(ctx: GraphQLContext, principal: Principal, ownerId: string): Promise<void> {
+  await assertCanReachAll(ctx, principal, [ownerId]);
+}
+
+/** {@link assertCanReach} for several owners at once (one lookup for those not cached). */
+export async function assertCanReachAll(ctx: GraphQLContext, principal: Principal, ownerIds: readonly string[]): Promise<void> {
+  if (principal.role === 'user') {
+    if (ownerIds.some((id) => id !== principal.subject)) throw new DomainError(ErrorCode.FORBIDDEN, 'you can only read your own wallets and events');
+    return;
   }
+  if (principal.tenant === null) return;
+  const tenants = await ctx.services.tenancy.tenantsOf(ownerIds);
+  // An owner of another tenant and one that does not exist get the same answer.
+  const outside = ownerIds.find((id) => tenants.get(id) !== principal.tenant);
+  if (outside !== undefined) throw outsideTenant(principal.tenant, `owner ${outside}`);
+}
+
+/**
+ * FORBIDDEN unless the caller may reach the owners of `walletIds`. Wallets that do not
+ * exist are left to the operation, which answers NOT_FOUND as before.
+ */
+export async function assertCanReachWallets(ctx: GraphQLContext, principal: Principal, walletIds: readonly string[]): Promise<void> {
+  if (principal.role !== 'user' && principal.tenant === null) return;
+  const owners = await ctx.services.tenancy.ownersOfWallets(walletIds);
+  await assertCanReachAll(ctx, principal, [...new Set(owners.values())]);
+}
+
+/** The refusal of anything outside the caller's tenant. */
+export function outsideTenant(tenant: string, what: string): DomainError {
+  return new DomainError(ErrorCode.FORBIDDEN, `${what} is not in tenant ${tenant}; this token reaches only that tenant's owners`, { reason: 'tenant', tenant });
 }
 
 /**
@@ -43,15 +70,14 @@ export async function resolveOwner(ctx: GraphQLContext, args: { ownerId?: string
   const wallet = args.walletId ? await ctx.services.queries.wallet(args.walletId) : null;
   if (principal.role === 'user') {
     if (args.ownerId && args.ownerId !== principal.subject) throw new DomainError(ErrorCode.FORBIDDEN, 'a user token can only read its own events');
-    if (wallet) assertCanRead(principal, wallet.ownerId);
+    if (wallet) await assertCanReach(ctx, principal, wallet.ownerId);
     return principal.subject;
   }
-  if (wallet) {
-    if (args.ownerId && args.ownerId !== wallet.ownerId) throw badInput(`wallet ${wallet.id} does not belong to owner ${args.ownerId}`, 'walletId');
-    return wallet.ownerId;
-  }
-  if (args.ownerId) return args.ownerId;
-  throw badInput(`a ${principal.role} token must name ownerId or walletId`, 'ownerId');
+  const owner = wallet?.ownerId ?? args.ownerId;
+  if (!owner) throw badInput(`a ${principal.role} token must name ownerId or walletId`, 'ownerId');
+  await assertCanReach(ctx, principal, owner);
+  if (wallet && args.ownerId && args.ownerId !== wallet.ownerId) throw badInput(`wallet ${wallet.id} does not belong to owner ${args.ownerId}`, 'walletId');
+  return owner;
 }
 
 /** Checks `first` against the configured page bound. */

@@ -6,11 +6,14 @@ import type { DomainError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
+import type { Tenancy } from '../ledger/tenancy.ts';
 
 /** The application services resolvers call; built once by the composition root. */
 export interface Services {
   ledger: Ledger;
   queries: LedgerQueries;
+  /** Owners' tenants and wallets' owners, for the access rules. */
+  tenancy: Tenancy;
   log: EventLog;
   delivery: Delivery;
   access: AccessRevoker;

@@ -14,6 +14,7 @@ import type { EventDraft, EventPublisher, WalletEvent } from '../domain/events.t
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
 import { appendEvents } from './event-log-writer.ts';
+import { claimOwner } from './owner-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
 import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostingOutcome, type PostResult, type PostTransactionInput } from './postings.ts';
@@ -67,10 +68,11 @@ export class Ledger {
   }
 
   /** Opens an ACTIVE wallet with zero balances; appends WalletStatusEvent CREATED. */
-  async createWallet(input: { ownerId: string; currency: string }): Promise<Wallet> {
+  async createWallet(input: { ownerId: string; currency: string }, tenant: string): Promise<Wallet> {
     const ownerId = requiredText(input.ownerId, 'ownerId');
     const currency = parseCurrency(input.currency);
     return this.commitOne(async (tx, now) => {
+      await claimOwner(tx, ownerId, tenant);
       const wallet: Wallet = { id: randomUUID(), ownerId, currency, status: 'ACTIVE', ledger: 0n, pending: 0n, createdAt: now, updatedAt: now };
       await tx.insert(wallets).values(wallet);
       return { result: wallet, ownerId, drafts: [walletStatusDraft(wallet, 'CREATED', null)] };

@@ -31,12 +31,17 @@ export function toTransaction(row: typeof transactions.$inferSelect): Transactio
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** True when `id` can name a row (ids are UUIDs). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
 /**
  * Ids are UUIDs; anything else can't name a row. Checking first turns a malformed id
  * into NOT_FOUND instead of a database cast error (which would be masked as internal).
  */
 export function assertUuid(id: string, what: 'wallet' | 'transaction'): void {
-  if (!UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new DomainError(ErrorCode.NOT_FOUND, `${what} ${id} does not exist`, { [`${what}Id`]: id });
   }
 }

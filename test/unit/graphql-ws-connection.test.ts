@@ -15,7 +15,7 @@ function recordingSink() {
   return { sink, sent, closes };
 }
 
-const principal = { subject: 'alice', role: 'user' as const, expiresAt: null, tokenId: null, issuedAt: null };
+const principal = { subject: 'alice', role: 'user' as const, expiresAt: null, tokenId: null, issuedAt: null, tenant: null };
 
 function hooks(start: ConnectionHooks['start']): ConnectionHooks {
   return { connect: async () => ({ principal }), start, ended: () => {}, failed: () => 'ref-1' };

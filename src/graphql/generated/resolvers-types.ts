@@ -95,6 +95,8 @@ export type Me = {
   /** The token's `sub`: for a user, the owner id of their wallets. */
   id: Scalars['ID']['output'];
   role: Role;
+  /** The tenant a service token works in (its owners are the only ones it reaches); null for admin and user tokens. */
+  tenant?: Maybe<Scalars['String']['output']>;
   /** The caller's own wallets (wallets whose owner id is the caller's `sub`). */
   wallets: Array<Wallet>;
 };
@@ -844,6 +846,7 @@ export type LatencySummaryResolvers<ContextType = GraphQLContext, ParentType ext
 export type MeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Me'] = ResolversParentTypes['Me']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  tenant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   wallets?: Resolver<Array<ResolversTypes['Wallet']>, ParentType, ContextType>;
 };
 

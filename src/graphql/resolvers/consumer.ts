@@ -3,7 +3,7 @@ import { encodeCursor } from '../../domain/events.ts';
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/currency.ts';
 import { parseConsumer } from '../../domain/names.ts';
-import { consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
+import { assertCanReach, consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
 import type { MutationResolvers, QueryResolvers, SubscriptionPreferencesResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
 
@@ -14,8 +14,9 @@ export const consumerMutations: Pick<MutationResolvers, 'ackEvent' | 'updateSubs
     const event = await ctx.services.delivery.findEvent(eventId);
     if (!event) throw new DomainError(ErrorCode.NOT_FOUND, `event ${eventId} does not exist (or is past retention)`, { eventId });
     // Only the owner acks their events; a service acts for any owner; admins only observe.
-    const allowed = principal.role === 'service' || (principal.role === 'user' && principal.subject === event.ownerId);
-    if (!allowed) throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event can acknowledge it');
+    if (principal.role === 'admin') throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event, or a service of its tenant, can acknowledge it');
+    if (principal.role === 'user' && principal.subject !== event.ownerId) throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event can acknowledge it');
+    await assertCanReach(ctx, principal, event.ownerId);
     const sequence = await ctx.services.delivery.ack(event, consumerKey(principal, name));
     return { consumer: name, sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence }) };
   },

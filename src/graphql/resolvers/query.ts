@@ -1,6 +1,6 @@
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { cursorOf, decodeCursor } from '../../domain/events.ts';
-import { assertCanRead, pageSize, requirePrincipal, requireRole, resolveOwner } from '../access.ts';
+import { assertCanReach, pageSize, requirePrincipal, requireRole, resolveOwner } from '../access.ts';
 import type { QueryResolvers } from '../generated/resolvers-types.ts';
 import { transactionConnection } from './connections.ts';
 
@@ -10,7 +10,7 @@ export const Query: QueryResolvers = {
   async wallet(_parent, { id }, ctx) {
     const principal = requirePrincipal(ctx);
     const wallet = await ctx.services.queries.wallet(id);
-    assertCanRead(principal, wallet.ownerId);
+    await assertCanReach(ctx, principal, wallet.ownerId);
     return wallet;
   },
 
@@ -22,14 +22,14 @@ export const Query: QueryResolvers = {
   async transaction(_parent, { id }, ctx) {
     const principal = requirePrincipal(ctx);
     const txn = await ctx.services.queries.transaction(id);
-    assertCanRead(principal, txn.ownerId);
+    await assertCanReach(ctx, principal, txn.ownerId);
     return txn;
   },
 
   async transactions(_parent, { walletId, filter, first, after }, ctx) {
     const principal = requirePrincipal(ctx);
     const wallet = await ctx.services.queries.wallet(walletId);
-    assertCanRead(principal, wallet.ownerId);
+    await assertCanReach(ctx, principal, wallet.ownerId);
     return transactionConnection(ctx, wallet.id, { filter, first, after });
   },
 

@@ -11,6 +11,7 @@ export const typeResolvers: Resolvers = {
   Me: {
     id: (principal) => principal.subject,
     role: (principal) => principal.role,
+    tenant: (principal) => principal.tenant,
     wallets: (principal, _args, ctx) => ctx.services.queries.walletsOf(principal.subject),
   },
   Wallet: {

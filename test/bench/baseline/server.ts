@@ -23,6 +23,7 @@ import type { EventType, WalletEvent } from '../../../src/domain/events.ts';
 import { typeResolvers } from '../../../src/graphql/resolvers/types.ts';
 import { loadTypeDefs } from '../../../src/graphql/schema.ts';
 import { DateTimeScalar, MoneyScalar, SequenceScalar } from '../../../src/graphql/scalars.ts';
+import { DEFAULT_TENANT } from '../../../src/domain/principal.ts';
 import { Ledger } from '../../../src/ledger/ledger.ts';
 
 const TOPIC = 'baseline:wallet-events';
@@ -69,7 +70,7 @@ const schema = makeExecutableSchema({
     {
       Query: { serverStats: () => null },
       Mutation: {
-        createWallet: (_: unknown, { input }: any) => ledger.createWallet(input),
+        createWallet: (_: unknown, { input }: any) => ledger.createWallet(input, DEFAULT_TENANT),
         postTransaction: (_: unknown, { input }: any, ctx: Context) => ledger.postTransaction({ ...input, amount: BigInt(input.amount) }, ctx.subject!),
         // Not part of the recipe: here only so that the load tool drives the same event rate
         // into both servers (the batched-ingest row is not compared).

@@ -1,0 +1,1 @@
+ALTER TABLE "owners" ADD COLUMN "tenant_id" text DEFAULT 'default' NOT NULL;
