@@ -28,6 +28,7 @@ import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { Tenancy } from './ledger/tenancy.ts';
+import { FeedLog } from './delivery/feed-log.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
@@ -125,6 +126,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     queries: new LedgerQueries(database.db),
     tenancy: new Tenancy(database.db),
     log: eventLog,
+    feedLog: new FeedLog(database.db),
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {

@@ -79,6 +79,16 @@ export const events = pgTable(
     type: text('type').$type<EventType>().notNull(),
     occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
     data: jsonb('data').notNull(),
+    /** The owner's tenant, copied here so a tenant's firehose reads one index range. */
+    tenantId: text('tenant_id').notNull().default('default'),
+    /**
+     * The writing transaction's id (`pg_current_xact_id()`, set by the database). The
+     * firehose orders by (txId, ownerId, sequence) and reads only below the oldest
+     * transaction still running, so no reader passes an event that commits later.
+     */
+    txId: bigint('tx_id', { mode: 'number' })
+      .notNull()
+      .default(sql`(pg_current_xact_id()::text)::bigint`),
   },
   (t) => [
     uniqueIndex('events_owner_sequence_idx').on(t.ownerId, t.sequence),
@@ -87,6 +97,8 @@ export const events = pgTable(
     // matches are found by walking the owner's whole log.
     index('events_owner_wallet_sequence_idx').on(t.ownerId, t.walletId, t.sequence),
     index('events_owner_type_sequence_idx').on(t.ownerId, t.type, t.sequence),
+    // The firehose: a tenant's events in feed order.
+    index('events_tenant_feed_idx').on(t.tenantId, t.txId, t.ownerId, t.sequence),
   ],
 );
 

@@ -113,3 +113,27 @@ export interface EventPublisher {
 export type TransactionEvent = Extract<WalletEvent, { type: 'TRANSACTION' }>;
 export type BalanceEvent = Extract<WalletEvent, { type: 'BALANCE' }>;
 export type WalletStatusEvent = Extract<WalletEvent, { type: 'WALLET_STATUS' }>;
+
+/**
+ * Where a reader stands in the firehose: feed order is (txId, ownerId, sequence), the
+ * writing transaction's id first, so it is the same for every reader and never changes.
+ */
+export interface FeedPosition {
+  txId: number;
+  ownerId: string;
+  sequence: number;
+}
+
+const FEED_CURSOR = /^f1:(\d{1,17}):(\d{1,15}):(.+)$/s;
+
+/** The opaque feed cursor of `position` (the `cursor` of `feed` edges and results). */
+export function encodeFeedCursor(position: FeedPosition): string {
+  return Buffer.from(`f1:${position.txId}:${position.sequence}:${position.ownerId}`, 'utf8').toString('base64url');
+}
+
+/** Decodes a feed cursor; anything else (an owner cursor included) is BAD_USER_INPUT. */
+export function decodeFeedCursor(cursor: string, field = 'after'): FeedPosition {
+  const match = FEED_CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match) throw badInput(`${field} is not a feed cursor issued by this server (owner cursors from \`events\` and owner subscriptions do not work here)`, field);
+  return { txId: Number(match[1]), sequence: Number(match[2]), ownerId: match[3]! };
+}

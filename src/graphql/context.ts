@@ -2,6 +2,7 @@
 import type { Delivery } from '../delivery/delivery.ts';
 import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
 import type { EventLog } from '../delivery/event-log.ts';
+import type { FeedLog } from '../delivery/feed-log.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -15,6 +16,8 @@ export interface Services {
   /** Owners' tenants and wallets' owners, for the access rules. */
   tenancy: Tenancy;
   log: EventLog;
+  /** The firehose's reads (feed order, below the horizon). */
+  feedLog: FeedLog;
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;

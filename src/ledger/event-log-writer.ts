@@ -22,6 +22,7 @@ const EVENT_COLUMNS: readonly Column[] = [
   ['type', 'text'],
   ['occurred_at', 'timestamptz'],
   ['data', 'jsonb'],
+  ['tenant_id', 'text'],
 ];
 
 /**
@@ -45,9 +46,11 @@ export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly 
   const moved = await tx.execute(
     sql`insert into ${owners} (owner_id, last_sequence) select owner_id, count from ${jsonRecordset('v', HEAD_MOVE_COLUMNS, counts)}
         on conflict (owner_id) do update set last_sequence = ${owners.lastSequence} + excluded.last_sequence
-        returning owner_id, last_sequence`,
+        returning owner_id, last_sequence, tenant_id`,
   );
-  const heads = new Map(rowsOf<{ owner_id: string; last_sequence: string | number }>(moved).map((row) => [row.owner_id, Number(row.last_sequence)]));
+  const headRows = rowsOf<{ owner_id: string; last_sequence: string | number; tenant_id: string }>(moved);
+  const heads = new Map(headRows.map((row) => [row.owner_id, Number(row.last_sequence)]));
+  const tenants = new Map(headRows.map((row) => [row.owner_id, row.tenant_id]));
   const occurredAt = now.toISOString();
   for (const [ownerId, list] of drafts) {
     if (list.length === 0) continue;
@@ -57,7 +60,10 @@ export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly 
       list.map((draft, i) => ({ eventId: randomUUID(), ownerId, walletId: draft.walletId, sequence: last + i + 1, occurredAt, type: draft.type, data: draft.data }) as WalletEvent),
     );
   }
-  const rows = [...appended.values()].flat().map((e) => ({ event_id: e.eventId, owner_id: e.ownerId, sequence: e.sequence, wallet_id: e.walletId, type: e.type, occurred_at: occurredAt, data: e.data }));
+  // tx_id is left to its default: the id of this transaction.
+  const rows = [...appended.values()]
+    .flat()
+    .map((e) => ({ event_id: e.eventId, owner_id: e.ownerId, sequence: e.sequence, wallet_id: e.walletId, type: e.type, occurred_at: occurredAt, data: e.data, tenant_id: tenants.get(e.ownerId)! }));
   await tx.execute(insertJsonRows('events', EVENT_COLUMNS, rows));
   return appended;
 }

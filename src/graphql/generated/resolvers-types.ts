@@ -73,6 +73,29 @@ export type Direction =
   | 'CREDIT'
   | 'DEBIT';
 
+export type FeedConnection = {
+  __typename?: 'FeedConnection';
+  edges: Array<FeedEdge>;
+  pageInfo: PageInfo;
+};
+
+export type FeedEdge = {
+  __typename?: 'FeedEdge';
+  /** The feed cursor of this event: resume the firehose after it. */
+  cursor: Scalars['String']['output'];
+  node: WalletEvent;
+};
+
+/**
+ * A slice of a tenant's firehose: the owners whose hash falls in `index` of `count`
+ * (0 ≤ index < count ≤ 1024). N workers with index 0…N-1 split the feed with no overlap, each
+ * owner's events in order within one slice.
+ */
+export type FeedPartition = {
+  count: Scalars['Int']['input'];
+  index: Scalars['Int']['input'];
+};
+
 export type FieldCount = {
   __typename?: 'FieldCount';
   count: Scalars['Int']['output'];
@@ -270,6 +293,14 @@ export type Query = {
    * Users read their own log; service/admin tokens name `ownerId` or a `walletId`.
    */
   events: WalletEventConnection;
+  /**
+   * The firehose, for polling: every event of the caller's tenant after `after` (a feed
+   * cursor), oldest first, in one order that is the same for every reader and never changes.
+   * An event appears only once nothing before it in that order can still commit, so paging
+   * never skips a late commit. Service tokens read their tenant; admins name `tenant` (or
+   * read every tenant without it); users are refused.
+   */
+  feed: FeedConnection;
   /** Who the token says you are, with your own wallets. */
   me: Me;
   /** Live figures of the instance that answers (admin tokens). Each instance reports its own. */
@@ -293,6 +324,16 @@ export type QueryEventsArgs = {
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<WalletEventType>>;
   walletId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<WalletEventFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  partition?: InputMaybe<FeedPartition>;
+  tenant?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<WalletEventType>>;
 };
 
 
@@ -719,6 +760,9 @@ export type ResolversTypes = {
   CreateWalletInput: CreateWalletInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Direction: Direction;
+  FeedConnection: ResolverTypeWrapper<Omit<FeedConnection, 'edges'> & { edges: Array<ResolversTypes['FeedEdge']> }>;
+  FeedEdge: ResolverTypeWrapper<Omit<FeedEdge, 'node'> & { node: ResolversTypes['WalletEvent'] }>;
+  FeedPartition: FeedPartition;
   FieldCount: ResolverTypeWrapper<FieldCount>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -768,6 +812,9 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   CreateWalletInput: CreateWalletInput;
   DateTime: Scalars['DateTime']['output'];
+  FeedConnection: Omit<FeedConnection, 'edges'> & { edges: Array<ResolversParentTypes['FeedEdge']> };
+  FeedEdge: Omit<FeedEdge, 'node'> & { node: ResolversParentTypes['WalletEvent'] };
+  FeedPartition: FeedPartition;
   FieldCount: FieldCount;
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -830,6 +877,16 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type FeedConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeedConnection'] = ResolversParentTypes['FeedConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['FeedEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type FeedEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FeedEdge'] = ResolversParentTypes['FeedEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WalletEvent'], ParentType, ContextType>;
+};
+
 export type FieldCountResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FieldCount'] = ResolversParentTypes['FieldCount']> = {
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -881,6 +938,7 @@ export type PostTransactionPayloadResolvers<ContextType = GraphQLContext, Parent
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   events?: Resolver<ResolversTypes['WalletEventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
+  feed?: Resolver<ResolversTypes['FeedConnection'], ParentType, ContextType, RequireFields<QueryFeedArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   serverStats?: Resolver<ResolversTypes['ServerStats'], ParentType, ContextType>;
   subscriptionPreferences?: Resolver<Maybe<ResolversTypes['SubscriptionPreferences']>, ParentType, ContextType, RequireFields<QuerySubscriptionPreferencesArgs, 'consumer'>>;
@@ -1015,6 +1073,8 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Balance?: BalanceResolvers<ContextType>;
   BalanceEvent?: BalanceEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  FeedConnection?: FeedConnectionResolvers<ContextType>;
+  FeedEdge?: FeedEdgeResolvers<ContextType>;
   FieldCount?: FieldCountResolvers<ContextType>;
   LatencySummary?: LatencySummaryResolvers<ContextType>;
   Me?: MeResolvers<ContextType>;

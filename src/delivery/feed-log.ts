@@ -1,0 +1,80 @@
+/**
+ * Reads the firehose from the log: a tenant's events (or every tenant's) in feed order,
+ * (txId, ownerId, sequence), only below the horizon, the oldest transaction still running.
+ * Every transaction with a smaller id has ended, so once an event is readable nothing can
+ * commit before it in feed order: a reader never passes an event that commits later (the
+ * gap a timestamp or an auto-increment cursor leaves when transactions commit out of order).
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { rowsOf } from '../db/client.ts';
+import type { EventType, FeedPosition, WalletEvent } from '../domain/events.ts';
+
+/** `index` of `count`: the owners whose hash falls there (per-owner order is kept). */
+export interface Partition {
+  index: number;
+  count: number;
+}
+
+/** What a feed read selects; absent fields select everything. */
+export interface FeedScope {
+  /** The tenant whose events to read; null for every tenant (admins). */
+  tenant: string | null;
+  types?: readonly EventType[] | null;
+  partition?: Partition | null;
+}
+
+/** An event with its place in the feed. */
+export interface FeedEvent {
+  event: WalletEvent;
+  position: FeedPosition;
+  tenant: string;
+}
+
+interface FeedRow {
+  event_id: string;
+  owner_id: string;
+  sequence: string | number;
+  wallet_id: string;
+  type: EventType;
+  occurred_at: string | Date;
+  data: unknown;
+  tenant_id: string;
+  tx_id: string | number;
+}
+
+/** The partition an owner falls in: the same in SQL (`hashtext`) for every reader and backend. */
+export const OWNER_PARTITION_HASH = sql`(hashtext(owner_id)::bigint & 2147483647)`;
+
+export class FeedLog {
+  constructor(private readonly db: Database) {}
+
+  /** Up to `limit` events after `after` (from the start when null), in feed order, below the horizon. */
+  async read(after: FeedPosition | null, limit: number, scope: FeedScope): Promise<FeedEvent[]> {
+    const conditions: SQL[] = [sql`tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`];
+    if (scope.tenant !== null) conditions.push(sql`tenant_id = ${scope.tenant}`);
+    if (after) conditions.push(sql`(tx_id, owner_id, sequence) > (${after.txId}, ${after.ownerId}, ${after.sequence})`);
+    if (scope.types?.length) conditions.push(sql`type in (select jsonb_array_elements_text(${JSON.stringify(scope.types)}::jsonb))`);
+    if (scope.partition) conditions.push(sql`${OWNER_PARTITION_HASH} % ${scope.partition.count} = ${scope.partition.index}`);
+    const result = await this.db.execute(
+      sql`select event_id, owner_id, sequence, wallet_id, type, occurred_at, data, tenant_id, tx_id from events
+          where ${sql.join(conditions, sql` and `)}
+          order by tx_id, owner_id, sequence limit ${limit}`,
+    );
+    return rowsOf<FeedRow>(result).map(toFeedEvent);
+  }
+}
+
+function toFeedEvent(row: FeedRow): FeedEvent {
+  const sequence = Number(row.sequence);
+  const event = {
+    eventId: row.event_id,
+    ownerId: row.owner_id,
+    walletId: row.wallet_id,
+    sequence,
+    occurredAt: new Date(row.occurred_at).toISOString(),
+    type: row.type,
+    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+  } as WalletEvent;
+  return { event, position: { txId: Number(row.tx_id), ownerId: row.owner_id, sequence }, tenant: row.tenant_id };
+}

@@ -1,0 +1,83 @@
+/** The firehose: a tenant's events in feed order, for back-office readers. */
+import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from '../../domain/events.ts';
+import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
+import { TENANT_PATTERN } from '../../domain/principal.ts';
+import type { FeedEvent, FeedScope, Partition } from '../../delivery/feed-log.ts';
+import { eventFilter, type EventFilter } from '../../delivery/filters.ts';
+import { outsideTenant, pageSize, requirePrincipal } from '../access.ts';
+import type { GraphQLContext } from '../context.ts';
+import type { QueryResolvers, WalletEventFilter, WalletEventType } from '../generated/resolvers-types.ts';
+import { amountBounds } from './connections.ts';
+
+/** Most partitions a feed can be split into. */
+export const MAX_PARTITIONS = 1024;
+/** Events read per batch while a filtered page fills, and batches one call may read. */
+const SCAN_BATCH = 500;
+const MAX_SCAN_BATCHES = 20;
+
+interface FeedArgs {
+  types?: readonly WalletEventType[] | null;
+  partition?: { index: number; count: number } | null;
+  tenant?: string | null;
+}
+
+/** What the caller may read: service tokens their tenant, admins a named tenant or all; users nothing. */
+export function feedScope(ctx: GraphQLContext, args: FeedArgs): FeedScope {
+  const principal = requirePrincipal(ctx);
+  if (principal.role === 'user') throw new DomainError(ErrorCode.FORBIDDEN, 'the firehose is for service and admin tokens; a user token subscribes to its own events');
+  if (args.tenant != null && !TENANT_PATTERN.test(args.tenant)) throw badInput('tenant is not a tenant name', 'tenant');
+  let tenant: string | null;
+  if (principal.role === 'service') {
+    if (args.tenant != null && args.tenant !== principal.tenant) throw outsideTenant(principal.tenant!, `tenant ${args.tenant}`);
+    tenant = principal.tenant;
+  } else {
+    tenant = args.tenant ?? null;
+  }
+  return { tenant, types: args.types, partition: partitionOf(args.partition) };
+}
+
+function partitionOf(partition: FeedArgs['partition']): Partition | null {
+  if (!partition) return null;
+  const { index, count } = partition;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS) throw badInput(`partition.count must be between 1 and ${MAX_PARTITIONS}`, 'partition');
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw badInput('partition.index must be between 0 and count - 1', 'partition');
+  return { index, count };
+}
+
+/** The predicate of a feed's `filter` argument, or null. */
+export function feedFilter(filter: WalletEventFilter | null | undefined): EventFilter | null {
+  if (!filter) return null;
+  amountBounds(filter.minAmount, filter.maxAmount);
+  return eventFilter({ currency: filter.currency, transaction: filter });
+}
+
+export const feedQueries: Pick<QueryResolvers, 'feed'> = {
+  async feed(_parent, args, ctx) {
+    const scope = feedScope(ctx, args);
+    const size = pageSize(args.first, 100, ctx.services.maxPageSize);
+    const filter = feedFilter(args.filter);
+    let scanned: FeedPosition | null = args.after ? decodeFeedCursor(args.after) : null;
+    const matches: FeedEvent[] = [];
+    let readableEnd = false;
+    // Without a filter one read answers; with one, reads go on until the page fills, the
+    // readable feed ends, or the scan bound is reached (the end cursor then skips what was scanned).
+    for (let batch = 0; batch < MAX_SCAN_BATCHES && matches.length <= size; batch++) {
+      const limit = filter ? SCAN_BATCH : size + 1;
+      const rows = await ctx.services.feedLog.read(scanned, limit, scope);
+      for (const row of rows) if (!filter || filter(row.event)) matches.push(row);
+      scanned = rows.at(-1)?.position ?? scanned;
+      if (rows.length < limit) {
+        readableEnd = true;
+        break;
+      }
+      if (!filter) break;
+    }
+    const page = matches.slice(0, size);
+    const full = matches.length > size;
+    const end = full ? page.at(-1)!.position : scanned;
+    return {
+      edges: page.map((row) => ({ cursor: encodeFeedCursor(row.position), node: row.event })),
+      pageInfo: { hasNextPage: full || !readableEnd, endCursor: end ? encodeFeedCursor(end) : null },
+    };
+  },
+};

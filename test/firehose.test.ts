@@ -1,0 +1,198 @@
+/**
+ * The firehose (issue: back-office consumers): a tenant's events in one order, the same
+ * for every reader, that never lets a reader pass an event that commits later. The
+ * late-commit race holds writers' commits back at random while readers page the feed: each
+ * ends with every event exactly once, in feed order, while a plain "greater than the last
+ * one seen" cursor over the same table skips some. Partitions split the feed with no
+ * overlap and no loss; the feed stays inside the caller's tenant.
+ */
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { openPostgres, rowsOf, type Database } from '../src/db/client.ts';
+import { Ledger } from '../src/ledger/ledger.ts';
+import { BACKENDS, label } from './support/backends.ts';
+import { codes, gql, gqlData } from './support/clients.ts';
+import { serverOn } from './support/fixture.ts';
+import { ownerId, producer } from './support/ledger-ops.ts';
+import { tenantToken, token } from './support/tokens.ts';
+
+interface FeedNode {
+  eventId: string;
+  ownerId: string;
+  sequence: number;
+}
+
+const FEED = `query($after: String, $first: Int, $partition: FeedPartition, $tenant: String) {
+  feed(after: $after, first: $first, partition: $partition, tenant: $tenant) { edges { cursor node { eventId ownerId sequence } } pageInfo { hasNextPage endCursor } }
+}`;
+
+/** Pages the feed from `after` until it has nothing more to give now; returns the events and where it stopped. */
+async function pageAll(url: string, bearer: string, after: string | null, variables: Record<string, unknown> = {}) {
+  const events: FeedNode[] = [];
+  for (;;) {
+    const { feed } = await gqlData(url, bearer, FEED, { after, first: 500, ...variables });
+    events.push(...feed.edges.map((edge: { node: FeedNode }) => edge.node));
+    after = feed.pageInfo.endCursor ?? after;
+    if (!feed.pageInfo.hasNextPage) return { events, after };
+  }
+}
+
+/** `db` whose transactions each hold their commit back for a random 0–200 ms, with their writes done. */
+function slowCommits(db: Database): Database {
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      if (property !== 'transaction') return Reflect.get(target, property, receiver);
+      return (work: (tx: unknown) => Promise<unknown>, config?: unknown) =>
+        target.transaction(async (tx) => {
+          const result = await work(tx);
+          await tx.execute(sql`select pg_sleep(${Math.random() * 0.2})`);
+          return result;
+        }, config as never);
+    },
+  });
+}
+
+const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
+
+describe(`the late-commit race on ${label(postgres)}`, () => {
+  describe.skipIf(!postgres.available)('postgres + redis', () => {
+    const t = serverOn(postgres);
+
+    it('gives each reader every event exactly once, in feed order, while a plain id cursor skips', { timeout: 120_000 }, async () => {
+      const tenant = 'race';
+      const bearer = await tenantToken('race-reader', tenant);
+      const handle = await openPostgres(t.env.env.DATABASE_URL!, 60);
+      const ledger = new Ledger(slowCommits(handle.db), { publish: async () => {} });
+      try {
+        const owners = Array.from({ length: 20 }, () => ownerId('race'));
+        const wallets: { id: string }[] = [];
+        for (const owner of owners) wallets.push(await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, tenant));
+        const start = (await pageAll(t.server.url, bearer, null)).after;
+
+        let writing = true;
+        // Three readers page the feed as fast as they can while the writers run.
+        const readers = Array.from({ length: 3 }, async () => {
+          const seen: FeedNode[] = [];
+          let after = start;
+          while (writing) {
+            const page = await pageAll(t.server.url, bearer, after);
+            seen.push(...page.events);
+            after = page.after;
+          }
+          seen.push(...(await pageAll(t.server.url, bearer, after)).events);
+          return seen;
+        });
+        // The well-known way: remember the greatest (txId, owner, sequence) seen, read what is greater.
+        const plain = (async () => {
+          const seen: string[] = [];
+          let last = { txId: 0, ownerId: '', sequence: 0 };
+          const read = async () => {
+            const rows = rowsOf<{ event_id: string; tx_id: string; owner_id: string; sequence: string }>(
+              await handle.db.execute(
+                sql`select event_id, tx_id, owner_id, sequence from events where tenant_id = ${tenant} and (tx_id, owner_id, sequence) > (${last.txId}, ${last.ownerId}, ${last.sequence}) order by tx_id, owner_id, sequence`,
+              ),
+            );
+            for (const row of rows) seen.push(row.event_id);
+            const tail = rows.at(-1);
+            if (tail) last = { txId: Number(tail.tx_id), ownerId: tail.owner_id, sequence: Number(tail.sequence) };
+          };
+          while (writing) {
+            await read();
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          await read();
+          return seen;
+        })();
+
+        // 50 writers, 10 transactions each, every commit held back 0–200 ms.
+        await Promise.all(
+          Array.from({ length: 50 }, async (_, w) => {
+            for (let i = 0; i < 10; i++) {
+              const wallet = wallets[(w + i) % wallets.length]!;
+              await ledger.postTransactions([{ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: 1n, status: 'SUCCESS', idempotencyKey: `w${w}-${i}` }], 'race');
+            }
+          }),
+        );
+        writing = false;
+        const [results, plainSeen] = await Promise.all([Promise.all(readers), plain]);
+
+        const all = (await pageAll(t.server.url, bearer, start)).events;
+        expect(all).toHaveLength(1_000); // 500 postings, each a transaction event and a balance event
+        for (const seen of results) expect(seen.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
+        // Without the horizon, a transaction that commits after a later one is already visible is passed over for good.
+        expect(plainSeen.length).toBeLessThan(all.length);
+      } finally {
+        await handle.close();
+      }
+    });
+  });
+});
+
+describe.each(BACKENDS)('the firehose on $name', (backend) => {
+  describe.skipIf(!backend.available)(label(backend), () => {
+    const t = serverOn(backend);
+
+    it('splits into 4 partitions with no overlap and no loss, each owner’s events in order in one partition', { timeout: 120_000 }, async () => {
+      const tenant = `parts-${backend.name}`;
+      const bearer = await tenantToken('parts', tenant);
+      const ops = producer(t.server.url, bearer);
+      const start = (await pageAll(t.server.url, bearer, null)).after;
+      const wallets = await Promise.all(Array.from({ length: 40 }, () => ops.createWallet(ownerId('part'))));
+      // 40 wallet creations + 4,980 postings of two events each = 10,000 events.
+      const postings = Array.from({ length: 4_980 }, (_, i) => ({ walletId: wallets[i % wallets.length]!.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const }));
+      for (let i = 0; i < postings.length; i += 166) {
+        const res = await ops.postBatchRaw(postings.slice(i, i + 166));
+        expect(res.errors).toBeUndefined();
+      }
+      const whole = (await pageAll(t.server.url, bearer, null)).events;
+      const parts = await Promise.all([0, 1, 2, 3].map(async (index) => (await pageAll(t.server.url, bearer, start, { partition: { index, count: 4 } })).events));
+
+      const ids = parts.flat().map((e) => e.eventId);
+      expect(ids).toHaveLength(10_000);
+      expect(new Set(ids).size).toBe(10_000);
+      expect(new Set(ids)).toEqual(new Set(whole.map((e) => e.eventId)));
+      const partitionOf = new Map<string, number>();
+      parts.forEach((events, index) => {
+        expect(events.length).toBeGreaterThan(0);
+        const last = new Map<string, number>();
+        for (const e of events) {
+          expect(partitionOf.get(e.ownerId) ?? index).toBe(index); // an owner lives in one partition
+          partitionOf.set(e.ownerId, index);
+          expect(e.sequence).toBe((last.get(e.ownerId) ?? 0) + 1); // and its events come in order, none missing
+          last.set(e.ownerId, e.sequence);
+        }
+      });
+    });
+
+    it('stays inside the caller’s tenant; admins name one or read all; users are refused', async () => {
+      const acme = await tenantToken('acme-reader', 'acme-feed');
+      const globex = await tenantToken('globex-reader', 'globex-feed');
+      const acmeOwner = ownerId('acme');
+      await producer(t.server.url, acme).createWallet(acmeOwner);
+      const globexOwner = ownerId('globex');
+      await producer(t.server.url, globex).createWallet(globexOwner);
+
+      const ownersIn = (events: FeedNode[]) => new Set(events.map((e) => e.ownerId));
+      expect(ownersIn((await pageAll(t.server.url, acme, null)).events)).toEqual(new Set([acmeOwner]));
+      expect(ownersIn((await pageAll(t.server.url, globex, null)).events)).toEqual(new Set([globexOwner]));
+      expect(codes(await gql(t.server.url, acme, FEED, { tenant: 'globex-feed' }))).toEqual(['FORBIDDEN']);
+
+      const admin = await token('root', 'admin');
+      expect(ownersIn((await pageAll(t.server.url, admin, null, { tenant: 'globex-feed' })).events)).toEqual(new Set([globexOwner]));
+      const everything = ownersIn((await pageAll(t.server.url, admin, null)).events);
+      expect(everything.has(acmeOwner) && everything.has(globexOwner)).toBe(true);
+      expect(codes(await gql(t.server.url, await token(acmeOwner), FEED))).toEqual(['FORBIDDEN']);
+    });
+
+    it('refuses bad input clearly', async () => {
+      const bearer = await tenantToken('bad', 'bad-input');
+      const owner = ownerId('bad');
+      await producer(t.server.url, bearer).createWallet(owner);
+      const ownerCursor = (await gqlData(t.server.url, bearer, 'query($o: ID) { events(ownerId: $o) { edges { cursor } } }', { o: owner })).events.edges[0].cursor;
+      for (const variables of [{ after: ownerCursor }, { after: 'nonsense' }, { partition: { index: 4, count: 4 } }, { partition: { index: 0, count: 0 } }, { partition: { index: 0, count: 5000 } }, { first: 0 }]) {
+        const res = await gql(t.server.url, bearer, FEED, variables);
+        expect(codes(res), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
+      }
+    });
+  });
+});
