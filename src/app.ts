@@ -29,6 +29,7 @@ import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { Tenancy } from './ledger/tenancy.ts';
 import { FeedLog } from './delivery/feed-log.ts';
+import { TenantFeeds } from './delivery/tenant-feeds.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
@@ -94,6 +95,24 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       attachTimeoutMs: config.backboneAttachTimeoutMs,
     },
   );
+  const feedLog = new FeedLog(database.db);
+  const firehose = new TenantFeeds(
+    { pubsub, log: feedLog, feeds, logger: log },
+    {
+      ringSize: config.firehoseRingEvents,
+      pageSize: 1_000,
+      retryMs: config.firehoseRetryMs,
+      lookIntervalMs: config.headCheckIntervalMs,
+      maxMessageBytes: config.backboneMaxMessageBytes,
+      attachTimeoutMs: config.backboneAttachTimeoutMs,
+      streams: {
+        pageSize: Math.min(500, config.subscriberQueueLimit),
+        tokenClockSkewMs: config.limits.tokenClockSkewMs,
+        maxBufferedBytes: config.slowConsumerBytes,
+        slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
+      },
+    },
+  );
   const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
   const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
   const delivery = new Delivery({
@@ -126,7 +145,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     queries: new LedgerQueries(database.db),
     tenancy: new Tenancy(database.db),
     log: eventLog,
-    feedLog: new FeedLog(database.db),
+    feedLog,
+    firehose,
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {
@@ -241,13 +261,14 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
       for (const stop of stopWatchers) stop();
+      firehose.close();
       revoker.stop();
       registry.stop();
       await closed;
       await pubsub.close();
       await database.close();
     },
-    stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount, listeners: feeds.subscriberCount, webSockets: ws.size }),
+    stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount + firehose.streamCount, listeners: feeds.subscriberCount, webSockets: ws.size }),
   };
 }
 

@@ -88,6 +88,10 @@ export interface Config {
   backboneMaxMessageBytes: number;
   /** Most bytes of recent events one owner's feed keeps in memory for its subscribers. */
   feedRingBytes: number;
+  /** Recent events one tenant's firehose keeps in memory for its readers. */
+  firehoseRingEvents: number;
+  /** How soon a firehose looks again when a commit it heard of is not readable yet. */
+  firehoseRetryMs: number;
   /** Most bytes all feeds of an instance keep together. */
   feedRingTotalBytes: number;
   /** How long a new feed waits for the backbone to confirm its topic before it starts degraded (on the head check). */
@@ -163,6 +167,8 @@ export function loadConfig(env: Env = process.env): Config {
     consumerRetentionMs: duration(env, 'CONSUMER_RETENTION', 30 * DAY, 0, 3650 * DAY),
     backboneMaxMessageBytes: int(env, 'BACKBONE_MAX_MESSAGE_BYTES', 4 * 1024 * 1024, 64 * 1024, 512 * 1024 * 1024),
     feedRingBytes: int(env, 'FEED_RING_BYTES', 256 * 1024, 0, 1024 ** 3),
+    firehoseRingEvents: int(env, 'FIREHOSE_RING_EVENTS', 10_000, 100, 10_000_000),
+    firehoseRetryMs: duration(env, 'FIREHOSE_RETRY_INTERVAL', 20, 1, 60_000),
     feedRingTotalBytes: int(env, 'FEED_RING_TOTAL_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 ** 3),
     backboneAttachTimeoutMs: duration(env, 'BACKBONE_ATTACH_TIMEOUT', 1_000, 10, 60_000),
     limits: {

@@ -1,17 +1,20 @@
 /**
  * The firehose (issue: back-office consumers): a tenant's events in one order, the same
  * for every reader, that never lets a reader pass an event that commits later. The
- * late-commit race holds writers' commits back at random while readers page the feed: each
- * ends with every event exactly once, in feed order, while a plain "greater than the last
- * one seen" cursor over the same table skips some. Partitions split the feed with no
+ * late-commit race holds writers' commits back at random while three readers page the feed
+ * and three stream it (graphql-ws and SSE): each ends with every event exactly once, in feed
+ * order, while a plain "greater than the last one seen" cursor over the same table skips. Partitions split the feed with no
  * overlap and no loss; the feed stays inside the caller's tenant.
  */
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openPostgres, rowsOf, type Database } from '../src/db/client.ts';
+import { PubSubPublisher } from '../src/delivery/publisher.ts';
+import { RedisPubSub } from '../src/delivery/redis-pubsub.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
+import { createLogger } from '../src/logger.ts';
 import { BACKENDS, label } from './support/backends.ts';
-import { codes, gql, gqlData } from './support/clients.ts';
+import { codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { tenantToken, token } from './support/tokens.ts';
@@ -56,18 +59,26 @@ const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
 describe(`the late-commit race on ${label(postgres)}`, () => {
   describe.skipIf(!postgres.available)('postgres + redis', () => {
-    const t = serverOn(postgres);
+    // No periodic look: the streams must be carried by the commits' wakes (and the feed's
+    // own retries while an older transaction holds an announced commit back).
+    const t = serverOn(postgres, { HEAD_CHECK_INTERVAL: '1h' });
 
     it('gives each reader every event exactly once, in feed order, while a plain id cursor skips', { timeout: 120_000 }, async () => {
       const tenant = 'race';
       const bearer = await tenantToken('race-reader', tenant);
       const handle = await openPostgres(t.env.env.DATABASE_URL!, 60);
-      const ledger = new Ledger(slowCommits(handle.db), { publish: async () => {} });
+      // The writers wake the server's firehose through the backbone, as its own commits do.
+      const backbone = new RedisPubSub(t.env.env.REDIS_URL!, t.env.env.PUBSUB_PREFIX!, createLogger('silent'));
+      const ledger = new Ledger(slowCommits(handle.db), new PubSubPublisher(backbone, createLogger('silent')));
+      const streams: { items: FeedNode[]; dispose(): void }[] = [];
+      const client = wsClient(t.server.wsUrl, bearer);
       try {
         const owners = Array.from({ length: 20 }, () => ownerId('race'));
         const wallets: { id: string }[] = [];
         for (const owner of owners) wallets.push(await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, tenant));
         const start = (await pageAll(t.server.url, bearer, null)).after;
+        const STREAM = 'subscription($after: String) { feed(after: $after) { eventId ownerId sequence } }';
+        streams.push(subscribeWs<FeedNode>(client, STREAM, { after: start }), subscribeWs<FeedNode>(client, STREAM, { after: start }), subscribeSse<FeedNode>(t.server.url, bearer, STREAM, { after: start }));
 
         let writing = true;
         // Three readers page the feed as fast as they can while the writers run.
@@ -119,9 +130,15 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
         const all = (await pageAll(t.server.url, bearer, start)).events;
         expect(all).toHaveLength(1_000); // 500 postings, each a transaction event and a balance event
         for (const seen of results) expect(seen.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
+        await waitUntil(() => streams.every((stream) => stream.items.length >= all.length), 15_000, () => streams.map((stream) => stream.items.length).join(', '));
+        await new Promise((resolve) => setTimeout(resolve, 200)); // a duplicate would arrive now
+        for (const stream of streams) expect(stream.items.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
         // Without the horizon, a transaction that commits after a later one is already visible is passed over for good.
         expect(plainSeen.length).toBeLessThan(all.length);
       } finally {
+        for (const stream of streams) stream.dispose();
+        await client.dispose();
+        await backbone.close();
         await handle.close();
       }
     });
@@ -182,6 +199,40 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
       const everything = ownersIn((await pageAll(t.server.url, admin, null)).events);
       expect(everything.has(acmeOwner) && everything.has(globexOwner)).toBe(true);
       expect(codes(await gql(t.server.url, await token(acmeOwner), FEED))).toEqual(['FORBIDDEN']);
+    });
+
+    it('streams live in feed order, with partitions and types, and resumes an SSE stream from Last-Event-ID', async () => {
+      const tenant = `live-${backend.name}`;
+      const bearer = await tenantToken('live', tenant);
+      const ops = producer(t.server.url, bearer);
+      const start = (await pageAll(t.server.url, bearer, null)).after;
+      const client = wsClient(t.server.wsUrl, bearer);
+      const STREAM = 'subscription($p: FeedPartition, $types: [WalletEventType!]) { feed(partition: $p, types: $types) { eventId ownerId sequence type } }';
+      const whole = subscribeWs<FeedNode & { type: string }>(client, STREAM);
+      const halves = [0, 1].map((index) => subscribeWs<FeedNode>(client, STREAM, { p: { index, count: 2 } }));
+      const balances = subscribeWs<FeedNode & { type: string }>(client, STREAM, { types: ['BALANCE'] });
+      await waitUntil(() => t.server.app.stats().subscriptions === 4);
+      const wallets = await Promise.all(Array.from({ length: 6 }, () => ops.createWallet(ownerId('live'))));
+      for (const wallet of wallets) await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '3', status: 'SUCCESS' });
+      const log = (await pageAll(t.server.url, bearer, start)).events;
+      expect(log).toHaveLength(18);
+      await waitUntil(() => whole.items.length === 18 && halves[0]!.items.length + halves[1]!.items.length === 18 && balances.items.length === 6, 10_000);
+      await client.dispose();
+      expect(whole.items.map((e) => e.eventId)).toEqual(log.map((e) => e.eventId));
+      const inHalf = (index: number) => log.filter((e) => halves[index]!.items.some((h) => h.ownerId === e.ownerId)).map((e) => e.eventId);
+      for (const index of [0, 1]) expect(halves[index]!.items.map((e) => e.eventId)).toEqual(inHalf(index));
+      expect(balances.items.every((e) => e.type === 'BALANCE')).toBe(true);
+
+      // An EventSource that reconnects sends the last id it saw: a feed cursor.
+      const cursors = (await gqlData(t.server.url, bearer, FEED, { after: start, first: 18 })).feed.edges.map((edge: { cursor: string }) => edge.cursor);
+      const target = new URL(t.server.url);
+      target.searchParams.set('query', 'subscription { feed { eventId } }');
+      const res = await fetch(target, { headers: { accept: 'text/event-stream', authorization: `Bearer ${bearer}`, 'last-event-id': cursors[14] } });
+      const reader = res.body!.getReader();
+      let text = '';
+      while ((text.match(/^id: /gm) ?? []).length < 3) text += new TextDecoder().decode((await reader.read()).value);
+      await reader.cancel();
+      expect([...text.matchAll(/^id: (.+)$/gm)].map((match) => match[1])).toEqual(cursors.slice(15, 18));
     });
 
     it('refuses bad input clearly', async () => {

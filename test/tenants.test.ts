@@ -61,6 +61,8 @@ function crossingCalls(target: World): Call[] {
     ws('transactionUpdated', 'subscription($w: ID) { transactionUpdated(walletId: $w) { sequence } }', { w: walletId }),
     ws('balanceChanged', 'subscription($o: ID) { balanceChanged(ownerId: $o) { sequence } }', { o: owner }),
     ws('walletStatus', 'subscription($o: ID) { walletStatus(ownerId: $o, consumer: "c") { sequence } }', { o: owner }),
+    http('feed of another tenant', 'query($t: String) { feed(tenant: $t) { edges { cursor } } }', { t: target.tenant }),
+    ws('feed subscription of another tenant', 'subscription($t: String) { feed(tenant: $t) { sequence } }', { t: target.tenant }),
   ];
 }
 
@@ -124,6 +126,7 @@ describe.each(BACKENDS)('tenants on $name', (backend) => {
     it('lets a tenant do all of it with its own owners; admins read any tenant; users are unchanged', async () => {
       const acme = await world('acme');
       const same = crossingCalls(acme).filter((call) => call.kind === 'http' && !['createWallet', 'revokeAccess'].includes(call.name));
+      expect(same.map((call) => call.name)).toContain('feed of another tenant'); // here: its own tenant, named
       for (const call of same) expect(codes(await gql(t.server.url, acme.serviceToken, call.query, call.variables)), call.name).not.toContain('FORBIDDEN');
       const admin = await token('root', 'admin');
       expect((await gql(t.server.url, admin, 'query($o: ID) { wallets(ownerId: $o) { id } }', { o: acme.owner })).data.wallets).toHaveLength(1);

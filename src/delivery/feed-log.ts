@@ -26,9 +26,17 @@ export interface FeedScope {
 
 /** An event with its place in the feed. */
 export interface FeedEvent {
+  /** The event, its `feedPosition` set. */
   event: WalletEvent;
   position: FeedPosition;
   tenant: string;
+  /** The owner's partition hash (see {@link inPartition}). */
+  ownerHash: number;
+}
+
+/** True when `event` falls in `partition` (the same rule the log reads apply in SQL). */
+export function inPartition(event: FeedEvent, partition: Partition | null | undefined): boolean {
+  return !partition || event.ownerHash % partition.count === partition.index;
 }
 
 interface FeedRow {
@@ -41,6 +49,7 @@ interface FeedRow {
   data: unknown;
   tenant_id: string;
   tx_id: string | number;
+  owner_hash: string | number;
 }
 
 /** The partition an owner falls in: the same in SQL (`hashtext`) for every reader and backend. */
@@ -57,16 +66,28 @@ export class FeedLog {
     if (scope.types?.length) conditions.push(sql`type in (select jsonb_array_elements_text(${JSON.stringify(scope.types)}::jsonb))`);
     if (scope.partition) conditions.push(sql`${OWNER_PARTITION_HASH} % ${scope.partition.count} = ${scope.partition.index}`);
     const result = await this.db.execute(
-      sql`select event_id, owner_id, sequence, wallet_id, type, occurred_at, data, tenant_id, tx_id from events
+      sql`select event_id, owner_id, sequence, wallet_id, type, occurred_at, data, tenant_id, tx_id, ${OWNER_PARTITION_HASH} as owner_hash from events
           where ${sql.join(conditions, sql` and `)}
           order by tx_id, owner_id, sequence limit ${limit}`,
     );
     return rowsOf<FeedRow>(result).map(toFeedEvent);
   }
+
+  /** The position of the last event readable now in `tenant`'s feed (null: none yet). */
+  async lastPosition(tenant: string | null): Promise<FeedPosition | null> {
+    const result = await this.db.execute(
+      sql`select tx_id, owner_id, sequence from events
+          where tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint ${tenant === null ? sql`` : sql`and tenant_id = ${tenant}`}
+          order by tx_id desc, owner_id desc, sequence desc limit 1`,
+    );
+    const [row] = rowsOf<{ tx_id: string | number; owner_id: string; sequence: string | number }>(result);
+    return row ? { txId: Number(row.tx_id), ownerId: row.owner_id, sequence: Number(row.sequence) } : null;
+  }
 }
 
 function toFeedEvent(row: FeedRow): FeedEvent {
   const sequence = Number(row.sequence);
+  const position = { txId: Number(row.tx_id), ownerId: row.owner_id, sequence };
   const event = {
     eventId: row.event_id,
     ownerId: row.owner_id,
@@ -75,6 +96,7 @@ function toFeedEvent(row: FeedRow): FeedEvent {
     occurredAt: new Date(row.occurred_at).toISOString(),
     type: row.type,
     data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    feedPosition: position,
   } as WalletEvent;
-  return { event, position: { txId: Number(row.tx_id), ownerId: row.owner_id, sequence }, tenant: row.tenant_id };
+  return { event, position, tenant: row.tenant_id, ownerHash: Number(row.owner_hash) };
 }

@@ -77,9 +77,17 @@ export class Feeds {
     this.entries.get(ownerId)?.feed.receive(signal);
   }
 
-  /** Hands `signal` to every feed's subscribers (clock ticks, revocations). */
+  private readonly broadcastListeners = new Set<(signal: Signal) => void>();
+
+  /** Hands `signal` to every feed's subscribers (clock ticks, revocations), and to the listeners (the firehose). */
   broadcast(signal: Signal): void {
     for (const { feed } of this.entries.values()) feed.receive(signal);
+    for (const listener of this.broadcastListeners) listener(signal);
+  }
+
+  /** Calls `listener` with every broadcast signal from now on. */
+  onBroadcast(listener: (signal: Signal) => void): void {
+    this.broadcastListeners.add(listener);
   }
 
   /** Owners with a feed here (for the head check). */

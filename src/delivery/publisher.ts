@@ -2,6 +2,7 @@ import { ownerTopic, type EventPublisher, type WalletEvent } from '../domain/eve
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './pubsub.ts';
 import { EVENTS_PER_MESSAGE, type TopicMessage } from './topic-messages.ts';
+import { FEED_WAKE_TOPIC, TENANTS_PER_WAKE, type FeedWake } from './feed-wakes.ts';
 
 /**
  * Publishes a commit's events as one message on the owner's topic. The mutation does not
@@ -28,6 +29,14 @@ export class PubSubPublisher implements EventPublisher {
           error: error.message,
         });
       });
+    }
+  }
+
+  async wakeFeeds(tenants: readonly string[], txId: number): Promise<void> {
+    for (let start = 0; start < tenants.length; start += TENANTS_PER_WAKE) {
+      const wake: FeedWake = { txId, tenants: tenants.slice(start, start + TENANTS_PER_WAKE) };
+      // Best effort, like the events: firehose readers also look on their own every second.
+      this.pubsub.publish(FEED_WAKE_TOPIC, JSON.stringify(wake)).catch((error: Error) => this.log.warn('feed wake publish failed; readers will look on their own', { txId, error: error.message }));
     }
   }
 }

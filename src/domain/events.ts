@@ -53,6 +53,8 @@ interface EventEnvelope {
   sequence: number;
   /** ISO 8601 UTC. */
   occurredAt: string;
+  /** Its place in the firehose, on events read from it (their cursor is then a feed cursor). */
+  feedPosition?: FeedPosition;
 }
 
 /** One entry of the event log, as stored, published and delivered. */
@@ -107,6 +109,11 @@ export function ownerTopic(ownerId: string): string {
  */
 export interface EventPublisher {
   publish(ownerId: string, events: readonly WalletEvent[]): Promise<void>;
+  /**
+   * Tells firehose readers on every instance that transaction `txId` committed events of
+   * `tenants` (a hint: they read the log, in feed order, themselves).
+   */
+  wakeFeeds?(tenants: readonly string[], txId: number): Promise<void>;
 }
 
 /** The three event variants, by name. */

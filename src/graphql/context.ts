@@ -3,6 +3,7 @@ import type { Delivery } from '../delivery/delivery.ts';
 import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
 import type { EventLog } from '../delivery/event-log.ts';
 import type { FeedLog } from '../delivery/feed-log.ts';
+import type { TenantFeeds } from '../delivery/tenant-feeds.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -18,6 +19,8 @@ export interface Services {
   log: EventLog;
   /** The firehose's reads (feed order, below the horizon). */
   feedLog: FeedLog;
+  /** Firehose streams (one feed per tenant with readers on this instance). */
+  firehose: TenantFeeds;
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;

@@ -13,7 +13,7 @@
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.ts';
-import { cursorOf, type WalletEvent } from '../domain/events.ts';
+import { cursorOf, encodeFeedCursor, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -30,7 +30,9 @@ function isEvent(payload: unknown): payload is WalletEvent {
 
 /** The result with the event's cursor in its extensions, so every result can be resumed from. */
 function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResult {
-  return { ...result, extensions: { ...result.extensions, cursor: cursorOf(event), sequence: event.sequence, eventId: event.eventId } };
+  // A firehose event resumes the firehose: its cursor is a feed cursor.
+  const cursor = event.feedPosition ? encodeFeedCursor(event.feedPosition) : cursorOf(event);
+  return { ...result, extensions: { ...result.extensions, cursor, sequence: event.sequence, eventId: event.eventId } };
 }
 
 /**

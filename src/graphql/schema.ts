@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { feedQueries } from './resolvers/feed.ts';
+import { feedQueries, feedSubscription } from './resolvers/feed.ts';
 import { consumerMutations, consumerQueries, SubscriptionPreferences } from './resolvers/consumer.ts';
 import { accessMutations, Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
@@ -28,7 +28,7 @@ export function createSchema(): GraphQLSchema {
     resolvers: [
       { Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription, SubscriptionPreferences },
       { Query: consumerQueries, Mutation: consumerMutations },
-      { Query: feedQueries },
+      { Query: feedQueries, Subscription: feedSubscription },
       { Mutation: accessMutations },
       typeResolvers,
     ],

@@ -36,19 +36,27 @@ const EVENT_COLUMNS: readonly Column[] = [
  * writer takes (after its wallet and transaction rows), so it is held only for the insert
  * and the commit.
  */
-export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly EventDraft[]>, now: Date): Promise<Map<string, WalletEvent[]>> {
+/** What a transaction appended: its events per owner, its id, and the tenants they belong to. */
+export interface Appended {
+  events: Map<string, WalletEvent[]>;
+  /** The writing transaction's id (the events' `tx_id`, the firehose's order); 0 when nothing was appended. */
+  txId: number;
+  tenants: Set<string>;
+}
+
+export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly EventDraft[]>, now: Date): Promise<Appended> {
   const appended = new Map<string, WalletEvent[]>();
   const counts = [...drafts]
     .filter(([, list]) => list.length > 0)
     .map(([ownerId, list]) => ({ owner_id: ownerId, count: list.length }))
     .sort((a, b) => (a.owner_id < b.owner_id ? -1 : a.owner_id > b.owner_id ? 1 : 0));
-  if (counts.length === 0) return appended;
+  if (counts.length === 0) return { events: appended, txId: 0, tenants: new Set() };
   const moved = await tx.execute(
     sql`insert into ${owners} (owner_id, last_sequence) select owner_id, count from ${jsonRecordset('v', HEAD_MOVE_COLUMNS, counts)}
         on conflict (owner_id) do update set last_sequence = ${owners.lastSequence} + excluded.last_sequence
-        returning owner_id, last_sequence, tenant_id`,
+        returning owner_id, last_sequence, tenant_id, (pg_current_xact_id()::text)::bigint as tx_id`,
   );
-  const headRows = rowsOf<{ owner_id: string; last_sequence: string | number; tenant_id: string }>(moved);
+  const headRows = rowsOf<{ owner_id: string; last_sequence: string | number; tenant_id: string; tx_id: string | number }>(moved);
   const heads = new Map(headRows.map((row) => [row.owner_id, Number(row.last_sequence)]));
   const tenants = new Map(headRows.map((row) => [row.owner_id, row.tenant_id]));
   const occurredAt = now.toISOString();
@@ -65,5 +73,5 @@ export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly 
     .flat()
     .map((e) => ({ event_id: e.eventId, owner_id: e.ownerId, sequence: e.sequence, wallet_id: e.walletId, type: e.type, occurred_at: occurredAt, data: e.data, tenant_id: tenants.get(e.ownerId)! }));
   await tx.execute(insertJsonRows('events', EVENT_COLUMNS, rows));
-  return appended;
+  return { events: appended, txId: Number(headRows[0]!.tx_id), tenants: new Set(tenants.values()) };
 }

@@ -10,10 +10,10 @@ import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { parseCurrency } from '../domain/currency.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
-import type { EventDraft, EventPublisher, WalletEvent } from '../domain/events.ts';
+import type { EventDraft, EventPublisher } from '../domain/events.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
-import { appendEvents } from './event-log-writer.ts';
+import { appendEvents, type Appended } from './event-log-writer.ts';
 import { claimOwner } from './owner-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
@@ -237,7 +237,7 @@ export class Ledger {
   private async commit<T>(work: (tx: Tx, now: Date) => Promise<Change<T>>): Promise<T> {
     this.inFlight++;
     try {
-      let written: { result: T; appended: Map<string, WalletEvent[]> };
+      let written: { result: T; appended: Appended };
       try {
         written = await this.db.transaction(async (tx) => {
           const now = this.clock();
@@ -250,10 +250,11 @@ export class Ledger {
       }
       this.onTransaction('committed');
       const { result, appended } = written;
-      for (const [ownerId, events] of appended) {
+      for (const [ownerId, events] of appended.events) {
         this.onAppended(events.length);
         await this.publisher.publish(ownerId, events);
       }
+      if (appended.tenants.size) await this.publisher.wakeFeeds?.([...appended.tenants], appended.txId);
       return result;
     } finally {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();

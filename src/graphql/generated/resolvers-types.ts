@@ -411,6 +411,13 @@ export type SettlementStatus =
 export type Subscription = {
   __typename?: 'Subscription';
   balanceChanged: BalanceEvent;
+  /**
+   * The firehose, live: every event of the caller's tenant after `after` (a feed cursor;
+   * from what is readable now without it), in feed order, across every instance. Each result
+   * carries its feed cursor in `extensions.cursor`; SSE ids are feed cursors, so an
+   * EventSource resumes with `Last-Event-ID`. Filters and tenants as for `Query.feed`.
+   */
+  feed: WalletEvent;
   transactionUpdated: TransactionEvent;
   /** Every event type in one ordered stream. */
   walletEvents: WalletEvent;
@@ -433,6 +440,24 @@ export type SubscriptionBalanceChangedArgs = {
   currency?: InputMaybe<Scalars['String']['input']>;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   walletId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Streams of an owner's events, in sequence order, with no gap and no duplicate. A user always
+ * gets their own events; service/admin tokens name `ownerId` or a `walletId`. Filters are
+ * applied on the server. Every payload carries `extensions.cursor`.
+ *
+ * Where a stream starts: after `after` (a cursor from any API) when given, replaying the log
+ * first; else, with a `consumer`, after that consumer's last ack (a new consumer starts now);
+ * else now. A `consumer` with no filter arguments uses its saved preferences.
+ */
+export type SubscriptionFeedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<WalletEventFilter>;
+  partition?: InputMaybe<FeedPartition>;
+  tenant?: InputMaybe<Scalars['String']['input']>;
+  types?: InputMaybe<Array<WalletEventType>>;
 };
 
 
@@ -969,6 +994,7 @@ export type ServerStatsResolvers<ContextType = GraphQLContext, ParentType extend
 
 export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   balanceChanged?: SubscriptionResolver<ResolversTypes['BalanceEvent'], "balanceChanged", ParentType, ContextType, Partial<SubscriptionBalanceChangedArgs>>;
+  feed?: SubscriptionResolver<ResolversTypes['WalletEvent'], "feed", ParentType, ContextType, Partial<SubscriptionFeedArgs>>;
   transactionUpdated?: SubscriptionResolver<ResolversTypes['TransactionEvent'], "transactionUpdated", ParentType, ContextType, Partial<SubscriptionTransactionUpdatedArgs>>;
   walletEvents?: SubscriptionResolver<ResolversTypes['WalletEvent'], "walletEvents", ParentType, ContextType, Partial<SubscriptionWalletEventsArgs>>;
   walletStatus?: SubscriptionResolver<ResolversTypes['WalletStatusEvent'], "walletStatus", ParentType, ContextType, Partial<SubscriptionWalletStatusArgs>>;

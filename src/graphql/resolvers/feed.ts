@@ -1,12 +1,13 @@
 /** The firehose: a tenant's events in feed order, for back-office readers. */
-import { decodeFeedCursor, encodeFeedCursor, type FeedPosition } from '../../domain/events.ts';
+import { decodeFeedCursor, encodeFeedCursor, type FeedPosition, type WalletEvent } from '../../domain/events.ts';
 import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
 import { TENANT_PATTERN } from '../../domain/principal.ts';
 import type { FeedEvent, FeedScope, Partition } from '../../delivery/feed-log.ts';
 import { eventFilter, type EventFilter } from '../../delivery/filters.ts';
 import { outsideTenant, pageSize, requirePrincipal } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { QueryResolvers, WalletEventFilter, WalletEventType } from '../generated/resolvers-types.ts';
+import type { QueryResolvers, SubscriptionResolvers, WalletEventFilter, WalletEventType } from '../generated/resolvers-types.ts';
+import { deliver, type Payload } from './subscription.ts';
 import { amountBounds } from './connections.ts';
 
 /** Most partitions a feed can be split into. */
@@ -79,5 +80,24 @@ export const feedQueries: Pick<QueryResolvers, 'feed'> = {
       edges: page.map((row) => ({ cursor: encodeFeedCursor(row.position), node: row.event })),
       pageInfo: { hasNextPage: full || !readableEnd, endCursor: end ? encodeFeedCursor(end) : null },
     };
+  },
+};
+
+export const feedSubscription: Pick<SubscriptionResolvers, 'feed'> = {
+  feed: {
+    subscribe: async (_parent, args, ctx) => {
+      const scope = feedScope(ctx, args);
+      const filter = feedFilter(args.filter);
+      const principal = requirePrincipal(ctx);
+      // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
+      const after = ctx.lastEventId || args.after;
+      return ctx.services.firehose.open(scope, after ? decodeFeedCursor(after) : null, {
+        filter,
+        bufferedBytes: ctx.bufferedBytes ?? null,
+        onDrain: ctx.onDrain ?? null,
+        openedBy: { subject: principal.subject, tokenId: principal.tokenId, expiresAt: ctx.connectionEnforcesExpiry ? null : principal.expiresAt },
+      }) as never;
+    },
+    resolve: (payload: Payload) => deliver<WalletEvent>(payload),
   },
 };

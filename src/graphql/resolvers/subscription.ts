@@ -12,7 +12,8 @@ import type { StreamFailure } from '../live-results-plugin.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
 
-type Payload = WalletEvent | StreamFailure;
+/** What a subscription resolver receives: an event, or the refusal that ended its stream. */
+export type Payload = WalletEvent | StreamFailure;
 
 function isFailure(payload: Payload): payload is StreamFailure {
   return 'failure' in payload;
@@ -58,7 +59,8 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
   return stream;
 }
 
-function deliver<T extends WalletEvent>(payload: Payload): T {
+/** The event of `payload`; a refusal is thrown, so the result carries its code. */
+export function deliver<T extends WalletEvent>(payload: Payload): T {
   if (isFailure(payload)) throw payload.failure;
   return payload as T;
 }

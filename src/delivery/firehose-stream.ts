@@ -1,0 +1,190 @@
+/**
+ * A firehose subscription: a position in its tenant's feed, with its filters. Like an
+ * owner stream it holds no queue: each `next()` takes what follows its position from the
+ * feed's ring or, when the ring does not reach back that far (a resume, a reader that fell
+ * behind), a page of the log filtered in the database. A full connection pauses it in
+ * place; SLOW_CONSUMER only past the time bound.
+ */
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import type { FeedPosition, WalletEvent } from '../domain/events.ts';
+import { inPartition, type FeedEvent, type FeedLog, type FeedScope } from './feed-log.ts';
+import type { EventFilter } from './filters.ts';
+import type { FeedReader, TenantFeed } from './tenant-feed.ts';
+import type { Signal } from './topic-messages.ts';
+
+export interface FirehoseStreamOptions {
+  scope: FeedScope;
+  /** Applied to each event besides the scope's types and partition; null for none. */
+  filter: EventFilter | null;
+  pageSize: number;
+  openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
+  tokenClockSkewMs?: number;
+  bufferedBytes?: (() => number) | null;
+  maxBufferedBytes?: number;
+  onDrain?: ((listener: () => void) => () => void) | null;
+  slowConsumerTimeoutMs?: number;
+  /** Called once when the stream ends. */
+  onEnd?: () => void;
+}
+
+export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedReader {
+  private batch: FeedEvent[] = [];
+  private batchIndex = 0;
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  private pausedSince: number | null = null;
+  private leave: (() => void) | null = null;
+
+  constructor(
+    private readonly feed: TenantFeed,
+    private readonly log: FeedLog,
+    private position: FeedPosition | null,
+    private readonly options: FirehoseStreamOptions,
+  ) {}
+
+  /** Called by the registry once the stream is among the feed's readers. */
+  joined(leave: () => void): void {
+    this.leave = leave;
+    if (this.closed) leave();
+  }
+
+  async next(): Promise<IteratorResult<WalletEvent>> {
+    for (;;) {
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = null;
+        throw failure;
+      }
+      if (this.closed) return { value: undefined, done: true };
+      if (this.backedUp()) {
+        this.pausedSince ??= Date.now();
+        const stopListening = this.options.onDrain?.(() => this.wake());
+        await new Promise<void>((resolve) => (this.waiter = resolve));
+        stopListening?.();
+        continue;
+      }
+      this.pausedSince = null;
+      const event = this.nextInBatch();
+      if (event) return { value: event, done: false };
+      try {
+        await this.refill();
+      } catch (error) {
+        this.end(error as Error);
+      }
+    }
+  }
+
+  /** The next event if it is ready without waiting (in the batch or the ring), else null. */
+  takeNow(): IteratorResult<WalletEvent> | null {
+    for (;;) {
+      if (this.failure) return null;
+      if (this.closed) return { value: undefined, done: true };
+      if (this.backedUp()) return null;
+      const event = this.nextInBatch();
+      if (event) return { value: event, done: false };
+      const fromRing = this.feed.after(this.position, this.options.pageSize);
+      if (!fromRing || fromRing.length === 0) return null;
+      this.setBatch(fromRing, true);
+    }
+  }
+
+  return(): Promise<IteratorResult<WalletEvent>> {
+    this.end(null);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<WalletEvent>> {
+    this.end(null);
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<WalletEvent> {
+    return this;
+  }
+
+  /** The feed appended events, or the connection drained. */
+  wake(): void {
+    const resume = this.waiter;
+    this.waiter = null;
+    resume?.();
+  }
+
+  /** Clock ticks and revocations, as owner streams get them. */
+  signal(signal: Signal): void {
+    if (signal.kind === 'tick') return this.checkDeadlines(signal.now);
+    if (signal.kind === 'revoked') {
+      const by = this.options.openedBy;
+      if (by && ((signal.subject && signal.subject === by.subject) || (signal.jti && signal.jti === by.tokenId))) {
+        this.end(new DomainError(ErrorCode.UNAUTHENTICATED, 'access with this token has been revoked; sign in again', { reason: 'revoked' }));
+      }
+    }
+  }
+
+  private async refill(): Promise<void> {
+    const fromRing = this.feed.after(this.position, this.options.pageSize);
+    if (fromRing === null) {
+      // Behind the ring (or somewhere it cannot place): a page of the log, filtered there.
+      const before = this.feed.head;
+      const page = await this.log.read(this.position, this.options.pageSize, this.options.scope);
+      if (page.length) return this.setBatch(page, false);
+      // Nothing of ours up to what the feed had read before this page: stand at its end.
+      if (before && (this.position === null || before.txId > this.position.txId)) this.position = before;
+    } else if (fromRing.length) {
+      return this.setBatch(fromRing, true);
+    }
+    await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  /** Ring events still need the scope's types and partition; log pages were filtered by the database. */
+  private needsScope = false;
+
+  private setBatch(events: FeedEvent[], fromRing: boolean): void {
+    this.batch = events;
+    this.batchIndex = 0;
+    this.needsScope = fromRing;
+  }
+
+  /** The batch's next event that passes the filters; the position moves past every event looked at. */
+  private nextInBatch(): WalletEvent | null {
+    const { scope, filter } = this.options;
+    const types = scope.types?.length ? new Set(scope.types) : null;
+    for (let row = this.batch[this.batchIndex]; row; row = this.batch[this.batchIndex]) {
+      this.batchIndex++;
+      this.position = row.position;
+      if (this.needsScope && ((types && !types.has(row.event.type)) || !inPartition(row, scope.partition))) continue;
+      if (filter && !filter(row.event)) continue;
+      return row.event;
+    }
+    return null;
+  }
+
+  private checkDeadlines(now: number): void {
+    const expiresAt = this.options.openedBy?.expiresAt;
+    if (expiresAt != null && now > expiresAt * 1000 + (this.options.tokenClockSkewMs ?? 0)) {
+      return this.end(new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has expired; reconnect with a fresh one to resume', { reason: 'expired' }));
+    }
+    if (this.pausedSince !== null) {
+      const limit = this.options.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
+      if (this.backedUp() && now - this.pausedSince > limit) {
+        this.end(new DomainError(ErrorCode.SLOW_CONSUMER, `the connection held more than ${this.options.maxBufferedBytes} unsent bytes for too long; resume from your last feed cursor`, {}));
+      } else this.wake();
+    }
+  }
+
+  private backedUp(): boolean {
+    const { bufferedBytes, maxBufferedBytes } = this.options;
+    return Boolean(bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes);
+  }
+
+  /** Ends the stream; `failure`, if any, is what the next `next()` reports. */
+  private end(failure: Error | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failure = failure;
+    this.options.onEnd?.();
+    this.leave?.();
+    this.batch = [];
+    this.wake();
+  }
+}
