@@ -30,6 +30,7 @@ import { LedgerQueries } from './ledger/queries.ts';
 import { Tenancy } from './ledger/tenancy.ts';
 import { FeedLog } from './delivery/feed-log.ts';
 import { TenantFeeds } from './delivery/tenant-feeds.ts';
+import { FeedConsumers } from './delivery/feed-consumers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
@@ -114,6 +115,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     },
   );
   const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
+  const feedConsumers = new FeedConsumers(database.db, config.limits.consumersPerOwner);
   const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
   const delivery = new Delivery({
     feeds,
@@ -147,6 +149,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     log: eventLog,
     feedLog,
     firehose,
+    feedConsumers,
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {
@@ -169,6 +172,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
           ? [
               { name: 'subscription preferences', run: (now: number) => preferences.prune(ago(now, config.consumerRetentionMs)) },
               { name: 'consumers', run: (now: number) => consumers.prune(ago(now, config.consumerRetentionMs)) },
+              { name: 'firehose consumers', run: (now: number) => feedConsumers.prune(ago(now, config.consumerRetentionMs)) },
             ]
           : []),
         { name: 'revocations', run: (now) => revocations.prune(now) },

@@ -3,9 +3,12 @@
  * for every reader, that never lets a reader pass an event that commits later. The
  * late-commit race holds writers' commits back at random while three readers page the feed
  * and three stream it (graphql-ws and SSE): each ends with every event exactly once, in feed
- * order, while a plain "greater than the last one seen" cursor over the same table skips. Partitions split the feed with no
+ * order, while a plain "greater than the last one seen" cursor over the same table skips.
+ * A durable firehose consumer killed (-9) mid-stream restarts right after its last ack. Partitions split the feed with no
  * overlap and no loss; the feed stays inside the caller's tenant.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openPostgres, rowsOf, type Database } from '../src/db/client.ts';
@@ -244,6 +247,67 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
         const res = await gql(t.server.url, bearer, FEED, variables);
         expect(codes(res), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
       }
+    });
+  });
+});
+
+describe(`a durable firehose consumer on ${label(postgres)}`, () => {
+  describe.skipIf(!postgres.available)('postgres + redis', () => {
+    const t = serverOn(postgres);
+
+    /** Starts a worker process; `events` fills as it prints what it processed. */
+    function worker(bearer: string) {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-worker.ts', t.server.wsUrl, bearer], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const events: FeedNode[] = [];
+      let buffered = '';
+      let errors = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        const lines = (buffered + chunk.toString()).split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) if (line) events.push(JSON.parse(line));
+      });
+      child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+      return { child, events, errors: () => errors };
+    }
+
+    it('restarts after its last ack when killed (-9) mid-stream, and misses nothing', { timeout: 120_000 }, async () => {
+      const bearer = await tenantToken('warehouse-loader', 'kill9');
+      const ops = producer(t.server.url, bearer);
+      const wallets = await Promise.all(Array.from({ length: 10 }, () => ops.createWallet(ownerId('k9'))));
+      const post = (count: number) => ops.postBatchRaw(Array.from({ length: count }, (_, i) => ({ walletId: wallets[i % wallets.length]!.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const })));
+
+      const first = worker(bearer);
+      await waitUntil(() => t.server.app.stats().subscriptions === 1, 30_000, first.errors);
+      const start = (await pageAll(t.server.url, bearer, null)).after; // the consumer started here
+      let writing = true;
+      const writer = (async () => {
+        while (writing) await post(10);
+      })();
+      await waitUntil(() => first.events.length >= 100, 30_000, first.errors);
+      first.child.kill('SIGKILL');
+      await once(first.child, 'exit');
+      await post(50); // while no worker runs
+
+      const handle = await openPostgres(t.env.env.DATABASE_URL!, 1);
+      const [stored] = rowsOf<{ owner_id: string; sequence: string }>(await handle.db.execute(sql`select owner_id, sequence from feed_consumers where name = 'warehouse'`));
+      await handle.close();
+      const second = worker(bearer);
+      await post(50);
+      writing = false;
+      await writer;
+      const all = (await pageAll(t.server.url, bearer, start)).events;
+      await waitUntil(() => second.events.at(-1)?.eventId === all.at(-1)!.eventId, 30_000, second.errors);
+      second.child.kill('SIGKILL');
+
+      // The second worker starts right after the last event the first one acked…
+      const ids = all.map((e) => e.eventId);
+      const acked = all.findIndex((e) => e.ownerId === stored!.owner_id && e.sequence === Number(stored!.sequence));
+      expect(acked).toBeGreaterThanOrEqual(0);
+      expect(first.events.map((e) => e.eventId)).toEqual(ids.slice(0, first.events.length));
+      expect(acked).toBeLessThan(first.events.length);
+      expect(second.events.map((e) => e.eventId)).toEqual(ids.slice(acked + 1));
+      // …so between them, nothing is missed.
+      expect(new Set([...first.events, ...second.events].map((e) => e.eventId))).toEqual(new Set(ids));
     });
   });
 });

@@ -173,3 +173,22 @@ export const revokedTokens = pgTable(
   },
   (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Durable firehose consumers: each a position in feed order (txId, ownerId, sequence),
+ * per tenant (`*` for an admin's all-tenant feed), principal and name. Acks move it
+ * forward only; a subscription naming the consumer and no `after` starts after it.
+ */
+export const feedConsumers = pgTable(
+  'feed_consumers',
+  {
+    tenantId: text('tenant_id').notNull(),
+    principal: text('principal').notNull(),
+    name: text('name').notNull(),
+    txId: bigint('tx_id', { mode: 'number' }).notNull(),
+    ownerId: text('owner_id').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.principal, t.name] }), index('feed_consumers_updated_idx').on(t.updatedAt)],
+);

@@ -73,6 +73,13 @@ export class FeedLog {
     return rowsOf<FeedRow>(result).map(toFeedEvent);
   }
 
+  /** An event's place in the feed and its tenant, or null (unknown or pruned). */
+  async positionOf(eventId: string): Promise<{ position: FeedPosition; tenant: string } | null> {
+    const result = await this.db.execute(sql`select tx_id, owner_id, sequence, tenant_id from events where event_id = ${eventId}`);
+    const [row] = rowsOf<{ tx_id: string | number; owner_id: string; sequence: string | number; tenant_id: string }>(result);
+    return row ? { position: { txId: Number(row.tx_id), ownerId: row.owner_id, sequence: Number(row.sequence) }, tenant: row.tenant_id } : null;
+  }
+
   /** The position of the last event readable now in `tenant`'s feed (null: none yet). */
   async lastPosition(tenant: string | null): Promise<FeedPosition | null> {
     const result = await this.db.execute(

@@ -35,13 +35,17 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
   private closed = false;
   private pausedSince: number | null = null;
   private leave: (() => void) | null = null;
+  /** Where the stream started: what a new durable consumer stores. */
+  readonly startedAt: FeedPosition | null;
 
   constructor(
     private readonly feed: TenantFeed,
     private readonly log: FeedLog,
     private position: FeedPosition | null,
     private readonly options: FirehoseStreamOptions,
-  ) {}
+  ) {
+    this.startedAt = position;
+  }
 
   /** Called by the registry once the stream is among the feed's readers. */
   joined(leave: () => void): void {

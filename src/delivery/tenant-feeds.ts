@@ -25,8 +25,8 @@ export interface TenantFeedsOptions extends TenantFeedOptions {
 /** What one firehose subscription brings besides its scope and position. */
 export type FirehoseRequest = Pick<FirehoseStreamOptions, 'filter' | 'openedBy' | 'bufferedBytes' | 'onDrain'>;
 
-/** The key of the feed serving every tenant (not a tenant name: those cannot contain `*`). */
-const ALL_TENANTS = '*';
+/** The key of the feed serving every tenant, and of its consumers (not a tenant name: those cannot contain `*`). */
+export const ALL_TENANTS = '*';
 
 export class TenantFeeds {
   private readonly feeds = new Map<string, Promise<TenantFeed>>();

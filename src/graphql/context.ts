@@ -4,6 +4,7 @@ import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
 import type { EventLog } from '../delivery/event-log.ts';
 import type { FeedLog } from '../delivery/feed-log.ts';
 import type { TenantFeeds } from '../delivery/tenant-feeds.ts';
+import type { FeedConsumers } from '../delivery/feed-consumers.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
@@ -21,6 +22,8 @@ export interface Services {
   feedLog: FeedLog;
   /** Firehose streams (one feed per tenant with readers on this instance). */
   firehose: TenantFeeds;
+  /** Durable firehose consumers' positions. */
+  feedConsumers: FeedConsumers;
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;

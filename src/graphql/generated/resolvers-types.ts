@@ -35,6 +35,8 @@ export type AckResult = {
   consumer: Scalars['String']['output'];
   /** The same position as a cursor. */
   cursor: Scalars['String']['output'];
+  /** When `consumer` is one of the caller's firehose consumers: its stored feed position (the ack moved it, never backwards), as a feed cursor; else null. */
+  feedCursor?: Maybe<Scalars['String']['output']>;
   /** The consumer's stored position after this ack (it never moves backwards). */
   sequence: Scalars['Sequence']['output'];
 };
@@ -416,6 +418,9 @@ export type Subscription = {
    * from what is readable now without it), in feed order, across every instance. Each result
    * carries its feed cursor in `extensions.cursor`; SSE ids are feed cursors, so an
    * EventSource resumes with `Last-Event-ID`. Filters and tenants as for `Query.feed`.
+   * With `consumer` and no `after`, it starts after that firehose consumer's acks (a new one
+   * starts at what is readable now, stored at once); `ackEvent(eventId, consumer)` moves it.
+   * Give each partition's worker its own consumer name.
    */
   feed: WalletEvent;
   transactionUpdated: TransactionEvent;
@@ -454,6 +459,7 @@ export type SubscriptionBalanceChangedArgs = {
  */
 export type SubscriptionFeedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  consumer?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<WalletEventFilter>;
   partition?: InputMaybe<FeedPartition>;
   tenant?: InputMaybe<Scalars['String']['input']>;
@@ -876,6 +882,7 @@ export type ResolversParentTypes = {
 export type AckResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AckResult'] = ResolversParentTypes['AckResult']> = {
   consumer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  feedCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
 };
 

@@ -1,5 +1,5 @@
 /** Durable-consumer operations: acks and saved preferences. */
-import { encodeCursor } from '../../domain/events.ts';
+import { encodeCursor, encodeFeedCursor } from '../../domain/events.ts';
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/currency.ts';
 import { parseConsumer } from '../../domain/names.ts';
@@ -17,8 +17,15 @@ export const consumerMutations: Pick<MutationResolvers, 'ackEvent' | 'updateSubs
     if (principal.role === 'admin') throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event, or a service of its tenant, can acknowledge it');
     if (principal.role === 'user' && principal.subject !== event.ownerId) throw new DomainError(ErrorCode.FORBIDDEN, 'only the owner of an event can acknowledge it');
     await assertCanReach(ctx, principal, event.ownerId);
-    const sequence = await ctx.services.delivery.ack(event, consumerKey(principal, name));
-    return { consumer: name, sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence }) };
+    const key = consumerKey(principal, name);
+    if (principal.role !== 'user') {
+      // A name the caller uses for a firehose consumer moves that consumer's feed position.
+      const place = await ctx.services.feedLog.positionOf(event.eventId);
+      const stored = place && (await ctx.services.feedConsumers.ack(place.tenant, key.principal, name, place.position));
+      if (stored) return { consumer: name, sequence: event.sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence: event.sequence }), feedCursor: encodeFeedCursor(stored) };
+    }
+    const sequence = await ctx.services.delivery.ack(event, key);
+    return { consumer: name, sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence }), feedCursor: null };
   },
 
   async updateSubscriptionPreferences(_parent, { consumer, input, ownerId }, ctx) {

@@ -4,7 +4,9 @@ import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
 import { TENANT_PATTERN } from '../../domain/principal.ts';
 import type { FeedEvent, FeedScope, Partition } from '../../delivery/feed-log.ts';
 import { eventFilter, type EventFilter } from '../../delivery/filters.ts';
-import { outsideTenant, pageSize, requirePrincipal } from '../access.ts';
+import { ALL_TENANTS } from '../../delivery/tenant-feeds.ts';
+import { consumerKey, outsideTenant, pageSize, requirePrincipal } from '../access.ts';
+import { parseConsumer } from '../../domain/names.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { QueryResolvers, SubscriptionResolvers, WalletEventFilter, WalletEventType } from '../generated/resolvers-types.ts';
 import { deliver, type Payload } from './subscription.ts';
@@ -90,13 +92,28 @@ export const feedSubscription: Pick<SubscriptionResolvers, 'feed'> = {
       const filter = feedFilter(args.filter);
       const principal = requirePrincipal(ctx);
       // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
-      const after = ctx.lastEventId || args.after;
-      return ctx.services.firehose.open(scope, after ? decodeFeedCursor(after) : null, {
+      const cursor = ctx.lastEventId || args.after;
+      let after = cursor ? decodeFeedCursor(cursor) : null;
+      const consumer = args.consumer != null ? { tenant: scope.tenant ?? ALL_TENANTS, principal: consumerKey(principal, parseConsumer(args.consumer)).principal, name: parseConsumer(args.consumer) } : null;
+      let isNew = false;
+      if (consumer && !after) {
+        after = await ctx.services.feedConsumers.positionOf(consumer);
+        isNew = after === null;
+      }
+      const stream = await ctx.services.firehose.open(scope, after, {
         filter,
         bufferedBytes: ctx.bufferedBytes ?? null,
         onDrain: ctx.onDrain ?? null,
         openedBy: { subject: principal.subject, tokenId: principal.tokenId, expiresAt: ctx.connectionEnforcesExpiry ? null : principal.expiresAt },
-      }) as never;
+      });
+      if (consumer && isNew) {
+        // Stored at once, so a reconnect before the first ack resumes from here, not from a later "now".
+        await ctx.services.feedConsumers.create(consumer, stream.startedAt).catch(async (error: unknown) => {
+          await stream.return();
+          throw error;
+        });
+      }
+      return stream as never;
     },
     resolve: (payload: Payload) => deliver<WalletEvent>(payload),
   },
