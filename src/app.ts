@@ -82,7 +82,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   // Gauges read the transports lazily, at scrape time, once they exist.
   const metrics = new Metrics({
     connections: () => ({ ws: ws.size, sse: registry.sseStreams + graphqlSse.streams }),
-    subscriptionsByField: (): Record<string, number> => delivery.streamsByField(),
+    subscriptionsByField: (): Record<string, number> => ({ ...delivery.streamsByField(), ...(firehose.streamCount ? { feed: firehose.streamCount } : {}) }),
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
   });
   const dropped = new DroppedMessages(log, metrics.onDropped);
@@ -98,7 +98,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   );
   const feedLog = new FeedLog(database.db);
   const firehose = new TenantFeeds(
-    { pubsub, log: feedLog, feeds, logger: log },
+    { pubsub, log: feedLog, feeds, logger: log, observer: metrics.firehose },
     {
       ringSize: config.firehoseRingEvents,
       pageSize: 1_000,

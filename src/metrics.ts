@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { StreamObserver } from './delivery/feed-stream.ts';
+import type { FirehoseObserver } from './delivery/tenant-feed.ts';
 import type { FeedObserver } from './delivery/feeds.ts';
 import type { WalletEvent } from './domain/events.ts';
 import type { ServerStatsSnapshot } from './graphql/context.ts';
@@ -65,6 +66,18 @@ export class Metrics {
     name: 'wallet_events_replay_duration_seconds',
     help: 'From opening a resumed subscription to delivering the backlog it found (client-paced)',
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly feedReads = new Counter({
+    name: 'wallet_events_feed_reads_total',
+    help: 'Reads of the log by the firehose: wake (a commit announced itself), retry (an announced commit was not readable yet), look (the periodic look), replay (a reader behind its feed’s ring)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  private readonly feedLag = new Histogram({
+    name: 'wallet_events_feed_lag_seconds',
+    help: 'From an event being written to its reaching the firehose (readable once every older transaction has ended)',
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   private readonly startedAt = new Date();
@@ -162,6 +175,15 @@ export class Metrics {
   };
 
   /** The observer given to the feeds. */
+  /** What the firehose reports. */
+  readonly firehose: FirehoseObserver = {
+    read: (reason) => this.feedReads.inc({ reason }),
+    reached: (event) => {
+      const ms = Date.now() - Date.parse(event.occurredAt);
+      if (ms >= 0) this.feedLag.observe(ms / 1000);
+    },
+  };
+
   readonly feeds: FeedObserver = {
     logRead: (reason) => this.logReads.inc({ reason }),
     gapRepaired: (events) => this.gaps.inc(events),

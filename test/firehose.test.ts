@@ -226,6 +226,11 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
       for (const index of [0, 1]) expect(halves[index]!.items.map((e) => e.eventId)).toEqual(inHalf(index));
       expect(balances.items.every((e) => e.type === 'BALANCE')).toBe(true);
 
+      // The firehose's reads and lag are in the metrics.
+      const metrics = await (await fetch(`http://127.0.0.1:${t.server.port}/metrics`)).text();
+      expect(Number(/^wallet_events_feed_reads_total\{reason="(?:wake|look)"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(Number(/^wallet_events_feed_lag_seconds_count (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(18);
+
       // An EventSource that reconnects sends the last id it saw: a feed cursor.
       const cursors = (await gqlData(t.server.url, bearer, FEED, { after: start, first: 18 })).feed.edges.map((edge: { cursor: string }) => edge.cursor);
       const target = new URL(t.server.url);

@@ -23,6 +23,8 @@ export interface FirehoseStreamOptions {
   maxBufferedBytes?: number;
   onDrain?: ((listener: () => void) => () => void) | null;
   slowConsumerTimeoutMs?: number;
+  /** Called before each read of the log (metrics). */
+  onReplay?: () => void;
   /** Called once when the stream ends. */
   onEnd?: () => void;
 }
@@ -130,6 +132,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
     if (fromRing === null) {
       // Behind the ring (or somewhere it cannot place): a page of the log, filtered there.
       const before = this.feed.head;
+      this.options.onReplay?.();
       const page = await this.log.read(this.position, this.options.pageSize, this.options.scope);
       if (page.length) return this.setBatch(page, false);
       // Nothing of ours up to what the feed had read before this page: stand at its end.

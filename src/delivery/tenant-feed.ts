@@ -5,7 +5,7 @@
  * a commit the feed was told of is not readable yet (an older transaction still runs), the
  * feed looks again shortly after, until it is.
  */
-import type { FeedPosition } from '../domain/events.ts';
+import type { FeedPosition, WalletEvent } from '../domain/events.ts';
 import type { FeedEvent, FeedLog } from './feed-log.ts';
 import type { Signal } from './topic-messages.ts';
 
@@ -13,6 +13,16 @@ import type { Signal } from './topic-messages.ts';
 export interface FeedReader {
   wake(): void;
   signal(signal: Signal): void;
+}
+
+/** Why the firehose read the log. */
+export type FeedReadReason = 'wake' | 'retry' | 'look' | 'replay';
+
+/** What the firehose reports (metrics). */
+export interface FirehoseObserver {
+  read(reason: FeedReadReason): void;
+  /** `event` became readable and reached the feed. */
+  reached(event: WalletEvent): void;
 }
 
 export interface TenantFeedOptions {
@@ -48,6 +58,7 @@ export class TenantFeed {
     private readonly log: FeedLog,
     private readonly options: TenantFeedOptions,
     start: FeedPosition | null,
+    private readonly observer?: FirehoseObserver,
   ) {
     this.last = start;
   }
@@ -90,16 +101,16 @@ export class TenantFeed {
   }
 
   /** A commit of `txId` (0: none known, just look) may have made events readable. */
-  wake(txId = 0): void {
+  wake(txId = 0, reason: FeedReadReason = txId ? 'wake' : 'look'): void {
     if (txId > this.announced) this.announced = txId;
     if (this.closed) return;
     if (this.reading) {
       this.readAgain = true;
       return;
     }
-    this.reading = this.pull().finally(() => {
+    this.reading = this.pull(reason).finally(() => {
       this.reading = null;
-      if (this.readAgain) this.wake();
+      if (this.readAgain) this.wake(0, 'wake');
     });
   }
 
@@ -109,10 +120,11 @@ export class TenantFeed {
   }
 
   /** Reads everything readable after the ring's end, then tells the readers. */
-  private async pull(): Promise<void> {
+  private async pull(reason: FeedReadReason): Promise<void> {
     this.readAgain = false;
     try {
       for (;;) {
+        this.observer?.read(reason);
         const rows = await this.log.read(this.last, this.options.pageSize, { tenant: this.tenant });
         if (rows.length) this.append(rows);
         if (rows.length < this.options.pageSize) break;
@@ -124,7 +136,7 @@ export class TenantFeed {
     if (this.announced > (this.last?.txId ?? 0) && !this.retryTimer && !this.closed) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
-        this.wake();
+        this.wake(0, 'retry');
       }, this.options.retryMs);
     }
   }
@@ -133,6 +145,7 @@ export class TenantFeed {
     for (const row of rows) {
       this.indexOf.set(key(row.position), this.dropped + this.ring.length);
       this.ring.push(row);
+      this.observer?.reached(row.event);
     }
     const excess = this.ring.length - this.options.ringSize;
     if (excess > 0) {

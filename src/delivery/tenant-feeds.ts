@@ -10,7 +10,7 @@ import { FEED_WAKE_TOPIC, readFeedWake } from './feed-wakes.ts';
 import { FirehoseStream, type FirehoseStreamOptions } from './firehose-stream.ts';
 import type { Feeds } from './feeds.ts';
 import type { PubSub } from './pubsub.ts';
-import { TenantFeed, type TenantFeedOptions } from './tenant-feed.ts';
+import { TenantFeed, type FirehoseObserver, type TenantFeedOptions } from './tenant-feed.ts';
 
 export interface TenantFeedsOptions extends TenantFeedOptions {
   /** How often every feed looks at the log on its own (a lost wake, no backbone). */
@@ -35,7 +35,7 @@ export class TenantFeeds {
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
-    private readonly deps: { pubsub: PubSub; log: FeedLog; feeds: Feeds; logger: Logger },
+    private readonly deps: { pubsub: PubSub; log: FeedLog; feeds: Feeds; logger: Logger; observer?: FirehoseObserver },
     private readonly options: TenantFeedsOptions,
   ) {
     deps.feeds.onBroadcast((signal) => this.each((feed) => feed.broadcast(signal)));
@@ -60,7 +60,13 @@ export class TenantFeeds {
       throw error;
     }
     this.streams++;
-    const stream = new FirehoseStream(feed, this.deps.log, after ?? feed.head, { ...this.options.streams, ...request, scope, onEnd: () => this.streams-- });
+    const stream = new FirehoseStream(feed, this.deps.log, after ?? feed.head, {
+      ...this.options.streams,
+      ...request,
+      scope,
+      onReplay: () => this.deps.observer?.read('replay'),
+      onEnd: () => this.streams--,
+    });
     feed.add(stream);
     stream.joined(() => {
       if (feed.remove(stream) && this.feeds.get(name) === created) {
@@ -96,7 +102,7 @@ export class TenantFeeds {
     await Promise.race([listening, new Promise((resolve) => (timer = setTimeout(resolve, this.options.attachTimeoutMs)))]);
     clearTimeout(timer);
     const start = await this.deps.log.lastPosition(tenant);
-    return new TenantFeed(tenant, this.deps.log, this.options, start);
+    return new TenantFeed(tenant, this.deps.log, this.options, start, this.deps.observer);
   }
 
   private onWake(raw: string): void {
