@@ -6,7 +6,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { feedConsumers } from '../db/schema.ts';
-import type { FeedPosition } from '../domain/events.ts';
+import { FEED_START, type FeedPosition } from '../domain/events.ts';
 import { createFeedConsumerWithinQuota } from './consumer-quota.ts';
 
 /** Which firehose consumer: the tenant feed it follows (`*`: every tenant), whose it is, its name. */
@@ -16,8 +16,6 @@ export interface FeedConsumerKey {
   name: string;
 }
 
-/** The position before every event: where a consumer of an empty feed starts. */
-const BEFORE_ALL: FeedPosition = { txId: 0, ownerId: '', sequence: 0 };
 
 export class FeedConsumers {
   constructor(
@@ -34,7 +32,7 @@ export class FeedConsumers {
 
   /** Stores a new consumer at `start` (the feed's end when it first subscribed); LIMIT_EXCEEDED past the quota. */
   async create(key: FeedConsumerKey, start: FeedPosition | null): Promise<void> {
-    const at = start ?? BEFORE_ALL;
+    const at = start ?? FEED_START;
     await createFeedConsumerWithinQuota(this.db, { tenantId: key.tenant, principal: key.principal }, this.limit, (tx) =>
       tx
         .insert(feedConsumers)

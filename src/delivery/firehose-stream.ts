@@ -12,6 +12,9 @@ import type { EventFilter } from './filters.ts';
 import type { FeedReader, TenantFeed } from './tenant-feed.ts';
 import type { Signal } from './topic-messages.ts';
 
+/** Events one log read takes when a reader is behind its feed's ring. */
+const REPLAY_PAGE = 2_000;
+
 export interface FirehoseStreamOptions {
   scope: FeedScope;
   /** Applied to each event besides the scope's types and partition; null for none. */
@@ -132,8 +135,15 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
     if (fromRing === null) {
       // Behind the ring (or somewhere it cannot place): a page of the log, filtered there.
       const before = this.feed.head;
-      this.options.onReplay?.();
-      const page = await this.log.read(this.position, this.options.pageSize, this.options.scope);
+      const prefetched = this.prefetched?.from === this.position ? this.prefetched.page : null;
+      this.prefetched = null;
+      const page = await (prefetched ?? this.readLog(this.position));
+      if (page.length === REPLAY_PAGE) {
+        // A full page: the next one is read while this one is handed out.
+        const from = page.at(-1)!.position;
+        this.prefetched = { from, page: this.readLog(from) };
+        this.prefetched.page.catch(() => {}); // reported when it is awaited
+      }
       if (page.length) return this.setBatch(page, false);
       // Nothing of ours up to what the feed had read before this page: stand at its end.
       if (before && (this.position === null || before.txId > this.position.txId)) this.position = before;
@@ -145,6 +155,13 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
 
   /** Ring events still need the scope's types and partition; log pages were filtered by the database. */
   private needsScope = false;
+  /** The log page after the one being handed out, already asked for (replay). */
+  private prefetched: { from: FeedPosition; page: Promise<FeedEvent[]> } | null = null;
+
+  private readLog(from: FeedPosition | null): Promise<FeedEvent[]> {
+    this.options.onReplay?.();
+    return this.log.read(from, REPLAY_PAGE, this.options.scope);
+  }
 
   private setBatch(events: FeedEvent[], fromRing: boolean): void {
     this.batch = events;

@@ -131,7 +131,10 @@ export interface FeedPosition {
   sequence: number;
 }
 
-const FEED_CURSOR = /^f1:(\d{1,17}):(\d{1,15}):(.+)$/s;
+const FEED_CURSOR = /^f1:(\d{1,17}):(\d{1,15}):(.*)$/s;
+
+/** The position before every event: a feed cursor of it reads a feed from its very beginning. */
+export const FEED_START: FeedPosition = { txId: 0, ownerId: '', sequence: 0 };
 
 /** The opaque feed cursor of `position` (the `cursor` of `feed` edges and results). */
 export function encodeFeedCursor(position: FeedPosition): string {

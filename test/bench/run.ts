@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 import { benchReplay } from './replay.ts';
+import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
@@ -83,6 +84,19 @@ try {
     const replay = await benchReplay(ours, events, scale === 'full' ? 5 : 1);
     rows.push(
       `| replay to one graphql-ws client: events/s | ≥ 50,000/s; 10,000 in ≤ 200 ms | ${replay.eventsPerSecond.toLocaleString('en')}/s | no log to replay | n/a | ${replay.events.toLocaleString('en')}-event backlog in ${replay.medianMs.toFixed(0)} ms (median; best ${replay.bestMs.toFixed(0)} ms) |`,
+    );
+  }
+  if (!values.only || 'firehose'.includes(values.only)) {
+    progress?.('firehose — wallet-events');
+    const full = scale === 'full';
+    const replay = await benchFirehoseReplay(ours, full ? 50_000 : 400, full ? 3 : 1);
+    rows.push(
+      `| firehose replay to one reader: events/s | ≥ 50,000/s | ${replay.eventsPerSecond.toLocaleString('en')}/s | no firehose | n/a | ${replay.events.toLocaleString('en')}-event backlog of one tenant over 100 owners in ${replay.medianMs.toFixed(0)} ms (median) |`,
+    );
+    const live = await benchFirehoseLive(ours, full ? 1_000 : 20, full ? 2_000 : 100, full ? 20_000 : 1_000);
+    const exact = live.partitioned.received === live.events && live.partitioned.distinct === live.events;
+    rows.push(
+      `| firehose live delay p99, 2,000 events/s over 1,000 owners (commit → received) | p99 ≤ 50 ms; 4 partitions: every event once | ${live.p99.toFixed(1)} ms | no firehose | n/a | p50 ${live.p50.toFixed(1)} ms over ${live.events.toLocaleString('en')} events; 4 partitioned readers received ${live.partitioned.received.toLocaleString('en')} (${live.partitioned.distinct.toLocaleString('en')} distinct)${exact ? ', every event exactly once' : ' — NOT exactly once'} |`,
     );
   }
   progress?.('done\n');

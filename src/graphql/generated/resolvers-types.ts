@@ -299,7 +299,8 @@ export type Query = {
    * The firehose, for polling: every event of the caller's tenant after `after` (a feed
    * cursor), oldest first, in one order that is the same for every reader and never changes.
    * An event appears only once nothing before it in that order can still commit, so paging
-   * never skips a late commit. Service tokens read their tenant; admins name `tenant` (or
+   * never skips a late commit. `pageInfo.endCursor` is always a cursor to go on from (on an
+   * empty feed, its start), so a reader can backfill with this query and stream after it. Service tokens read their tenant; admins name `tenant` (or
    * read every tenant without it); users are refused.
    */
   feed: FeedConnection;

@@ -1,5 +1,5 @@
 /** The firehose: a tenant's events in feed order, for back-office readers. */
-import { decodeFeedCursor, encodeFeedCursor, type FeedPosition, type WalletEvent } from '../../domain/events.ts';
+import { decodeFeedCursor, encodeFeedCursor, FEED_START, type FeedPosition, type WalletEvent } from '../../domain/events.ts';
 import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
 import { TENANT_PATTERN } from '../../domain/principal.ts';
 import type { FeedEvent, FeedScope, Partition } from '../../delivery/feed-log.ts';
@@ -77,10 +77,11 @@ export const feedQueries: Pick<QueryResolvers, 'feed'> = {
     }
     const page = matches.slice(0, size);
     const full = matches.length > size;
-    const end = full ? page.at(-1)!.position : scanned;
+    // An empty feed read from its start still gives a cursor: the start, to stream from.
+    const end = full ? page.at(-1)!.position : (scanned ?? FEED_START);
     return {
       edges: page.map((row) => ({ cursor: encodeFeedCursor(row.position), node: row.event })),
-      pageInfo: { hasNextPage: full || !readableEnd, endCursor: end ? encodeFeedCursor(end) : null },
+      pageInfo: { hasNextPage: full || !readableEnd, endCursor: encodeFeedCursor(end) },
     };
   },
 };
