@@ -43,6 +43,20 @@ async function pageAll(url: string, bearer: string, after: string | null, variab
   }
 }
 
+/**
+ * Pages the feed until at least `count` events after `after` are readable. The horizon is
+ * the database server's oldest running transaction, in any database, so another suite's
+ * transaction can hold a fresh commit back for a moment.
+ */
+async function readable(url: string, bearer: string, after: string | null, count: number, variables: Record<string, unknown> = {}) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const page = await pageAll(url, bearer, after, variables);
+    if (page.events.length >= count || Date.now() > deadline) return page;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** `db` whose transactions each hold their commit back for a random 0–200 ms, with their writes done. */
 function slowCommits(db: Database): Database {
   return new Proxy(db, {
@@ -79,7 +93,7 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
         const owners = Array.from({ length: 20 }, () => ownerId('race'));
         const wallets: { id: string }[] = [];
         for (const owner of owners) wallets.push(await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, tenant));
-        const start = (await pageAll(t.server.url, bearer, null)).after;
+        const start = (await readable(t.server.url, bearer, null, 20)).after;
         const STREAM = 'subscription($after: String) { feed(after: $after) { eventId ownerId sequence } }';
         streams.push(subscribeWs<FeedNode>(client, STREAM, { after: start }), subscribeWs<FeedNode>(client, STREAM, { after: start }), subscribeSse<FeedNode>(t.server.url, bearer, STREAM, { after: start }));
 
@@ -93,7 +107,7 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
             seen.push(...page.events);
             after = page.after;
           }
-          seen.push(...(await pageAll(t.server.url, bearer, after)).events);
+          seen.push(...(await readable(t.server.url, bearer, after, 1_000 - seen.length)).events);
           return seen;
         });
         // The well-known way: remember the greatest (txId, owner, sequence) seen, read what is greater.
@@ -130,7 +144,7 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
         writing = false;
         const [results, plainSeen] = await Promise.all([Promise.all(readers), plain]);
 
-        const all = (await pageAll(t.server.url, bearer, start)).events;
+        const all = (await readable(t.server.url, bearer, start, 1_000)).events;
         expect(all).toHaveLength(1_000); // 500 postings, each a transaction event and a balance event
         for (const seen of results) expect(seen.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
         await waitUntil(() => streams.every((stream) => stream.items.length >= all.length), 15_000, () => streams.map((stream) => stream.items.length).join(', '));
@@ -164,7 +178,7 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
         const res = await ops.postBatchRaw(postings.slice(i, i + 166));
         expect(res.errors).toBeUndefined();
       }
-      const whole = (await pageAll(t.server.url, bearer, null)).events;
+      const whole = (await readable(t.server.url, bearer, null, 10_000)).events;
       const parts = await Promise.all([0, 1, 2, 3].map(async (index) => (await pageAll(t.server.url, bearer, start, { partition: { index, count: 4 } })).events));
 
       const ids = parts.flat().map((e) => e.eventId);
@@ -193,8 +207,8 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
       await producer(t.server.url, globex).createWallet(globexOwner);
 
       const ownersIn = (events: FeedNode[]) => new Set(events.map((e) => e.ownerId));
-      expect(ownersIn((await pageAll(t.server.url, acme, null)).events)).toEqual(new Set([acmeOwner]));
-      expect(ownersIn((await pageAll(t.server.url, globex, null)).events)).toEqual(new Set([globexOwner]));
+      expect(ownersIn((await readable(t.server.url, acme, null, 1)).events)).toEqual(new Set([acmeOwner]));
+      expect(ownersIn((await readable(t.server.url, globex, null, 1)).events)).toEqual(new Set([globexOwner]));
       expect(codes(await gql(t.server.url, acme, FEED, { tenant: 'globex-feed' }))).toEqual(['FORBIDDEN']);
 
       const admin = await token('root', 'admin');
@@ -217,7 +231,7 @@ describe.each(BACKENDS)('the firehose on $name', (backend) => {
       await waitUntil(() => t.server.app.stats().subscriptions === 4);
       const wallets = await Promise.all(Array.from({ length: 6 }, () => ops.createWallet(ownerId('live'))));
       for (const wallet of wallets) await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '3', status: 'SUCCESS' });
-      const log = (await pageAll(t.server.url, bearer, start)).events;
+      const log = (await readable(t.server.url, bearer, start, 18)).events;
       expect(log).toHaveLength(18);
       await waitUntil(() => whole.items.length === 18 && halves[0]!.items.length + halves[1]!.items.length === 18 && balances.items.length === 6, 10_000);
       await client.dispose();
@@ -279,11 +293,16 @@ describe(`a durable firehose consumer on ${label(postgres)}`, () => {
       const bearer = await tenantToken('warehouse-loader', 'kill9');
       const ops = producer(t.server.url, bearer);
       const wallets = await Promise.all(Array.from({ length: 10 }, () => ops.createWallet(ownerId('k9'))));
-      const post = (count: number) => ops.postBatchRaw(Array.from({ length: count }, (_, i) => ({ walletId: wallets[i % wallets.length]!.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const })));
-
+      let posted = 0;
+      const post = async (count: number) => {
+        const res = await ops.postBatchRaw(Array.from({ length: count }, (_, i) => ({ walletId: wallets[i % wallets.length]!.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const })));
+        expect(res.errors).toBeUndefined();
+        posted += count;
+      };
+      // The wallets' events readable first, so the consumer starts after them.
+      const start = (await readable(t.server.url, bearer, null, 10)).after;
       const first = worker(bearer);
       await waitUntil(() => t.server.app.stats().subscriptions === 1, 30_000, first.errors);
-      const start = (await pageAll(t.server.url, bearer, null)).after; // the consumer started here
       let writing = true;
       const writer = (async () => {
         while (writing) await post(10);
@@ -300,7 +319,8 @@ describe(`a durable firehose consumer on ${label(postgres)}`, () => {
       await post(50);
       writing = false;
       await writer;
-      const all = (await pageAll(t.server.url, bearer, start)).events;
+      const all = (await readable(t.server.url, bearer, start, posted * 2)).events;
+      expect(all).toHaveLength(posted * 2);
       await waitUntil(() => second.events.at(-1)?.eventId === all.at(-1)!.eventId, 30_000, second.errors);
       second.child.kill('SIGKILL');
 

@@ -11,6 +11,8 @@ import { sql } from 'drizzle-orm';
 import postgresJs from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.ts';
+import { FeedLog } from '../src/delivery/feed-log.ts';
+import { FEED_START } from '../src/domain/events.ts';
 import { DEFAULT_TENANT } from '../src/domain/principal.ts';
 import { EventLog } from '../src/delivery/event-log.ts';
 import { pruneEvents } from '../src/delivery/retention.ts';
@@ -72,6 +74,32 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       for (let removed = -1; removed !== 0; ) rounds.push((removed = await pruneEvents(store.database.db, cutoff, 10)));
       expect(rounds.slice(0, 5)).toEqual([10, 10, 10, 10, 1]);
       expect(await new EventLog(store.database.db).bounds(owner)).toEqual({ first: 42, last: 41 });
+    });
+
+    it('tells a firehose reader behind what was pruned CURSOR_EXPIRED, and serves the rest', async () => {
+      let clock = Date.parse('2026-04-01T00:00:00Z');
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock) });
+      const feed = new FeedLog(store.database.db);
+      const tenant = `prune-${backend.name}`;
+      const scope = { tenant };
+      const wallet = await ledger.createWallet({ ownerId: ownerId('feedprune'), currency: 'NGN' }, tenant);
+      const credit = (key: string) => ledger.postTransaction({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: 5n, status: 'SUCCESS', idempotencyKey: key }, 'svc');
+      await credit('old');
+      clock += 60 * 60_000;
+      await credit('young');
+      // 1 (created), 2, 3 (old), 4, 5 (young), once readable (another suite's transaction may hold the horizon a moment).
+      let before = await feed.read(null, 100, scope);
+      for (const deadline = Date.now() + 15_000; before.length < 5 && Date.now() < deadline; before = await feed.read(null, 100, scope)) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(before.map((e) => e.event.sequence)).toEqual([1, 2, 3, 4, 5]);
+      while ((await pruneEvents(store.database.db, new Date(clock - 30 * 60_000))) > 0);
+
+      await expect(feed.read(before[0]!.position, 100, scope)).rejects.toMatchObject({ code: 'CURSOR_EXPIRED' });
+      expect((await feed.read(before[2]!.position, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
+      // From the start, the feed is what is retained.
+      expect((await feed.read(null, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
+      expect((await feed.read(FEED_START, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
+      // Another tenant's feed is not affected.
+      await expect(feed.read(before[0]!.position, 100, { tenant: 'untouched' })).resolves.toEqual([]);
     });
   });
 });

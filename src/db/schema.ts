@@ -192,3 +192,12 @@ export const feedConsumers = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.principal, t.name] }), index('feed_consumers_updated_idx').on(t.updatedAt)],
 );
+
+/**
+ * How far retention has cut each tenant's firehose: the highest transaction id of an
+ * event pruned. A feed cursor below it may have lost events after it (CURSOR_EXPIRED).
+ */
+export const feedWatermarks = pgTable('feed_watermarks', {
+  tenantId: text('tenant_id').primaryKey(),
+  txId: bigint('tx_id', { mode: 'number' }).notNull(),
+});

@@ -8,6 +8,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { EventType, FeedPosition, WalletEvent } from '../domain/events.ts';
 
 /** `index` of `count`: the owners whose hash falls there (per-owner order is kept). */
@@ -58,8 +59,13 @@ export const OWNER_PARTITION_HASH = sql`(hashtext(owner_id)::bigint & 2147483647
 export class FeedLog {
   constructor(private readonly db: Database) {}
 
-  /** Up to `limit` events after `after` (from the start when null), in feed order, below the horizon. */
-  async read(after: FeedPosition | null, limit: number, scope: FeedScope): Promise<FeedEvent[]> {
+  /**
+   * Up to `limit` events after `after` (from the start when null), in feed order, below the
+   * horizon. A reader's position is checked against retention first (CURSOR_EXPIRED when
+   * events after it were pruned); the feed's own reads at its live end skip that check.
+   */
+  async read(after: FeedPosition | null, limit: number, scope: FeedScope, checkRetention = true): Promise<FeedEvent[]> {
+    if (checkRetention) await this.assertNotPruned(after, scope.tenant);
     const conditions: SQL[] = [sql`tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`];
     if (scope.tenant !== null) conditions.push(sql`tenant_id = ${scope.tenant}`);
     if (after) conditions.push(sql`(tx_id, owner_id, sequence) > (${after.txId}, ${after.ownerId}, ${after.sequence})`);
@@ -71,6 +77,21 @@ export class FeedLog {
           order by tx_id, owner_id, sequence limit ${limit}`,
     );
     return rowsOf<FeedRow>(result).map(toFeedEvent);
+  }
+
+  /**
+   * CURSOR_EXPIRED when retention pruned events of `tenant` (any, for null) after `after`.
+   * Reading from the start (no position, or the start cursor) reads what is retained.
+   */
+  private async assertNotPruned(after: FeedPosition | null, tenant: string | null): Promise<void> {
+    if (!after || after.txId === 0) return;
+    const result = await this.db.execute(
+      tenant === null ? sql`select max(tx_id) as tx_id from feed_watermarks` : sql`select tx_id from feed_watermarks where tenant_id = ${tenant}`,
+    );
+    const floor = Number(rowsOf<{ tx_id: string | number | null }>(result)[0]?.tx_id ?? 0);
+    if (after.txId < floor) {
+      throw new DomainError(ErrorCode.CURSOR_EXPIRED, 'events after this feed cursor are older than the retention period; resync with the queries, then follow the feed from now', { txId: after.txId });
+    }
   }
 
   /** An event's place in the feed and its tenant, or null (unknown or pruned). */

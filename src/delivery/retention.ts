@@ -8,10 +8,12 @@
  * time could remove sequence n+1 and keep n. Here an owner's log is cut just before its
  * first event that is still young, and the owner's retention watermark moves there in the
  * same statement, so what a reader finds between the watermark and the head has no hole.
+ * The same statement raises each tenant's firehose watermark past the pruned events, so a
+ * feed cursor behind it is told CURSOR_EXPIRED instead of skipping them.
  */
 import { sql } from 'drizzle-orm';
 import { rowsOf, type Database } from '../db/client.ts';
-import { events, owners } from '../db/schema.ts';
+import { events, feedWatermarks, owners } from '../db/schema.ts';
 import type { Logger } from '../logger.ts';
 
 /** One kind of thing to delete: returns how many rows went. */
@@ -46,9 +48,13 @@ export async function pruneEvents(db: Database, before: Date, batch = EVENT_PRUN
     ), deleted as (
       delete from ${events} e using ${owners} o
       where e.owner_id = o.owner_id and o.owner_id in (select owner_id from candidates) and e.sequence < coalesce((select m.first_sequence from moved m where m.owner_id = o.owner_id), o.first_sequence)
+      returning e.tenant_id, e.tx_id
+    ), floors as (
+      insert into ${feedWatermarks} (tenant_id, tx_id) select tenant_id, max(tx_id) from deleted group by tenant_id
+      on conflict (tenant_id) do update set tx_id = greatest(${feedWatermarks.txId}, excluded.tx_id)
       returning 1
     )
-    select count(*)::int as removed from deleted`);
+    select (select count(*)::int from deleted) as removed, (select count(*) from floors) as floors`);
   return Number(rowsOf<{ removed: number | string }>(result)[0]?.removed ?? 0);
 }
 

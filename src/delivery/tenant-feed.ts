@@ -125,7 +125,7 @@ export class TenantFeed {
     try {
       for (;;) {
         this.observer?.read(reason);
-        const rows = await this.log.read(this.last, this.options.pageSize, { tenant: this.tenant });
+        const rows = await this.log.read(this.last, this.options.pageSize, { tenant: this.tenant }, false);
         if (rows.length) this.append(rows);
         if (rows.length < this.options.pageSize) break;
       }
