@@ -17,7 +17,7 @@ import { RedisPubSub } from '../src/delivery/redis-pubsub.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
 import { createLogger } from '../src/logger.ts';
 import { BACKENDS, label } from './support/backends.ts';
-import { codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { acknowledgedSocket, codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { tenantToken, token } from './support/tokens.ts';
@@ -333,6 +333,55 @@ describe(`a durable firehose consumer on ${label(postgres)}`, () => {
       expect(second.events.map((e) => e.eventId)).toEqual(ids.slice(acked + 1));
       // …so between them, nothing is missed.
       expect(new Set([...first.events, ...second.events].map((e) => e.eventId))).toEqual(new Set(ids));
+    });
+  });
+});
+
+describe.each(BACKENDS)('a firehose reader that stops reading, on $name', (backend) => {
+  describe.skipIf(!backend.available)(label(backend), () => {
+    const t = serverOn(backend, { SLOW_CONSUMER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT: '2s' });
+
+    it('is paused, then ended with SLOW_CONSUMER; its last feed cursor resumes the rest', { timeout: 120_000 }, async () => {
+      const bearer = await tenantToken('stalled', `stalled-${backend.name}`);
+      const ops = producer(t.server.url, bearer);
+      const wallets = await Promise.all(Array.from({ length: 10 }, () => ops.createWallet(ownerId('stall'))));
+      const start = (await readable(t.server.url, bearer, null, 10)).after;
+      // A raw graphql-ws client with twenty feed subscriptions that reads one result, then stops reading its socket.
+      const socket = await acknowledgedSocket(t.server.wsUrl, bearer);
+      const query = 'subscription($a: String) { feed(after: $a) { eventId sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
+      for (let id = 1; id <= 20; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query, variables: { a: start } } }));
+      let firstCursor: string | null = null;
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'next' && !firstCursor) {
+          firstCursor = message.payload.extensions.cursor;
+          socket.pause();
+        }
+      });
+      await waitUntil(() => t.server.app.stats().subscriptions === 20);
+      const post = () => ops.postBatchRaw(wallets.map((w) => ({ walletId: w.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const, description: 'x'.repeat(200) })));
+      await post();
+      await waitUntil(() => firstCursor !== null);
+      // Produce until the server gives up on the stalled reader (bounded).
+      for (let batches = 0; t.server.app.stats().subscriptions > 0; batches++) {
+        if (batches > 400) throw new Error('the stalled reader was never ended');
+        await post();
+      }
+      const tail: any[] = [];
+      socket.on('message', (data) => tail.push(JSON.parse(String(data))));
+      socket.resume();
+      await waitUntil(() => tail.filter((m) => m.type === 'complete').length === 20, 30_000);
+      const failures = tail.filter((m) => m.type === 'next' && m.payload.errors);
+      expect(failures.map((f) => f.payload.errors[0].extensions.code)).toEqual(Array(20).fill('SLOW_CONSUMER'));
+      socket.close();
+
+      // From the first cursor it saw, a new stream gets everything after it.
+      const expected = (await readable(t.server.url, bearer, firstCursor, 1)).events;
+      const client = wsClient(t.server.wsUrl, bearer);
+      const resumed = subscribeWs<FeedNode>(client, 'subscription($a: String) { feed(after: $a) { eventId } }', { a: firstCursor });
+      const rest = await resumed.waitFor(expected.length, 60_000);
+      expect(rest.map((e) => e.eventId)).toEqual(expected.map((e) => e.eventId));
+      await client.dispose();
     });
   });
 });
