@@ -4,8 +4,9 @@
  * late-commit race holds writers' commits back at random while three readers page the feed
  * and three stream it (graphql-ws and SSE): each ends with every event exactly once, in feed
  * order, while a plain "greater than the last one seen" cursor over the same table skips.
- * A durable firehose consumer killed (-9) mid-stream restarts right after its last ack. Partitions split the feed with no
- * overlap and no loss; the feed stays inside the caller's tenant.
+ * A durable firehose consumer killed (-9) mid-stream restarts right after its last ack; a
+ * reader that stops reading is paused, then ended with SLOW_CONSUMER. Partitions split the
+ * feed with no overlap and no loss; the feed stays inside the caller's tenant.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
