@@ -14,9 +14,10 @@ import type { Membership } from './feeds.ts';
 import type { EventFilter, StoredCriteria } from './filters.ts';
 import type { FeedSubscriber, LogReadReason } from './owner-feed.ts';
 import type { ConsumerKey, Signal } from './topic-messages.ts';
+import { StreamGuard, type StreamGuardOptions } from './stream-guard.ts';
 
 /** How one subscription behaves; everything about its position is decided by the caller. */
-export interface FeedStreamOptions {
+export interface FeedStreamOptions extends StreamGuardOptions {
   ownerId: string;
   filter: EventFilter;
   /** Most events taken from the ring or the log at once. */
@@ -29,17 +30,6 @@ export interface FeedStreamOptions {
   maxUnacked?: number;
   /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
   onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
-  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
-  openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
-  /** Grace after the token's `exp` before the stream ends. */
-  tokenClockSkewMs?: number;
-  /** Bytes the transport holds unsent for this client; beyond `maxBufferedBytes` the stream pauses. */
-  bufferedBytes?: (() => number) | null;
-  maxBufferedBytes?: number;
-  /** Subscribes to the connection flushing its backlog; returns the unsubscribe function. */
-  onDrain?: ((listener: () => void) => () => void) | null;
-  /** A stream paused this long without its client taking anything ends with SLOW_CONSUMER. */
-  slowConsumerTimeoutMs?: number;
   /** Called once when the stream ends, however it ends. */
   onEnd?: () => void;
 }
@@ -70,8 +60,7 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
   private closed = false;
   private membership: Membership | null = null;
   private replay: { from: number; to: number; started: number } | null = null;
-  /** Since when the client's connection has held too many unsent bytes (the stream is paused). */
-  private pausedSince: number | null = null;
+  private readonly guard: StreamGuard;
 
   constructor(
     private readonly log: EventLog,
@@ -79,6 +68,7 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
     private readonly observer?: StreamObserver,
   ) {
     this.filter = options.filter;
+    this.guard = new StreamGuard(options, this, () => observer?.paused());
   }
 
   /** Joins the feed (through `join`), so signals reach this stream from now on. */
@@ -110,19 +100,12 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
         throw failure;
       }
       if (this.closed) return { value: undefined, done: true };
-      if (this.backedUp()) {
-        // Paused, not ended: the position stays, and the ring or the log has the rest when
-        // the client reads again. Ticks and feed appends wake this loop to look again.
-        if (this.pausedSince === null) {
-          this.pausedSince = Date.now();
-          this.observer?.paused();
-        }
-        const stopListening = this.options.onDrain?.(() => this.wake());
-        await new Promise<void>((resolve) => (this.waiter = resolve));
-        stopListening?.();
+      if (this.guard.backedUp()) {
+        // Paused: the ring or the log has the rest when the client reads again.
+        await this.guard.pause(() => new Promise<void>((resolve) => (this.waiter = resolve)));
         continue;
       }
-      this.pausedSince = null;
+      this.guard.flowing();
       const event = this.nextInBatch();
       if (event) return this.handOut(event);
       try {
@@ -142,8 +125,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
     for (;;) {
       if (this.failure) return null; // next() reports it
       if (this.closed) return { value: undefined, done: true };
-      if (this.backedUp()) return null; // next() pauses
-      this.pausedSince = null;
+      if (this.guard.backedUp()) return null; // next() pauses
+      this.guard.flowing();
       const event = this.nextInBatch();
       if (event) return this.handOut(event);
       const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
@@ -184,13 +167,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
       case 'tick':
         this.checkDeadlines(signal.now);
         return;
-      case 'revoked': {
-        const by = this.options.openedBy;
-        if (by && ((signal.subject && signal.subject === by.subject) || (signal.jti && signal.jti === by.tokenId))) {
-          this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'access with this token has been revoked; sign in again', { reason: 'revoked' }));
-        }
-        return;
-      }
+      case 'revoked':
+        return this.guard.revoked(signal);
       default:
         return;
     }
@@ -254,7 +232,7 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
     this.observer?.delivered(event);
     if (this.options.consumer && this.options.ackTimeoutMs) {
       const max = this.options.maxUnacked ?? Number.POSITIVE_INFINITY;
-      if (this.unacked.length >= max) this.slowConsumer(`more than ${max} delivered events waited for their ack`);
+      if (this.unacked.length >= max) this.fail(this.slowConsumer(`more than ${max} delivered events waited for their ack`));
       else this.unacked.push({ sequence: event.sequence, at: Date.now() });
     }
     return { value: event, done: false };
@@ -265,11 +243,8 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
   }
 
   private checkDeadlines(now: number): void {
-    const expiresAt = this.options.openedBy?.expiresAt;
-    if (expiresAt != null && now > expiresAt * 1000 + (this.options.tokenClockSkewMs ?? 0)) {
-      this.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has expired; reconnect with a fresh one to resume', { reason: 'expired' }));
-      return;
-    }
+    this.guard.tick(now);
+    if (this.closed) return;
     const oldest = this.unacked[0];
     const timeout = this.options.ackTimeoutMs ?? 0;
     if (oldest && timeout > 0 && now - oldest.at > timeout) {
@@ -279,26 +254,13 @@ export class FeedStream implements AsyncIterableIterator<WalletEvent>, FeedSubsc
         }),
       );
     }
-    if (this.pausedSince !== null) {
-      const stuckMs = now - this.pausedSince;
-      const limit = this.options.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
-      if (this.backedUp() && stuckMs > limit) this.slowConsumer(`the connection held more than ${this.options.maxBufferedBytes} unsent bytes for ${Math.round(stuckMs / 1000)} s`);
-      else this.wake(); // look again: the client may have read in the meantime
-    }
   }
 
-  /** True while the transport holds more unsent bytes for this client than allowed. */
-  private backedUp(): boolean {
-    const { bufferedBytes, maxBufferedBytes } = this.options;
-    return Boolean(bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes);
-  }
-
-  private slowConsumer(why: string): void {
-    this.fail(
-      new DomainError(ErrorCode.SLOW_CONSUMER, `${why} for this subscriber; resume from your last cursor (or your consumer's acked position)`, {
-        lastSequence: this.position,
-      }),
-    );
+  /** The SLOW_CONSUMER refusal, with where this stream stood. */
+  slowConsumer(why: string): DomainError {
+    return new DomainError(ErrorCode.SLOW_CONSUMER, `${why} for this subscriber; resume from your last cursor (or your consumer's acked position)`, {
+      lastSequence: this.position,
+    });
   }
 
   /** Ends the stream with `error`, reported by the next `next()`. */

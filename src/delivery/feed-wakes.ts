@@ -5,6 +5,7 @@
  * what is read.
  */
 import { TENANT_PATTERN } from '../domain/principal.ts';
+import { parseBackboneJson } from './topic-messages.ts';
 
 /** The one topic every instance with firehose readers listens on. */
 export const FEED_WAKE_TOPIC = 'feed-wakes';
@@ -20,14 +21,9 @@ export const TENANTS_PER_WAKE = 256;
 
 /** Parses a wake read from the backbone; anything not of that exact shape is refused. */
 export function readFeedWake(raw: string, maxBytes: number): FeedWake | { refused: string } {
-  if (raw.length > maxBytes) return { refused: `larger than ${maxBytes} bytes` };
-  let message: unknown;
-  try {
-    message = JSON.parse(raw);
-  } catch {
-    return { refused: 'not JSON' };
-  }
-  const { txId, tenants } = (message ?? {}) as Partial<FeedWake>;
+  const parsed = parseBackboneJson(raw, maxBytes);
+  if ('refused' in parsed) return parsed;
+  const { txId, tenants } = (parsed.value ?? {}) as Partial<FeedWake>;
   if (!Number.isSafeInteger(txId) || txId! < 0) return { refused: 'txId is not a transaction id' };
   if (!Array.isArray(tenants) || tenants.length === 0 || tenants.length > TENANTS_PER_WAKE) return { refused: 'tenants is not a list of tenants' };
   if (!tenants.every((tenant) => typeof tenant === 'string' && TENANT_PATTERN.test(tenant))) return { refused: 'tenants holds something that is not a tenant name' };

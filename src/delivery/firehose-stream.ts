@@ -11,21 +11,16 @@ import { inPartition, type FeedEvent, type FeedLog, type FeedScope } from './fee
 import type { EventFilter } from './filters.ts';
 import type { FeedReader, TenantFeed } from './tenant-feed.ts';
 import type { Signal } from './topic-messages.ts';
+import { StreamGuard, type StreamGuardOptions } from './stream-guard.ts';
 
 /** Events one log read takes when a reader is behind its feed's ring. */
 const REPLAY_PAGE = 2_000;
 
-export interface FirehoseStreamOptions {
+export interface FirehoseStreamOptions extends StreamGuardOptions {
   scope: FeedScope;
   /** Applied to each event besides the scope's types and partition; null for none. */
   filter: EventFilter | null;
   pageSize: number;
-  openedBy?: { subject: string; tokenId: string | null; expiresAt: number | null } | null;
-  tokenClockSkewMs?: number;
-  bufferedBytes?: (() => number) | null;
-  maxBufferedBytes?: number;
-  onDrain?: ((listener: () => void) => () => void) | null;
-  slowConsumerTimeoutMs?: number;
   /** Called before each read of the log (metrics). */
   onReplay?: () => void;
   /** Called once when the stream ends. */
@@ -38,7 +33,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
-  private pausedSince: number | null = null;
+  private readonly guard: StreamGuard;
   private leave: (() => void) | null = null;
   /** Where the stream started: what a new durable consumer stores. */
   readonly startedAt: FeedPosition | null;
@@ -50,6 +45,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
     private readonly options: FirehoseStreamOptions,
   ) {
     this.startedAt = position;
+    this.guard = new StreamGuard(options, this);
   }
 
   /** Called by the registry once the stream is among the feed's readers. */
@@ -66,14 +62,11 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
         throw failure;
       }
       if (this.closed) return { value: undefined, done: true };
-      if (this.backedUp()) {
-        this.pausedSince ??= Date.now();
-        const stopListening = this.options.onDrain?.(() => this.wake());
-        await new Promise<void>((resolve) => (this.waiter = resolve));
-        stopListening?.();
+      if (this.guard.backedUp()) {
+        await this.guard.pause(() => new Promise<void>((resolve) => (this.waiter = resolve)));
         continue;
       }
-      this.pausedSince = null;
+      this.guard.flowing();
       const event = this.nextInBatch();
       if (event) return { value: event, done: false };
       try {
@@ -89,7 +82,8 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
     for (;;) {
       if (this.failure) return null;
       if (this.closed) return { value: undefined, done: true };
-      if (this.backedUp()) return null;
+      if (this.guard.backedUp()) return null;
+      this.guard.flowing();
       const event = this.nextInBatch();
       if (event) return { value: event, done: false };
       const fromRing = this.feed.after(this.position, this.options.pageSize);
@@ -121,13 +115,16 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
 
   /** Clock ticks and revocations, as owner streams get them. */
   signal(signal: Signal): void {
-    if (signal.kind === 'tick') return this.checkDeadlines(signal.now);
-    if (signal.kind === 'revoked') {
-      const by = this.options.openedBy;
-      if (by && ((signal.subject && signal.subject === by.subject) || (signal.jti && signal.jti === by.tokenId))) {
-        this.end(new DomainError(ErrorCode.UNAUTHENTICATED, 'access with this token has been revoked; sign in again', { reason: 'revoked' }));
-      }
-    }
+    if (signal.kind === 'tick') this.guard.tick(signal.now);
+    else if (signal.kind === 'revoked') this.guard.revoked(signal);
+  }
+
+  fail(error: DomainError): void {
+    this.end(error);
+  }
+
+  slowConsumer(why: string): DomainError {
+    return new DomainError(ErrorCode.SLOW_CONSUMER, `${why} for this reader; resume from your last feed cursor (or your consumer's acked position)`, {});
   }
 
   private async refill(): Promise<void> {
@@ -181,24 +178,6 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
       return row.event;
     }
     return null;
-  }
-
-  private checkDeadlines(now: number): void {
-    const expiresAt = this.options.openedBy?.expiresAt;
-    if (expiresAt != null && now > expiresAt * 1000 + (this.options.tokenClockSkewMs ?? 0)) {
-      return this.end(new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has expired; reconnect with a fresh one to resume', { reason: 'expired' }));
-    }
-    if (this.pausedSince !== null) {
-      const limit = this.options.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
-      if (this.backedUp() && now - this.pausedSince > limit) {
-        this.end(new DomainError(ErrorCode.SLOW_CONSUMER, `the connection held more than ${this.options.maxBufferedBytes} unsent bytes for too long; resume from your last feed cursor`, {}));
-      } else this.wake();
-    }
-  }
-
-  private backedUp(): boolean {
-    const { bufferedBytes, maxBufferedBytes } = this.options;
-    return Boolean(bufferedBytes && maxBufferedBytes && bufferedBytes() > maxBufferedBytes);
   }
 
   /** Ends the stream; `failure`, if any, is what the next `next()` reports. */

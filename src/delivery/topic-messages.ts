@@ -40,18 +40,24 @@ export const EVENTS_PER_MESSAGE = 500;
 const STATUS_CHANGES = ['CREATED', 'FROZEN', 'UNFROZEN', 'CLOSED'] as const;
 const WALLET_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
 
+/** The JSON value of a backbone message, or why it was refused (too large, not JSON), unread past `maxBytes`. */
+export function parseBackboneJson(raw: string, maxBytes: number): { value: unknown } | { refused: string } {
+  if (raw.length > maxBytes) return { refused: `larger than ${maxBytes} bytes` };
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    return { refused: 'not JSON' };
+  }
+}
+
 /**
  * Parses a message read from `ownerId`'s topic. Returns the message, or the reason it was
  * refused (too large, not JSON, or not of a known shape, including events of another owner).
  */
 export function readTopicMessage(raw: string, ownerId: string, maxBytes: number): TopicMessage | { refused: string } {
-  if (raw.length > maxBytes) return { refused: `larger than ${maxBytes} bytes` };
-  let message: unknown;
-  try {
-    message = JSON.parse(raw);
-  } catch {
-    return { refused: 'not JSON' };
-  }
+  const parsed = parseBackboneJson(raw, maxBytes);
+  if ('refused' in parsed) return parsed;
+  const message = parsed.value;
   if (!isRecord(message)) return { refused: 'not an object' };
   switch (message.kind) {
     case 'events':

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { readRevocation } from '../../src/auth/revocations.ts';
 import type { WalletEvent } from '../../src/domain/events.ts';
+import { readFeedWake, TENANTS_PER_WAKE } from '../../src/delivery/feed-wakes.ts';
 import { readTopicMessage } from '../../src/delivery/topic-messages.ts';
 
 const OWNER = 'alice';
@@ -86,5 +87,24 @@ describe('revocation notices', () => {
 
   it.each(['nope', 'null', '{}', '{"subject":"alice"}', '{"subject":123,"revokedBefore":1}', '{"jti":"t","expiresAt":"soon"}', '{"subject":"","revokedBefore":1}'])('are refused: %s', (raw) => {
     expect(readRevocation(raw, MAX)).toBeNull();
+  });
+});
+
+describe('firehose wakes read from the backbone', () => {
+  it('takes a wake of the exact shape', () => {
+    expect(readFeedWake(JSON.stringify({ txId: 42, tenants: ['acme', 'default'] }), MAX)).toEqual({ txId: 42, tenants: ['acme', 'default'] });
+  });
+
+  it('refuses anything else, saying why', () => {
+    const refused = (raw: string) => (readFeedWake(raw, MAX) as { refused: string }).refused;
+    expect(refused('x'.repeat(MAX + 1))).toMatch(/larger than/);
+    expect(refused('{')).toBe('not JSON');
+    expect(refused('null')).toMatch(/txId/);
+    expect(refused(JSON.stringify({ txId: -1, tenants: ['acme'] }))).toMatch(/txId/);
+    expect(refused(JSON.stringify({ txId: 1.5, tenants: ['acme'] }))).toMatch(/txId/);
+    expect(refused(JSON.stringify({ txId: 1, tenants: [] }))).toMatch(/tenants/);
+    expect(refused(JSON.stringify({ txId: 1, tenants: ['*'] }))).toMatch(/not a tenant name/);
+    expect(refused(JSON.stringify({ txId: 1, tenants: [7] }))).toMatch(/not a tenant name/);
+    expect(refused(JSON.stringify({ txId: 1, tenants: Array(TENANTS_PER_WAKE + 1).fill('a') }))).toMatch(/tenants/);
   });
 });
