@@ -9,12 +9,15 @@ import { feedConsumers } from '../db/schema.ts';
 import { FEED_START, type FeedPosition } from '../domain/events.ts';
 import { createFeedConsumerWithinQuota } from './consumer-quota.ts';
 
-/** Which firehose consumer: the tenant feed it follows (`*`: every tenant), whose it is, its name. */
+/** Which firehose consumer: the tenant feed it follows (null: every tenant's, an admin's), whose it is, its name. */
 export interface FeedConsumerKey {
-  tenant: string;
+  tenant: string | null;
   principal: string;
   name: string;
 }
+
+/** The stored tenant of a consumer of every tenant's feed (not a tenant name: those cannot contain `*`). */
+const ALL_TENANTS = '*';
 
 
 export class FeedConsumers {
@@ -33,10 +36,11 @@ export class FeedConsumers {
   /** Stores a new consumer at `start` (the feed's end when it first subscribed); LIMIT_EXCEEDED past the quota. */
   async create(key: FeedConsumerKey, start: FeedPosition | null): Promise<void> {
     const at = start ?? FEED_START;
-    await createFeedConsumerWithinQuota(this.db, { tenantId: key.tenant, principal: key.principal }, this.limit, (tx) =>
+    const tenantId = key.tenant ?? ALL_TENANTS;
+    await createFeedConsumerWithinQuota(this.db, { tenantId, principal: key.principal }, this.limit, (tx) =>
       tx
         .insert(feedConsumers)
-        .values({ tenantId: key.tenant, principal: key.principal, name: key.name, txId: at.txId, ownerId: at.ownerId, sequence: at.sequence, updatedAt: new Date() })
+        .values({ tenantId, principal: key.principal, name: key.name, txId: at.txId, ownerId: at.ownerId, sequence: at.sequence, updatedAt: new Date() })
         .onConflictDoNothing(),
     );
   }
@@ -47,7 +51,7 @@ export class FeedConsumers {
    * tenant's consumer, or null when the principal has no firehose consumer of that name.
    */
   async ack(tenant: string, principal: string, name: string, position: FeedPosition): Promise<FeedPosition | null> {
-    const theirs = and(sql`${feedConsumers.tenantId} in (${tenant}, '*')`, eq(feedConsumers.principal, principal), eq(feedConsumers.name, name));
+    const theirs = and(sql`${feedConsumers.tenantId} in (${tenant}, ${ALL_TENANTS})`, eq(feedConsumers.principal, principal), eq(feedConsumers.name, name));
     const behind = sql`(${feedConsumers.txId}, ${feedConsumers.ownerId}, ${feedConsumers.sequence}) < (${position.txId}, ${position.ownerId}, ${position.sequence})`;
     await this.db.update(feedConsumers).set({ txId: position.txId, ownerId: position.ownerId, sequence: position.sequence, updatedAt: new Date() }).where(and(theirs, behind));
     const rows = await this.db.select().from(feedConsumers).where(theirs);
@@ -62,6 +66,6 @@ export class FeedConsumers {
   }
 
   private keyIs(key: FeedConsumerKey) {
-    return and(eq(feedConsumers.tenantId, key.tenant), eq(feedConsumers.principal, key.principal), eq(feedConsumers.name, key.name));
+    return and(eq(feedConsumers.tenantId, key.tenant ?? ALL_TENANTS), eq(feedConsumers.principal, key.principal), eq(feedConsumers.name, key.name));
   }
 }

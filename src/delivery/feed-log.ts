@@ -9,7 +9,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { EventType, FeedPosition, WalletEvent } from '../domain/events.ts';
+import { FEED_START, type EventType, type FeedPosition, type WalletEvent } from '../domain/events.ts';
+import { eventFilter, type EventCriteria } from './filters.ts';
 
 /** `index` of `count`: the owners whose hash falls there (per-owner order is kept). */
 export interface Partition {
@@ -19,11 +20,26 @@ export interface Partition {
 
 /** What a feed read selects; absent fields select everything. */
 export interface FeedScope {
+  /** Narrows events further (currency, transaction fields); applied after the read. */
+  criteria?: EventCriteria | null;
   /** The tenant whose events to read; null for every tenant (admins). */
   tenant: string | null;
   types?: readonly EventType[] | null;
   partition?: Partition | null;
 }
+
+/** One page of the feed for polling: the matching events, and where the reading stopped. */
+export interface FeedPage {
+  events: FeedEvent[];
+  /** Where to go on from: after the last event returned, or past what was scanned without a match. */
+  end: FeedPosition;
+  /** True when there may be more readable events after `end` now. */
+  more: boolean;
+}
+
+/** Events read per batch while a filtered page fills, and batches one page may read. */
+const SCAN_BATCH = 500;
+const MAX_SCAN_BATCHES = 20;
 
 /** An event with its place in the feed. */
 export interface FeedEvent {
@@ -77,6 +93,34 @@ export class FeedLog {
           order by tx_id, owner_id, sequence limit ${limit}`,
     );
     return rowsOf<FeedRow>(result).map(toFeedEvent);
+  }
+
+  /**
+   * Up to `size` events after `after` that pass the scope's criteria. Without any, one read
+   * answers; with some, reads go on until the page fills, the readable feed ends, or the
+   * scan bound is reached (the end then skips what was scanned, so the next page does not
+   * scan it again).
+   */
+  async page(after: FeedPosition | null, size: number, scope: FeedScope): Promise<FeedPage> {
+    const filter = scope.criteria ? eventFilter(scope.criteria) : null;
+    let scanned = after;
+    const matches: FeedEvent[] = [];
+    let readableEnd = false;
+    for (let batch = 0; batch < MAX_SCAN_BATCHES && matches.length <= size; batch++) {
+      const limit = filter ? SCAN_BATCH : size + 1;
+      const rows = await this.read(scanned, limit, scope);
+      for (const row of rows) if (!filter || filter(row.event)) matches.push(row);
+      scanned = rows.at(-1)?.position ?? scanned;
+      if (rows.length < limit) {
+        readableEnd = true;
+        break;
+      }
+      if (!filter) break;
+    }
+    const full = matches.length > size;
+    const events = matches.slice(0, size);
+    // An empty feed read from its start still gives a cursor: the start, to stream from.
+    return { events, end: full ? events.at(-1)!.position : (scanned ?? FEED_START), more: full || !readableEnd };
   }
 
   /**

@@ -6,6 +6,7 @@
 import type { FeedPosition } from '../domain/events.ts';
 import type { Logger } from '../logger.ts';
 import type { FeedLog, FeedScope } from './feed-log.ts';
+import { eventFilter } from './filters.ts';
 import { FEED_WAKE_TOPIC, readFeedWake } from './feed-wakes.ts';
 import { FirehoseStream, type FirehoseStreamOptions } from './firehose-stream.ts';
 import type { Feeds } from './feeds.ts';
@@ -23,10 +24,10 @@ export interface TenantFeedsOptions extends TenantFeedOptions {
 }
 
 /** What one firehose subscription brings besides its scope and position. */
-export type FirehoseRequest = Pick<FirehoseStreamOptions, 'filter' | 'openedBy' | 'bufferedBytes' | 'onDrain'>;
+export type FirehoseRequest = Pick<FirehoseStreamOptions, 'openedBy' | 'bufferedBytes' | 'onDrain'>;
 
-/** The key of the feed serving every tenant, and of its consumers (not a tenant name: those cannot contain `*`). */
-export const ALL_TENANTS = '*';
+/** The key of the feed serving every tenant (not a tenant name: those cannot contain `*`). */
+const ALL_TENANTS = '*';
 
 export class TenantFeeds {
   private readonly feeds = new Map<string, Promise<TenantFeed>>();
@@ -64,6 +65,7 @@ export class TenantFeeds {
       ...this.options.streams,
       ...request,
       scope,
+      filter: scope.criteria ? eventFilter(scope.criteria) : null,
       onReplay: () => this.deps.observer?.read('replay'),
       onEnd: () => this.streams--,
     });

@@ -1,10 +1,9 @@
 /** The firehose: a tenant's events in feed order, for back-office readers. */
-import { decodeFeedCursor, encodeFeedCursor, FEED_START, type FeedPosition, type WalletEvent } from '../../domain/events.ts';
+import { decodeFeedCursor, encodeFeedCursor, type WalletEvent } from '../../domain/events.ts';
 import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
 import { TENANT_PATTERN } from '../../domain/principal.ts';
-import type { FeedEvent, FeedScope, Partition } from '../../delivery/feed-log.ts';
-import { eventFilter, type EventFilter } from '../../delivery/filters.ts';
-import { ALL_TENANTS } from '../../delivery/tenant-feeds.ts';
+import type { FeedScope, Partition } from '../../delivery/feed-log.ts';
+import type { EventCriteria } from '../../delivery/filters.ts';
 import { consumerKey, outsideTenant, pageSize, requirePrincipal } from '../access.ts';
 import { parseConsumer } from '../../domain/names.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -14,9 +13,6 @@ import { amountBounds } from './connections.ts';
 
 /** Most partitions a feed can be split into. */
 export const MAX_PARTITIONS = 1024;
-/** Events read per batch while a filtered page fills, and batches one call may read. */
-const SCAN_BATCH = 500;
-const MAX_SCAN_BATCHES = 20;
 
 interface FeedArgs {
   types?: readonly WalletEventType[] | null;
@@ -47,41 +43,21 @@ function partitionOf(partition: FeedArgs['partition']): Partition | null {
   return { index, count };
 }
 
-/** The predicate of a feed's `filter` argument, or null. */
-export function feedFilter(filter: WalletEventFilter | null | undefined): EventFilter | null {
+/** The criteria of a feed's `filter` argument (checked), or null. */
+function feedCriteria(filter: WalletEventFilter | null | undefined): EventCriteria | null {
   if (!filter) return null;
   amountBounds(filter.minAmount, filter.maxAmount);
-  return eventFilter({ currency: filter.currency, transaction: filter });
+  return { currency: filter.currency, transaction: filter };
 }
 
 export const feedQueries: Pick<QueryResolvers, 'feed'> = {
   async feed(_parent, args, ctx) {
-    const scope = feedScope(ctx, args);
+    const scope = { ...feedScope(ctx, args), criteria: feedCriteria(args.filter) };
     const size = pageSize(args.first, 100, ctx.services.maxPageSize);
-    const filter = feedFilter(args.filter);
-    let scanned: FeedPosition | null = args.after ? decodeFeedCursor(args.after) : null;
-    const matches: FeedEvent[] = [];
-    let readableEnd = false;
-    // Without a filter one read answers; with one, reads go on until the page fills, the
-    // readable feed ends, or the scan bound is reached (the end cursor then skips what was scanned).
-    for (let batch = 0; batch < MAX_SCAN_BATCHES && matches.length <= size; batch++) {
-      const limit = filter ? SCAN_BATCH : size + 1;
-      const rows = await ctx.services.feedLog.read(scanned, limit, scope);
-      for (const row of rows) if (!filter || filter(row.event)) matches.push(row);
-      scanned = rows.at(-1)?.position ?? scanned;
-      if (rows.length < limit) {
-        readableEnd = true;
-        break;
-      }
-      if (!filter) break;
-    }
-    const page = matches.slice(0, size);
-    const full = matches.length > size;
-    // An empty feed read from its start still gives a cursor: the start, to stream from.
-    const end = full ? page.at(-1)!.position : (scanned ?? FEED_START);
+    const page = await ctx.services.feedLog.page(args.after ? decodeFeedCursor(args.after) : null, size, scope);
     return {
-      edges: page.map((row) => ({ cursor: encodeFeedCursor(row.position), node: row.event })),
-      pageInfo: { hasNextPage: full || !readableEnd, endCursor: encodeFeedCursor(end) },
+      edges: page.events.map((row) => ({ cursor: encodeFeedCursor(row.position), node: row.event })),
+      pageInfo: { hasNextPage: page.more, endCursor: encodeFeedCursor(page.end) },
     };
   },
 };
@@ -89,20 +65,18 @@ export const feedQueries: Pick<QueryResolvers, 'feed'> = {
 export const feedSubscription: Pick<SubscriptionResolvers, 'feed'> = {
   feed: {
     subscribe: async (_parent, args, ctx) => {
-      const scope = feedScope(ctx, args);
-      const filter = feedFilter(args.filter);
+      const scope = { ...feedScope(ctx, args), criteria: feedCriteria(args.filter) };
       const principal = requirePrincipal(ctx);
       // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
       const cursor = ctx.lastEventId || args.after;
       let after = cursor ? decodeFeedCursor(cursor) : null;
-      const consumer = args.consumer != null ? { tenant: scope.tenant ?? ALL_TENANTS, principal: consumerKey(principal, parseConsumer(args.consumer)).principal, name: parseConsumer(args.consumer) } : null;
+      const consumer = args.consumer != null ? { tenant: scope.tenant, principal: consumerKey(principal, parseConsumer(args.consumer)).principal, name: parseConsumer(args.consumer) } : null;
       let isNew = false;
       if (consumer && !after) {
         after = await ctx.services.feedConsumers.positionOf(consumer);
         isNew = after === null;
       }
       const stream = await ctx.services.firehose.open(scope, after, {
-        filter,
         bufferedBytes: ctx.bufferedBytes ?? null,
         onDrain: ctx.onDrain ?? null,
         openedBy: { subject: principal.subject, tokenId: principal.tokenId, expiresAt: ctx.connectionEnforcesExpiry ? null : principal.expiresAt },
