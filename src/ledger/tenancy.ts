@@ -19,42 +19,37 @@ export class Tenancy {
   constructor(private readonly db: Database) {}
 
   /** The tenant of each of `ownerIds` that has one (an owner gets its tenant with its first wallet). */
-  async tenantsOf(ownerIds: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const missing = new Set<string>();
-    for (const id of ownerIds) {
-      const tenant = this.tenants.get(id);
-      if (tenant !== undefined) found.set(id, tenant);
-      else missing.add(id);
-    }
-    if (missing.size) {
-      const rows = await this.db.select({ id: owners.ownerId, tenant: owners.tenantId }).from(owners).where(inArray(owners.ownerId, [...missing]));
-      for (const row of rows) {
-        found.set(row.id, row.tenant);
-        remember(this.tenants, row.id, row.tenant);
-      }
-    }
-    return found;
+  tenantsOf(ownerIds: readonly string[]): Promise<Map<string, string>> {
+    return cachedLookup(this.tenants, ownerIds, async (missing) =>
+      (await this.db.select({ key: owners.ownerId, value: owners.tenantId }).from(owners).where(inArray(owners.ownerId, missing))),
+    );
   }
 
   /** The owner of each of `walletIds` that exists. */
-  async ownersOfWallets(walletIds: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    const missing = new Set<string>();
-    for (const id of walletIds) {
-      const owner = this.walletOwners.get(id);
-      if (owner !== undefined) found.set(id, owner);
-      else if (isUuid(id)) missing.add(id);
-    }
-    if (missing.size) {
-      const rows = await this.db.select({ id: wallets.id, owner: wallets.ownerId }).from(wallets).where(inArray(wallets.id, [...missing]));
-      for (const row of rows) {
-        found.set(row.id, row.owner);
-        remember(this.walletOwners, row.id, row.owner);
-      }
-    }
-    return found;
+  ownersOfWallets(walletIds: readonly string[]): Promise<Map<string, string>> {
+    // Only a UUID can name a wallet; anything else is simply not found.
+    return cachedLookup(this.walletOwners, walletIds.filter(isUuid), async (missing) =>
+      (await this.db.select({ key: wallets.id, value: wallets.ownerId }).from(wallets).where(inArray(wallets.id, missing))),
+    );
   }
+}
+
+/** Looks `keys` up in `cache`, asks `load` for the ones it lacks (once, together), and remembers what it found. */
+async function cachedLookup(cache: Map<string, string>, keys: readonly string[], load: (missing: string[]) => Promise<{ key: string; value: string }[]>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const missing = new Set<string>();
+  for (const key of keys) {
+    const value = cache.get(key);
+    if (value !== undefined) found.set(key, value);
+    else missing.add(key);
+  }
+  if (missing.size) {
+    for (const row of await load([...missing])) {
+      found.set(row.key, row.value);
+      remember(cache, row.key, row.value);
+    }
+  }
+  return found;
 }
 
 function remember(cache: Map<string, string>, key: string, value: string): void {
