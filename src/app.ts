@@ -35,6 +35,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { dashboardHandler } from './transport/dashboard.ts';
+import { graphiqlAssetsHandler } from './transport/graphiql-assets.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
@@ -209,6 +210,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     return true;
   };
   const serveDashboard = dashboardHandler();
+  const serveGraphiQL = graphiqlAssetsHandler();
   let draining = false;
   const inFlight = new Set<ServerResponse>();
   const httpServer = createServer((req, res) => {
@@ -218,7 +220,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       res.once('close', () => inFlight.delete(res));
     }
     handleHealth(req, res, probes, () => draining)
-      .then(async (handled) => handled || serveDashboard(req, res) || (await handleMetrics(req, res, metrics.registry)))
+      .then(async (handled) => handled || serveDashboard(req, res) || serveGraphiQL(req, res) || (await handleMetrics(req, res, metrics.registry)))
       .then(async (handled) => handled || (await graphqlSse.handle(req, res)) || (await serveEventStream(req, res)))
       .then((handled) => (handled ? undefined : yoga(req, res)))
       .catch((error: Error) => {

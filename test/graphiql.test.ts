@@ -1,10 +1,21 @@
 /**
  * GraphiQL (issue: what users see) opens with three example tabs — a live subscription, a
  * polling query and a producer mutation — each with the token's place in the header editor.
+ * Its assets come from the server itself (issue: operating it): in headless Chromium with
+ * every request off loopback blocked, it renders and runs a live subscription.
  */
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.ts';
 import { serverOn } from './support/fixture.ts';
+import { token } from './support/tokens.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.REQUIRE_SERVICES === '1') {
+  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the GraphiQL browser test would be skipped`);
+}
 
 /** The `defaultTabs` array embedded (as JSON) in the GraphiQL page. */
 function embeddedTabs(html: string): { query: string; variables: string; headers: string }[] {
@@ -47,6 +58,49 @@ describe('GraphiQL', () => {
       const codes = (body.errors ?? []).map((e: { extensions?: { code?: string } }) => e.extensions?.code);
       expect(codes).not.toContain('GRAPHQL_PARSE_FAILED');
       expect(codes).not.toContain('GRAPHQL_VALIDATION_FAILED');
+    }
+  });
+
+  it('serves its own assets, gzipped and cacheable, and loads nothing from elsewhere', async () => {
+    const html = await (await fetch(f.server.url, { headers: { accept: 'text/html' } })).text();
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(sources).toEqual(['/graphiql/graphiql.css', '/graphiql/graphiql.js']);
+    const script = await fetch(`http://127.0.0.1:${f.server.port}/graphiql/graphiql.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=86400');
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
+    expect((await fetch(`http://127.0.0.1:${f.server.port}/graphiql/nothing.js`)).status).toBe(404);
+  });
+
+  it.skipIf(!haveChromium)(haveChromium ? 'renders and runs a live subscription with every request off loopback blocked' : `renders offline (SKIPPED: no ${CHROMIUM})`, { timeout: 60_000 }, async () => {
+    const owner = 'graphiql-offline';
+    const wallet = await f.ops.createWallet(owner);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage();
+      const blocked: string[] = [];
+      await page.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (url.hostname === '127.0.0.1' || url.protocol === 'data:' || url.protocol === 'blob:') return route.continue();
+        blocked.push(url.href);
+        return route.abort();
+      });
+      await page.goto(f.server.url);
+      await page.waitForSelector('.graphiql-container', { timeout: 20_000 });
+      // The first tab is the live subscription: put a real token in its headers and run it.
+      await page.getByText('Headers', { exact: true }).click();
+      await page.getByText('Bearer <token>').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.press('Delete');
+      await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${await token(owner)}` }));
+      await page.click('.graphiql-execute-button');
+      await expect.poll(() => f.server.app.stats().subscriptions, { timeout: 10_000 }).toBe(1);
+      await f.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '777', status: 'SUCCESS' });
+      await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('777'), undefined, { timeout: 10_000 });
+      expect(blocked).toEqual([]);
+    } finally {
+      await browser.close();
     }
   });
 });

@@ -14,6 +14,7 @@ import { maskError, presentError } from '../graphql/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { LiveResults } from '../graphql/live-results-plugin.ts';
 import { GRAPHIQL_OPTIONS } from './graphiql-tabs.ts';
+import { renderGraphiQL } from './graphiql-assets.ts';
 import { authenticate, type Authentication } from './authenticate.ts';
 import { tokenFromRequest } from './auth-token.ts';
 import type { Sink } from './sink.ts';
@@ -59,6 +60,8 @@ export function createYogaServer(deps: {
     landingPage: false,
     healthCheckEndpoint: '/yoga-health',
     graphiql: GRAPHIQL_OPTIONS,
+    // Its assets come from this server, not a CDN (graphiql-assets.ts).
+    renderGraphiQL,
     logging: {
       debug: (...args) => log.debug(String(args[0]), { args: args.slice(1) }),
       info: (...args) => log.info(String(args[0]), { args: args.slice(1) }),
