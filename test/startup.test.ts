@@ -131,6 +131,20 @@ describe('development secret', () => {
     expect(stdout.trim().split('.')).toHaveLength(3);
   });
 
+  it('token command mints a service token of a tenant, and refuses a tenant on other roles or one that is not a name', async () => {
+    const env = { PATH: process.env.PATH!, JWT_SECRET: TEST_SECRET };
+    const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', ...args], { env });
+    const { stdout } = await cli('--sub', 'acme-payouts', '--role', 'service', '--tenant', 'acme');
+    const claims = JSON.parse(Buffer.from(stdout.trim().split('.')[1]!, 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ sub: 'acme-payouts', role: 'service', tenant: 'acme' });
+    const forUser = await cli('--sub', 'alice', '--role', 'user', '--tenant', 'acme').catch((error) => error);
+    expect(forUser.code).toBe(1);
+    expect(forUser.stderr).toContain('--tenant applies to service tokens only');
+    const badName = await cli('--sub', 'ops', '--role', 'service', '--tenant', 'acme corp').catch((error) => error);
+    expect(badName.code).toBe(1);
+    expect(badName.stderr).toContain('--tenant must be letters, digits');
+  });
+
   it('token command explains bad arguments', async () => {
     const result = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'root'], {
       env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' },
