@@ -174,3 +174,41 @@ async function openStream(server: RunningServer, bearer: string) {
     close: () => response.destroy(),
   };
 }
+
+describe('an idle graphql-sse stream', () => {
+  const t = serverOn(BACKENDS[0]!, { IDLE_TIMEOUT: '1s' });
+
+  /** Reserves a stream and opens it; resolves with the response and when it ends. */
+  async function openStream(bearer: string) {
+    const url = `http://127.0.0.1:${t.server.port}/graphql/stream`;
+    const reservation = await (await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${bearer}` } })).text();
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(url, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': reservation, authorization: `Bearer ${bearer}` } }, resolve);
+      req.on('error', reject);
+      req.end();
+    });
+    response.resume();
+    const ended = new Promise<void>((resolve) => response.once('close', () => resolve()));
+    return { url, reservation, response, ended };
+  }
+
+  it('is closed after IDLE_TIMEOUT without an operation, like an idle WebSocket; one with an operation stays', async () => {
+    const idleOwner = ownerId('idle-sse');
+    const busyOwner = ownerId('busy-sse');
+    const idle = await openStream(await token(idleOwner));
+    const busyToken = await token(busyOwner);
+    const busy = await openStream(busyToken);
+    const accepted = await fetch(busy.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${busyToken}`, 'x-graphql-event-stream-token': busy.reservation },
+      body: JSON.stringify({ query: 'subscription { walletEvents { eventId } }', extensions: { operationId: 'op-1' } }),
+    });
+    expect(accepted.status).toBe(202);
+    await idle.ended; // within a sweep or two of the timeout
+    let busyEnded = false;
+    void busy.ended.then(() => (busyEnded = true));
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(busyEnded).toBe(false);
+    busy.response.destroy();
+  });
+});

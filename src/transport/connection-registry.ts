@@ -8,6 +8,9 @@ import type { Sink } from './sink.ts';
 import type { Principal } from '../domain/principal.ts';
 import type { Logger } from '../logger.ts';
 
+/** The transports whose connections the registry holds. */
+export type ConnectionTransport = 'ws' | 'graphql-sse';
+
 /** Close codes this server uses, beyond graphql-ws's own (see README "Security"). */
 export const CLOSE = {
   /** Token expired: graphql-ws clients retry, asking their token function for a new one. */
@@ -20,6 +23,8 @@ export const CLOSE = {
 
 interface Entry {
   principal: Principal;
+  /** Which transport the connection is, for the log lines. */
+  transport: ConnectionTransport;
   operations: Set<string>;
   /** When the connection last had no operation, or null while it has some. */
   idleSince: number | null;
@@ -40,9 +45,9 @@ export class ConnectionRegistry {
   }
 
   /** Registers an authenticated connection; false when its owner is at the connection limit. */
-  add(connection: Sink, principal: Principal): boolean {
+  add(connection: Sink, principal: Principal, transport: ConnectionTransport): boolean {
     if (!this.claim(principal.subject)) return false;
-    this.entries.set(connection, { principal, operations: new Set(), idleSince: Date.now() });
+    this.entries.set(connection, { principal, transport, operations: new Set(), idleSince: Date.now() });
     return true;
   }
 
@@ -125,11 +130,11 @@ export class ConnectionRegistry {
     for (const [connection, entry] of this.entries) {
       const { expiresAt, subject } = entry.principal;
       if (expiresAt !== null && now > expiresAt * 1000 + this.limits.tokenClockSkewMs) {
-        this.log.info('connection closed', { transport: 'ws', subject, reason: 'token expired' });
+        this.log.info('connection closed', { transport: entry.transport, subject, reason: 'token expired' });
         connection.close(CLOSE.tokenExpired, 'UNAUTHENTICATED: the token has expired; reconnect with a fresh one');
         this.remove(connection);
       } else if (entry.idleSince !== null && now - entry.idleSince > this.limits.idleTimeoutMs) {
-        this.log.info('connection closed', { transport: 'ws', subject, reason: 'idle' });
+        this.log.info('connection closed', { transport: entry.transport, subject, reason: 'idle' });
         connection.close(CLOSE.idle, 'idle: no subscription');
         this.remove(connection);
       }

@@ -104,7 +104,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       onDrain: (listener) => reservation.stream?.onDrain(listener) ?? (() => {}),
       close: (code, reason) => (reservation.stream ? reservation.stream.close(code, reason) : drop(token)),
     };
-    if (!registry.add(sink, principal)) {
+    if (!registry.add(sink, principal, 'graphql-sse')) {
       log.warn('connection refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
       return refuse(res, 429, ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
     }

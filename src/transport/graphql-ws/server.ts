@@ -107,7 +107,7 @@ export function attachWebSocket(deps: {
       // connection slot now would never be undone.
       if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
       if (principal) {
-        if (!registry.add(sink, principal)) {
+        if (!registry.add(sink, principal, 'ws')) {
           log.warn('connection refused', { transport: 'ws', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
           return { refuse: { code: CLOSE.tryAgainLater, reason: `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner` } };
         }
