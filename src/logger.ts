@@ -1,7 +1,10 @@
 /**
- * A small structured logger: one JSON object per line on stdout, so log shippers can
- * index connection lifecycles and refusals without parsing prose.
+ * Structured logs on pino: one JSON object per line on stdout (`time`, `level` as a name,
+ * `msg`, then the fields), so log shippers can index connection lifecycles and refusals
+ * without parsing prose. Credentials never reach a line: tokens and authorization headers
+ * are redacted wherever they appear in the fields.
  */
+import { pino, stdSerializers, type DestinationStream, type Logger as Pino } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export type LogFields = Record<string, unknown>;
@@ -15,26 +18,38 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** What is replaced by `[redacted]` wherever it appears, at the top or one or two levels down. */
+const SECRETS = ['authorization', 'Authorization', 'token', 'accessToken', 'secret', 'password', 'cookie'];
+export const REDACTED_PATHS = SECRETS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
-/** Creates a logger writing lines at or above `level` to `write`. */
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stdout.write(line), base: LogFields = {}): Logger {
-  const emit = (at: Exclude<LogLevel, 'silent'>, msg: string, fields?: LogFields) => {
-    if (RANK[at] < RANK[level]) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...base, ...fields }, errorReplacer)}\n`);
-  };
-  return {
-    debug: (msg, fields) => emit('debug', msg, fields),
-    info: (msg, fields) => emit('info', msg, fields),
-    warn: (msg, fields) => emit('warn', msg, fields),
-    error: (msg, fields) => emit('error', msg, fields),
-    child: (fields) => createLogger(level, write, { ...base, ...fields }),
-  };
+/**
+ * Creates a logger writing lines at or above `level` to `write` (stdout by default). A
+ * logged error becomes its name, message, stack and cause: drizzle wraps the driver's
+ * error ("Failed query: …"), and the cause is the part an operator needs.
+ */
+export function createLogger(level: LogLevel, write?: (line: string) => void): Logger {
+  const destination: DestinationStream | undefined = write ? { write } : undefined;
+  const root = pino(
+    {
+      level,
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      serializers: { error: stdSerializers.errWithCause, err: stdSerializers.errWithCause },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+  return wrap(root);
 }
 
-function errorReplacer(_key: string, value: unknown): unknown {
-  // `cause` too: drizzle wraps the driver's error ("Failed query: …"), and the cause is the part an operator needs.
-  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack, ...(value.cause !== undefined ? { cause: value.cause } : {}) };
-  if (typeof value === 'bigint') return value.toString();
-  return value;
+/** Our call shape (message first) over pino's (fields first). */
+function wrap(log: Pino): Logger {
+  return {
+    debug: (msg, fields) => log.debug(fields ?? {}, msg),
+    info: (msg, fields) => log.info(fields ?? {}, msg),
+    warn: (msg, fields) => log.warn(fields ?? {}, msg),
+    error: (msg, fields) => log.error(fields ?? {}, msg),
+    child: (fields) => wrap(log.child(fields)),
+  };
 }

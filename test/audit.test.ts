@@ -62,6 +62,23 @@ describe(`production mode on ${label(postgresBackend)}`, () => {
       expect((await gql(server.url, userToken, '{ wallets { id } }')).data).toEqual({ wallets: [] });
     });
 
+    it('never writes a token into the log, whichever way it came', async () => {
+      const good = await token(ownerId('quiet'));
+      const expired = await token(ownerId('quiet'), 'user', -60);
+      for (const bearer of [good, expired, 'not-a-jwt-but-secret-looking']) {
+        await gql(server.url, bearer, '{ me { id } }');
+        const sse = await fetch(`${server.url}?query=${encodeURIComponent('subscription { walletEvents { eventId } }')}&token=${bearer}`, { headers: { accept: 'text/event-stream' } });
+        await sse.body?.cancel();
+        const client = wsClient(server.wsUrl, bearer);
+        const sub = subscribeWs(client, 'subscription { walletEvents { eventId } }');
+        await Promise.race([sub.ended, new Promise((resolve) => setTimeout(resolve, 300))]);
+        await client.dispose();
+      }
+      await waitUntil(() => logLines(server).some((line) => line.msg === 'authentication failed'));
+      const output = server.output();
+      for (const secret of [good, expired, 'not-a-jwt-but-secret-looking']) expect(output).not.toContain(secret.split('.').at(-1));
+    });
+
     it('writes audit lines for the connection lifecycle, auth failures, limit refusals and revocations', async () => {
       const owner = ownerId('audited');
       const client = wsClient(server.wsUrl, await token(owner));
