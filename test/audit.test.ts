@@ -110,6 +110,10 @@ describe(`production mode on ${label(postgresBackend)}`, () => {
       ];
       expect(expected.filter((line) => !has(line)), JSON.stringify(lines.slice(-30))).toEqual([]);
       for (const line of lines) expect(typeof line.time).toBe('string');
+      // One socket's lines share its number, from opened to closed.
+      const authenticated = lines.find((line) => line.msg === 'connection authenticated' && line.subject === owner)!;
+      const socketLines = lines.filter((line) => line.transport === 'ws' && line.connection === authenticated.connection).map((line) => line.msg);
+      expect(socketLines).toEqual(['connection opened', 'connection authenticated', 'subscribed', 'connection closed']);
     });
   });
 });

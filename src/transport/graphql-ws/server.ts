@@ -100,7 +100,13 @@ export function attachWebSocket(deps: {
   /** Sockets that have not answered the last keep-alive ping. */
   const unanswered = new WeakSet<WebSocket>();
 
-  const hooksFor = (ws: WebSocket, sink: Sink, upgradeUrl: string | undefined, connection: () => GraphQLWsConnection): ConnectionHooks => ({
+  /**
+   * Every line about one socket carries its number, so its lifecycle can be followed. (Not
+   * a pino child logger per socket: one costs about 2 KB, a fifth of a connection's budget.)
+   */
+  let sockets = 0;
+
+  const hooksFor = (ws: WebSocket, sink: Sink, upgradeUrl: string | undefined, connection: () => GraphQLWsConnection, id: number): ConnectionHooks => ({
     async connect(params) {
       const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, upgradeUrl));
       // The client may have left while its token was verified (a slow key set): taking a
@@ -108,43 +114,44 @@ export function attachWebSocket(deps: {
       if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
       if (principal) {
         if (!registry.add(sink, principal, 'ws')) {
-          log.warn('connection refused', { transport: 'ws', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+          log.warn('connection refused', { transport: 'ws', connection: id, subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
           return { refuse: { code: CLOSE.tryAgainLater, reason: `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner` } };
         }
-        log.info('connection authenticated', { transport: 'ws', subject: principal.subject, role: principal.role });
+        log.info('connection authenticated', { transport: 'ws', connection: id, subject: principal.subject, role: principal.role });
         return { principal };
       }
       const reason = authError?.message ?? 'a bearer token is required in the connection_init payload (authorization) or ?token=';
       const expired = authError?.details.reason === 'expired';
-      log.warn('authentication failed', { transport: 'ws', reason, code: authError?.details.reason ?? 'missing' });
+      log.warn('authentication failed', { transport: 'ws', connection: id, reason, code: authError?.details.reason ?? 'missing' });
       return { refuse: { code: expired ? CloseCode.Forbidden : CloseCode.Unauthorized, reason: `UNAUTHENTICATED: ${reason}` } };
     },
-    async start(id, payload, principal) {
-      const started = await run(payload, { principal, sink }, admit(sink, id, principal));
-      if (started.kind === 'stream') log.info('subscribed', { transport: 'ws', subject: principal.subject, id, operationName: started.operationName });
+    async start(operationId, payload, principal) {
+      const started = await run(payload, { principal, sink }, admit(sink, operationId, principal));
+      if (started.kind === 'stream') log.info('subscribed', { transport: 'ws', connection: id, subject: principal.subject, id: operationId, operationName: started.operationName });
       return started;
     },
     ended: (id) => registry.endOperation(sink, id),
-    failed: (error) => logInternalError(log, error, { transport: 'ws', subject: connection().caller?.subject }),
+    failed: (error) => logInternalError(log, error, { transport: 'ws', connection: id, subject: connection().caller?.subject }),
   });
 
   const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket) => {
-    log.info('connection opened', { transport: 'ws', remote: request.socket.remoteAddress, origin: request.headers.origin });
+    const id = ++sockets;
+    log.info('connection opened', { transport: 'ws', connection: id, remote: request.socket.remoteAddress, origin: request.headers.origin });
     const sink = socketSink(ws, tcp);
     if (server.clients.size > limits.connectionsPerInstance) {
-      log.warn('connection refused', { transport: 'ws', reason: 'instance connection limit', limit: limits.connectionsPerInstance });
+      log.warn('connection refused', { transport: 'ws', connection: id, reason: 'instance connection limit', limit: limits.connectionsPerInstance });
       return sink.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
     }
     if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
-    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request.url, () => connection), limits.connectionInitTimeoutMs);
+    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request.url, () => connection, id), limits.connectionInitTimeoutMs);
     ws.on('message', (data) => void connection.receive(String(data)));
     ws.on('pong', () => unanswered.delete(ws));
-    ws.on('error', (error) => log.debug('socket error', { transport: 'ws', error }));
+    ws.on('error', (error) => log.debug('socket error', { transport: 'ws', connection: id, error }));
     ws.once('close', (code, reason) => {
       forgetSocket(tcp);
       registry.remove(sink);
       void connection.closed();
-      log.info('connection closed', { transport: 'ws', subject: connection.caller?.subject, code, reason: String(reason ?? '') });
+      log.info('connection closed', { transport: 'ws', connection: id, subject: connection.caller?.subject, code, reason: String(reason ?? '') });
     });
   };
 
