@@ -18,8 +18,8 @@ const REPLAY_PAGE = 2_000;
 
 export interface FirehoseStreamOptions extends StreamGuardOptions {
   scope: FeedScope;
-  /** Applied to each event besides the scope's types and partition; null for none. */
-  filter: EventFilter | null;
+  /** What an event must match (the scope's types and criteria); the partition is checked besides. */
+  filter: EventFilter;
   pageSize: number;
   /** Called before each read of the log (metrics). */
   onReplay?: () => void;
@@ -35,6 +35,8 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
   private closed = false;
   private readonly guard: StreamGuard;
   private leave: (() => void) | null = null;
+  /** The log page after the one being handed out, already asked for (replay). */
+  private prefetched: { from: FeedPosition; page: Promise<FeedEvent[]> } | null = null;
   /** Where the stream started: what a new durable consumer stores. */
   readonly startedAt: FeedPosition | null;
 
@@ -88,7 +90,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
       if (event) return { value: event, done: false };
       const fromRing = this.feed.after(this.position, this.options.pageSize);
       if (!fromRing || fromRing.length === 0) return null;
-      this.setBatch(fromRing, true);
+      this.setBatch(fromRing);
     }
   }
 
@@ -141,41 +143,34 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FeedR
         this.prefetched = { from, page: this.readLog(from) };
         this.prefetched.page.catch(() => {}); // reported when it is awaited
       }
-      if (page.length) return this.setBatch(page, false);
+      if (page.length) return this.setBatch(page);
       // Nothing of ours up to what the feed had read before this page: stand at its end.
       if (before && (this.position === null || before.txId > this.position.txId)) this.position = before;
     } else if (fromRing.length) {
-      return this.setBatch(fromRing, true);
+      return this.setBatch(fromRing);
     }
     await new Promise<void>((resolve) => (this.waiter = resolve));
   }
-
-  /** Ring events still need the scope's types and partition; log pages were filtered by the database. */
-  private needsScope = false;
-  /** The log page after the one being handed out, already asked for (replay). */
-  private prefetched: { from: FeedPosition; page: Promise<FeedEvent[]> } | null = null;
 
   private readLog(from: FeedPosition | null): Promise<FeedEvent[]> {
     this.options.onReplay?.();
     return this.log.read(from, REPLAY_PAGE, this.options.scope);
   }
 
-  private setBatch(events: FeedEvent[], fromRing: boolean): void {
+  private setBatch(events: FeedEvent[]): void {
     this.batch = events;
     this.batchIndex = 0;
-    this.needsScope = fromRing;
   }
 
   /** The batch's next event that passes the filters; the position moves past every event looked at. */
   private nextInBatch(): WalletEvent | null {
+    // Log pages were narrowed by the database already; ring events were not. Checking every
+    // row is cheap and keeps one rule for both.
     const { scope, filter } = this.options;
-    const types = scope.types?.length ? new Set(scope.types) : null;
     for (let row = this.batch[this.batchIndex]; row; row = this.batch[this.batchIndex]) {
       this.batchIndex++;
       this.position = row.position;
-      if (this.needsScope && ((types && !types.has(row.event.type)) || !inPartition(row, scope.partition))) continue;
-      if (filter && !filter(row.event)) continue;
-      return row.event;
+      if (inPartition(row, scope.partition) && filter(row.event)) return row.event;
     }
     return null;
   }

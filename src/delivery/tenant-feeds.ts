@@ -65,7 +65,7 @@ export class TenantFeeds {
       ...this.options.streams,
       ...request,
       scope,
-      filter: scope.criteria ? eventFilter(scope.criteria) : null,
+      filter: eventFilter({ ...scope.criteria, types: scope.types }),
       onReplay: () => this.deps.observer?.read('replay'),
       onEnd: () => this.streams--,
     });

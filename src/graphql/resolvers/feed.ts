@@ -70,7 +70,8 @@ export const feedSubscription: Pick<SubscriptionResolvers, 'feed'> = {
       // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
       const cursor = ctx.lastEventId || args.after;
       let after = cursor ? decodeFeedCursor(cursor) : null;
-      const consumer = args.consumer != null ? { tenant: scope.tenant, principal: consumerKey(principal, parseConsumer(args.consumer)).principal, name: parseConsumer(args.consumer) } : null;
+      const key = args.consumer != null ? consumerKey(principal, parseConsumer(args.consumer)) : null;
+      const consumer = key ? { tenant: scope.tenant, principal: key.principal, name: key.name } : null;
       let isNew = false;
       if (consumer && !after) {
         after = await ctx.services.feedConsumers.positionOf(consumer);
