@@ -46,6 +46,9 @@ const config: CodegenConfig = {
           BalanceEvent: '../../domain/events.ts#BalanceEvent as BalanceEventModel',
           WalletStatusEvent: '../../domain/events.ts#WalletStatusEvent as WalletStatusEventModel',
           SubscriptionPreferences: '../views.ts#PreferencesView',
+          WebhookEndpoint: '../views.ts#WebhookEndpointView',
+          WebhookDelivery: '../views.ts#WebhookDeliveryView',
+          WebhookFilter: '../views.ts#WebhookFilterView',
         },
         scalars: {
           Money: { input: 'bigint', output: 'bigint | string' },

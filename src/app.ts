@@ -32,6 +32,7 @@ import { FeedLog } from './delivery/feed-log.ts';
 import { TenantFeeds } from './delivery/tenant-feeds.ts';
 import { FeedConsumers } from './delivery/feed-consumers.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { Webhooks } from './webhooks/webhooks.ts';
 import { Metrics } from './metrics.ts';
 import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { dashboardHandler } from './transport/dashboard.ts';
@@ -115,6 +116,33 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       },
     },
   );
+  const webhooks = new Webhooks(
+    database.db,
+    { feedLog, pubsub, logger: log, observer: metrics.webhooks, maxMessageBytes: config.backboneMaxMessageBytes },
+    {
+      policy: { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+      maxEndpointsPerTenant: config.webhooks.maxEndpointsPerTenant,
+      secretOverlapMs: config.webhooks.secretOverlapMs,
+      leaseTtlMs: config.webhooks.leaseTtlMs,
+      deliver: config.webhooks.deliver,
+      worker: {
+        batchSize: config.webhooks.batchSize,
+        concurrency: config.webhooks.concurrency,
+        retryScheduleMs: config.webhooks.retryScheduleMs,
+        breakerThreshold: config.webhooks.breakerThreshold,
+        breakerCooldownMs: config.webhooks.breakerCooldownMs,
+        lookIntervalMs: config.headCheckIntervalMs,
+        horizonRetryMs: config.firehoseRetryMs,
+        sender: {
+          policy: { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+          timeoutMs: config.webhooks.timeoutMs,
+          excerptBytes: config.webhooks.responseExcerptBytes,
+          userAgent: 'wallet-events-webhooks/1',
+        },
+      },
+    },
+  );
+  metrics.watchWebhooks(webhooks);
   const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
   const feedConsumers = new FeedConsumers(database.db, config.limits.consumersPerOwner);
   const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
@@ -151,6 +179,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     feedLog,
     firehose,
     feedConsumers,
+    webhooks,
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
     access: {
@@ -177,6 +206,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
             ]
           : []),
         { name: 'revocations', run: (now) => revocations.prune(now) },
+        { name: 'webhook deliveries', run: (now) => webhooks.pruneDelivered(ago(now, config.webhooks.deliveryRetentionMs)) },
       ],
       config.pruneIntervalMs,
       log,
@@ -240,6 +270,8 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     maxMessageBytes: config.backboneMaxMessageBytes,
   });
 
+  await webhooks.start();
+
   return {
     config,
     log,
@@ -267,6 +299,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
       for (const stop of stopWatchers) stop();
+      await webhooks.stop();
       firehose.close();
       revoker.stop();
       registry.stop();

@@ -96,6 +96,39 @@ export interface Config {
   feedRingTotalBytes: number;
   /** How long a new feed waits for the backbone to confirm its topic before it starts degraded (on the head check). */
   backboneAttachTimeoutMs: number;
+  webhooks: WebhookConfig;
+}
+
+/** Webhook delivery; see README "Webhooks". */
+export interface WebhookConfig {
+  /** This instance takes endpoint leases and delivers (false: it only serves the API). */
+  deliver: boolean;
+  /** Also `http:` URLs (otherwise `https:` only). */
+  allowHttp: boolean;
+  /** Also loopback, private, link-local and metadata addresses. */
+  allowPrivateNetworks: boolean;
+  /** Per attempt, until the response's end. */
+  timeoutMs: number;
+  /** The delay before each retry; after the last one fails the delivery is dead. */
+  retryScheduleMs: number[];
+  /** Consecutive failures that open an endpoint's circuit breaker. */
+  breakerThreshold: number;
+  /** How long an open breaker pauses an endpoint before one probe. */
+  breakerCooldownMs: number;
+  /** Requests in flight to one endpoint at once. */
+  concurrency: number;
+  /** Events one delivery step of an endpoint reads from the feed. */
+  batchSize: number;
+  /** How long an endpoint's lease lasts unrenewed: a dead instance's endpoints move after this. */
+  leaseTtlMs: number;
+  /** How long a rotated-out secret keeps signing by default. */
+  secretOverlapMs: number;
+  /** Bytes of each response body kept with the delivery. */
+  responseExcerptBytes: number;
+  /** Delivered records are kept this long (queued and dead ones until delivered or redelivered). */
+  deliveryRetentionMs: number;
+  /** Endpoints one tenant may have. */
+  maxEndpointsPerTenant: number;
 }
 
 /** Every limit is configurable; the README lists defaults and the refusal each one gives. */
@@ -171,6 +204,22 @@ export function loadConfig(env: Env = process.env): Config {
     firehoseRetryMs: duration(env, 'FIREHOSE_RETRY_INTERVAL', 20, 1, 60_000),
     feedRingTotalBytes: int(env, 'FEED_RING_TOTAL_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 ** 3),
     backboneAttachTimeoutMs: duration(env, 'BACKBONE_ATTACH_TIMEOUT', 1_000, 10, 60_000),
+    webhooks: {
+      deliver: bool(env, 'WEBHOOK_DELIVERY', true),
+      allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
+      allowPrivateNetworks: bool(env, 'WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+      timeoutMs: duration(env, 'WEBHOOK_TIMEOUT', 10_000, 100, 300_000),
+      retryScheduleMs: durations(env, 'WEBHOOK_RETRY_SCHEDULE', [5_000, 30_000, 120_000, 600_000, 3_600_000, 6 * 3_600_000, DAY]),
+      breakerThreshold: int(env, 'WEBHOOK_BREAKER_THRESHOLD', 20, 1, 1_000_000),
+      breakerCooldownMs: duration(env, 'WEBHOOK_BREAKER_COOLDOWN', 60_000, 10, DAY),
+      concurrency: int(env, 'WEBHOOK_CONCURRENCY', 16, 1, 1_000),
+      batchSize: int(env, 'WEBHOOK_BATCH_SIZE', 500, 1, 10_000),
+      leaseTtlMs: duration(env, 'WEBHOOK_LEASE_TTL', 15_000, 300, 3_600_000),
+      secretOverlapMs: duration(env, 'WEBHOOK_SECRET_OVERLAP', DAY, 0, 30 * DAY),
+      responseExcerptBytes: int(env, 'WEBHOOK_RESPONSE_EXCERPT_BYTES', 1_024, 0, 64 * 1024),
+      deliveryRetentionMs: duration(env, 'WEBHOOK_DELIVERY_RETENTION', 7 * DAY, 1_000, 3650 * DAY),
+      maxEndpointsPerTenant: int(env, 'WEBHOOK_MAX_ENDPOINTS_PER_TENANT', 50, 1, 100_000),
+    },
     limits: {
       subscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
       connectionsPerOwner: int(env, 'MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000),
@@ -248,6 +297,25 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
   if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;
+}
+
+/** `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`). */
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = str(env, name)?.toLowerCase();
+  if (raw == null) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** A comma-separated list of durations such as `5s,30s,2m`, each between 1 ms and 30 days. */
+function durations(env: Env, name: string, fallback: number[]): number[] {
+  const raw = str(env, name);
+  if (raw === null) return fallback;
+  const list = raw.split(',').map((part) => parseDuration(part.trim(), name));
+  if (list.length > 50) throw new ConfigError(name, `at most 50 retries, got ${list.length}`);
+  for (const value of list) if (value < 1 || value > 30 * DAY) throw new ConfigError(name, `each delay must be between 1 ms and 30 days, got ${value} ms`);
+  return list;
 }
 
 /** `*` or a comma-separated list of origins such as `https://app.example.com`. */

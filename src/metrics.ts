@@ -11,6 +11,13 @@ import type { FeedObserver } from './delivery/feeds.ts';
 import type { WalletEvent } from './domain/events.ts';
 import type { ServerStatsSnapshot } from './graphql/context.ts';
 import { LatencySamples, RateWindow } from './live-stats.ts';
+import type { WebhookObserver } from './webhooks/endpoint-worker.ts';
+
+/** What the webhook gauges read at scrape time: the endpoints delivered by this instance. */
+export interface WebhookGaugeSource {
+  localWorkers: readonly { id: string; breakerOpen: boolean; lagSeconds(): number }[];
+  localDeadLetters(): Promise<Map<string, number>>;
+}
 
 /** Replayed events are old by design; only younger ones say something about latency. */
 const LIVE_AGE_MS = 60_000;
@@ -173,6 +180,71 @@ export class Metrics {
     logRead: (reason) => this.logReads.inc({ reason }),
     paused: () => this.pauses.inc(),
   };
+
+  private readonly webhookAttempts = new Counter({
+    name: 'wallet_events_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by outcome: delivered (2xx), failed (any other answer, a timeout, a refused connection), gone (410: the endpoint is disabled)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly webhookDuration = new Histogram({
+    name: 'wallet_events_webhook_attempt_duration_seconds',
+    help: 'From sending a webhook request to the end of its response (or its failure)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly webhookDeaths = this.counter('wallet_events_webhook_dead_total', 'Webhook deliveries that went dead after their last attempt');
+  private readonly breakerTransitions = new Counter({
+    name: 'wallet_events_webhook_breaker_transitions_total',
+    help: 'Circuit breaker transitions of webhook endpoints: open (paused after consecutive failures), half_open (one probe), closed (resumed)',
+    labelNames: ['to'],
+    registers: [this.registry],
+  });
+
+  /** What webhook workers report. */
+  readonly webhooks: WebhookObserver = {
+    attempt: (outcome, ms) => {
+      this.webhookAttempts.inc({ outcome });
+      this.webhookDuration.observe(ms / 1000);
+    },
+    died: (count) => this.webhookDeaths.inc(count),
+    breaker: (to) => this.breakerTransitions.inc({ to }),
+  };
+
+  /** Gauges of the endpoints `source` delivers: lag, breaker state and dead letters, per endpoint. */
+  watchWebhooks(source: WebhookGaugeSource): void {
+    new Gauge({
+      name: 'wallet_events_webhook_lag_seconds',
+      help: 'Per endpoint delivered here: age of the oldest event it has not delivered yet (0 when caught up)',
+      labelNames: ['endpoint'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const worker of source.localWorkers) this.set({ endpoint: worker.id }, worker.lagSeconds());
+      },
+    });
+    new Gauge({
+      name: 'wallet_events_webhook_breaker_open',
+      help: 'Per endpoint delivered here: 1 while its circuit breaker keeps it paused, else 0',
+      labelNames: ['endpoint'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const worker of source.localWorkers) this.set({ endpoint: worker.id }, worker.breakerOpen ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'wallet_events_webhook_dead_letters',
+      help: 'Per endpoint delivered here: deliveries in the dead-letter queue',
+      labelNames: ['endpoint'],
+      registers: [this.registry],
+      async collect() {
+        const counts = await source.localDeadLetters().catch(() => new Map<string, number>());
+        this.reset();
+        for (const worker of source.localWorkers) this.set({ endpoint: worker.id }, counts.get(worker.id) ?? 0);
+      },
+    });
+  }
 
   /** The observer given to the feeds. */
   /** What the firehose reports. */

@@ -3,7 +3,7 @@
  * file by `npm run db:generate` and never edited by hand.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { EventType } from '../domain/events.ts';
 import type { Direction, TransactionStatus, TransactionType, WalletStatus } from '../domain/ledger-types.ts';
 
@@ -201,3 +201,80 @@ export const feedWatermarks = pgTable('feed_watermarks', {
   tenantId: text('tenant_id').primaryKey(),
   txId: bigint('tx_id', { mode: 'number' }).notNull(),
 });
+
+/**
+ * Webhook endpoints: a URL of a tenant that receives that tenant's events (narrowed by
+ * `types` and `criteria`) by signed POSTs. Each keeps its own position in the tenant's feed
+ * (txId, ownerId, sequence), moved only once what was read before it is delivered or stored
+ * as a delivery still to make; the lease says which instance delivers it now.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    url: text('url').notNull(),
+    /** Event types delivered; null for all. */
+    types: jsonb('types').$type<EventType[] | null>(),
+    /** The `filter` given (as the feed's EventCriteria, amounts as digit strings); null for none. */
+    criteria: jsonb('criteria'),
+    description: text('description'),
+    /** `whsec_` + base64 key: what the receiver verifies with. */
+    secret: text('secret').notNull(),
+    /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, mode: 'date' }),
+    /** `active`, `paused` (the circuit breaker is open) or `disabled`. */
+    state: text('state').$type<'active' | 'paused' | 'disabled'>().notNull(),
+    disabledReason: text('disabled_reason'),
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    /** While paused: when the breaker lets one probe through. */
+    pausedUntil: timestamp('paused_until', { withTimezone: true, mode: 'date' }),
+    txId: bigint('tx_id', { mode: 'number' }).notNull(),
+    ownerId: text('owner_id').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    leaseHolder: text('lease_holder'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId, t.createdAt)],
+);
+
+/**
+ * Deliveries of events to an endpoint that went through the table: every delivery is
+ * recorded, and those not yet made (`pending` behind an earlier event of the same owner,
+ * `retrying`) or given up (`dead`) keep the exact body they are sent with.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    endpointId: uuid('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').notNull(),
+    ownerId: text('owner_id').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    type: text('type').$type<EventType>().notNull(),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    /** The JSON body sent; dropped once delivered. */
+    body: text('body'),
+    status: text('status').$type<'pending' | 'retrying' | 'delivered' | 'dead'>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true, mode: 'date' }),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    responseExcerpt: text('response_excerpt'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_endpoint_event_idx').on(t.endpointId, t.eventId),
+    // The queue: each owner's oldest delivery not yet made.
+    index('webhook_deliveries_queue_idx').on(t.endpointId, t.status, t.ownerId, t.sequence),
+    index('webhook_deliveries_listing_idx').on(t.endpointId, t.createdAt),
+    index('webhook_deliveries_updated_idx').on(t.status, t.updatedAt),
+  ],
+);

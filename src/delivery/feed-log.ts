@@ -138,6 +138,13 @@ export class FeedLog {
     }
   }
 
+  /** The first position retention has kept in `tenant`'s feed: just before its oldest retained event. */
+  async retainedFrom(tenant: string): Promise<FeedPosition> {
+    const result = await this.db.execute(sql`select tx_id from feed_watermarks where tenant_id = ${tenant}`);
+    const floor = Number(rowsOf<{ tx_id: string | number | null }>(result)[0]?.tx_id ?? 0);
+    return { txId: floor, ownerId: '', sequence: 0 };
+  }
+
   /** An event's place in the feed and its tenant, or null (unknown or pruned). */
   async positionOf(eventId: string): Promise<{ position: FeedPosition; tenant: string } | null> {
     const result = await this.db.execute(sql`select tx_id, owner_id, sequence, tenant_id from events where event_id = ${eventId}`);

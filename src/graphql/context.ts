@@ -10,6 +10,7 @@ import type { Principal } from '../domain/principal.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { Tenancy } from '../ledger/tenancy.ts';
+import type { Webhooks } from '../webhooks/webhooks.ts';
 
 /** The application services resolvers call; built once by the composition root. */
 export interface Services {
@@ -24,6 +25,8 @@ export interface Services {
   firehose: TenantFeeds;
   /** Durable firehose consumers' positions. */
   feedConsumers: FeedConsumers;
+  /** Webhook endpoints and their deliveries. */
+  webhooks: Webhooks;
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;

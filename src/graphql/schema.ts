@@ -9,6 +9,7 @@ import { accessMutations, Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { typeResolvers } from './resolvers/types.ts';
+import { WebhookDelivery, WebhookEndpoint, webhookMutations, webhookQueries } from './resolvers/webhooks.ts';
 import { DateTimeScalar, MoneyScalar, SequenceScalar } from './scalars.ts';
 
 const SCHEMA_DIR = new URL('../../schema', import.meta.url).pathname;
@@ -30,6 +31,7 @@ export function createSchema(): GraphQLSchema {
       { Query: consumerQueries, Mutation: consumerMutations },
       { Query: feedQueries, Subscription: feedSubscription },
       { Mutation: accessMutations },
+      { Query: webhookQueries, Mutation: webhookMutations, WebhookEndpoint, WebhookDelivery },
       typeResolvers,
     ],
   });

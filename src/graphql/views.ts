@@ -6,6 +6,8 @@
 import type { BalanceEventData, TransactionEventData } from '../domain/events.ts';
 import type { Transaction } from '../domain/ledger-types.ts';
 import type { EventCriteria } from '../delivery/filters.ts';
+import type { StoredFilter } from '../webhooks/endpoint-rules.ts';
+import type { DeliveryRow, EndpointRow } from '../webhooks/store.ts';
 
 export type TransactionView = Transaction | TransactionEventData;
 export type BalanceView = BalanceEventData;
@@ -15,3 +17,10 @@ export interface PreferencesView {
   consumer: string;
   criteria: EventCriteria;
 }
+
+/** A webhook endpoint as stored (its secrets are never resolved). */
+export type WebhookEndpointView = EndpointRow;
+/** A webhook delivery as stored. */
+export type WebhookDeliveryView = DeliveryRow;
+/** An endpoint's filter as stored (amounts as digit strings). */
+export type WebhookFilterView = StoredFilter;

@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Principal } from '../../domain/principal.ts';
 import type { Wallet as WalletModel } from '../../domain/ledger-types.ts';
-import type { TransactionView, BalanceView, PreferencesView } from '../views.ts';
+import type { TransactionView, BalanceView, PreferencesView, WebhookEndpointView, WebhookDeliveryView, WebhookFilterView } from '../views.ts';
 import type { WalletEvent as WalletEventModel, TransactionEvent as TransactionEventModel, BalanceEvent as BalanceEventModel, WalletStatusEvent as WalletStatusEventModel } from '../../domain/events.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
@@ -69,6 +69,17 @@ export type CreateWalletInput = {
   /** ISO 4217 code, e.g. NGN. */
   currency: Scalars['String']['input'];
   ownerId: Scalars['ID']['input'];
+};
+
+export type CreateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<WalletEventFilter>;
+  /** Admins only: the tenant whose events it receives (service tokens use their own). */
+  tenant?: InputMaybe<Scalars['String']['input']>;
+  /** Event types to deliver; all when absent. */
+  types?: InputMaybe<Array<WalletEventType>>;
+  /** https:// (http:// only where WEBHOOK_ALLOW_HTTP is on); private addresses are refused. */
+  url: Scalars['String']['input'];
 };
 
 export type Direction =
@@ -138,6 +149,10 @@ export type Mutation = {
   /** Closes a wallet with no funds and no pending debits, for good. */
   closeWallet: Wallet;
   createWallet: Wallet;
+  /** A new endpoint, receiving what commits from now on. Its secret is shown here only. */
+  createWebhookEndpoint: WebhookEndpointWithSecret;
+  /** Deletes the endpoint and its delivery records. */
+  deleteWebhookEndpoint: Scalars['Boolean']['output'];
   /** Refuses postings to the wallet until unfrozen; its events still flow. */
   freezeWallet: Wallet;
   postTransaction: PostTransactionPayload;
@@ -147,6 +162,10 @@ export type Mutation = {
    * inputs (default 500); each needs its own idempotency key. Results are in input order.
    */
   postTransactions: Array<PostTransactionPayload>;
+  /** Sends every DEAD delivery of the endpoint again; returns how many. */
+  redeliverDeadWebhooks: Scalars['Int']['output'];
+  /** Sends a DEAD delivery again, from a fresh retry schedule. */
+  redeliverWebhook: WebhookDelivery;
   /** Reverses a SUCCESS transaction. Repeating it returns it unchanged. */
   reverseTransaction: Transaction;
   /**
@@ -160,6 +179,11 @@ export type Mutation = {
    * `expiresAt` when that is later.
    */
   revokeToken: RevocationResult;
+  /**
+   * A new secret. The old one keeps signing beside it (two signatures in `webhook-signature`)
+   * for `overlapSeconds` (default WEBHOOK_SECRET_OVERLAP; 0 ends it at once).
+   */
+  rotateWebhookSecret: WebhookEndpointWithSecret;
   /** Settles a PENDING transaction. Repeating the same settlement returns it unchanged. */
   settleTransaction: Transaction;
   unfreezeWallet: Wallet;
@@ -168,6 +192,7 @@ export type Mutation = {
    * live subscriptions switch to it without reconnecting.
    */
   updateSubscriptionPreferences: SubscriptionPreferences;
+  updateWebhookEndpoint: WebhookEndpoint;
 };
 
 
@@ -192,6 +217,18 @@ export type MutationCreateWalletArgs = {
 
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationCreateWebhookEndpointArgs = {
+  input: CreateWebhookEndpointInput;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationDeleteWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationFreezeWalletArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
@@ -207,6 +244,18 @@ export type MutationPostTransactionArgs = {
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationPostTransactionsArgs = {
   inputs: Array<PostTransactionInput>;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRedeliverDeadWebhooksArgs = {
+  endpointId: Scalars['ID']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRedeliverWebhookArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -232,6 +281,13 @@ export type MutationRevokeTokenArgs = {
 
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+  overlapSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationSettleTransactionArgs = {
   id: Scalars['ID']['input'];
   status: SettlementStatus;
@@ -249,6 +305,12 @@ export type MutationUpdateSubscriptionPreferencesArgs = {
   consumer: Scalars['String']['input'];
   input: SubscriptionPreferencesInput;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationUpdateWebhookEndpointArgs = {
+  input: UpdateWebhookEndpointInput;
 };
 
 export type PageInfo = {
@@ -318,6 +380,11 @@ export type Query = {
   wallet?: Maybe<Wallet>;
   /** Your wallets; service/admin tokens name the owner. */
   wallets: Array<Wallet>;
+  /** An endpoint's deliveries, newest first; `status: DEAD` is its dead-letter queue. */
+  webhookDeliveries: WebhookDeliveryConnection;
+  webhookEndpoint: WebhookEndpoint;
+  /** The caller's tenant's endpoints (admins: `tenant`'s, or every tenant's). Service and admin tokens. */
+  webhookEndpoints: Array<WebhookEndpoint>;
 };
 
 
@@ -366,6 +433,24 @@ export type QueryWalletArgs = {
 
 export type QueryWalletsArgs = {
   ownerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  endpointId: Scalars['ID']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookDeliveryStatus>;
+};
+
+
+export type QueryWebhookEndpointArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookEndpointsArgs = {
+  tenant?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type RevocationResult = {
@@ -622,6 +707,17 @@ export type TransportCount = {
   transport: Scalars['String']['output'];
 };
 
+/** Absent fields stay as they are; `types: null` or `filter: null` clears them. */
+export type UpdateWebhookEndpointInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** false disables it; true re-enables a DISABLED endpoint where it stopped. */
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+  filter?: InputMaybe<WalletEventFilter>;
+  id: Scalars['ID']['input'];
+  types?: InputMaybe<Array<WalletEventType>>;
+  url?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Wallet = {
   __typename?: 'Wallet';
   balance: Balance;
@@ -712,6 +808,121 @@ export type WalletStatusEvent = WalletEvent & {
   walletId: Scalars['ID']['output'];
 };
 
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  deliveredAt?: Maybe<Scalars['DateTime']['output']>;
+  endpointId: Scalars['ID']['output'];
+  /** The `webhook-id` header: the event id (the receiver's idempotency key). */
+  eventId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** HTTP status of the last attempt; null when none came (refused, timed out). */
+  lastStatus?: Maybe<Scalars['Int']['output']>;
+  nextAttemptAt?: Maybe<Scalars['DateTime']['output']>;
+  ownerId: Scalars['ID']['output'];
+  /** The first bytes of the last response body. */
+  responseExcerpt?: Maybe<Scalars['String']['output']>;
+  sequence: Scalars['Sequence']['output'];
+  status: WebhookDeliveryStatus;
+  type: WalletEventType;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  edges: Array<WebhookDeliveryEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookDelivery;
+};
+
+/**
+ * PENDING: queued behind an earlier event of the same owner (or held by an open breaker).
+ * RETRYING: failed, tried again at `nextAttemptAt`. DELIVERED: a 2xx came back. DEAD: the last
+ * attempt of the schedule failed; `redeliverWebhook` sends it again.
+ */
+export type WebhookDeliveryStatus =
+  | 'DEAD'
+  | 'DELIVERED'
+  | 'PENDING'
+  | 'RETRYING';
+
+/**
+ * A URL that receives its tenant's events as signed POSTs (Standard Webhooks: headers
+ * `webhook-id` = the event id, `webhook-timestamp`, `webhook-signature`), each owner's in
+ * sequence order, retried with backoff until delivered or dead.
+ */
+export type WebhookEndpoint = {
+  __typename?: 'WebhookEndpoint';
+  /** Failed attempts in a row (the breaker opens at WEBHOOK_BREAKER_THRESHOLD). */
+  consecutiveFailures: Scalars['Int']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** Feed cursor of the last event the endpoint has passed (delivered, or queued as a delivery). */
+  cursor: Scalars['String']['output'];
+  /** Deliveries in its dead-letter queue. */
+  deadLetters: Scalars['Int']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  disabledReason?: Maybe<Scalars['String']['output']>;
+  filter?: Maybe<WebhookFilter>;
+  id: Scalars['ID']['output'];
+  /** Seconds since the oldest event it has not delivered yet was written; 0 when caught up. */
+  lagSeconds: Scalars['Float']['output'];
+  lease?: Maybe<WebhookLease>;
+  /** While PAUSED: when the probe goes out. */
+  pausedUntil?: Maybe<Scalars['DateTime']['output']>;
+  /** While a rotated-out secret still signs alongside the current one: until when. */
+  previousSecretExpiresAt?: Maybe<Scalars['DateTime']['output']>;
+  state: WebhookEndpointState;
+  tenant: Scalars['String']['output'];
+  /** Event types delivered; null for all. */
+  types?: Maybe<Array<WalletEventType>>;
+  updatedAt: Scalars['DateTime']['output'];
+  url: Scalars['String']['output'];
+};
+
+/**
+ * ACTIVE: delivering. PAUSED: its circuit breaker opened after consecutive failures; one
+ * probe goes out after the cool-down (`pausedUntil`) and decides. DISABLED: nothing is sent
+ * (`disabledReason` says why: its tenant, a 410 Gone from the receiver, or retention);
+ * `updateWebhookEndpoint(input: { enabled: true })` resumes where it stopped.
+ */
+export type WebhookEndpointState =
+  | 'ACTIVE'
+  | 'DISABLED'
+  | 'PAUSED';
+
+/** The endpoint and its signing secret: the only time the secret is shown. */
+export type WebhookEndpointWithSecret = {
+  __typename?: 'WebhookEndpointWithSecret';
+  endpoint: WebhookEndpoint;
+  /** `whsec_` + base64 key, as the Standard Webhooks libraries take it. */
+  secret: Scalars['String']['output'];
+};
+
+/** The `filter` an endpoint was given (as `WalletEventFilter`). */
+export type WebhookFilter = {
+  __typename?: 'WebhookFilter';
+  currency?: Maybe<Scalars['String']['output']>;
+  direction?: Maybe<Direction>;
+  maxAmount?: Maybe<Scalars['Money']['output']>;
+  minAmount?: Maybe<Scalars['Money']['output']>;
+  status?: Maybe<Array<TransactionStatus>>;
+  transactionTypes?: Maybe<Array<TransactionType>>;
+};
+
+/** Which instance delivers the endpoint now, until when (renewed while it lives). */
+export type WebhookLease = {
+  __typename?: 'WebhookLease';
+  expiresAt: Scalars['DateTime']['output'];
+  holder: Scalars['String']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -790,6 +1001,7 @@ export type ResolversTypes = {
   BalanceEvent: ResolverTypeWrapper<BalanceEventModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreateWalletInput: CreateWalletInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Direction: Direction;
   FeedConnection: ResolverTypeWrapper<Omit<FeedConnection, 'edges'> & { edges: Array<ResolversTypes['FeedEdge']> }>;
@@ -825,6 +1037,7 @@ export type ResolversTypes = {
   TransactionStatus: TransactionStatus;
   TransactionType: TransactionType;
   TransportCount: ResolverTypeWrapper<TransportCount>;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   Wallet: ResolverTypeWrapper<WalletModel>;
   WalletEvent: ResolverTypeWrapper<WalletEventModel>;
   WalletEventConnection: ResolverTypeWrapper<Omit<WalletEventConnection, 'edges'> & { edges: Array<ResolversTypes['WalletEventEdge']> }>;
@@ -834,6 +1047,15 @@ export type ResolversTypes = {
   WalletStatus: WalletStatus;
   WalletStatusChange: WalletStatusChange;
   WalletStatusEvent: ResolverTypeWrapper<WalletStatusEventModel>;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>;
+  WebhookDeliveryEdge: ResolverTypeWrapper<Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversTypes['WebhookDelivery'] }>;
+  WebhookDeliveryStatus: WebhookDeliveryStatus;
+  WebhookEndpoint: ResolverTypeWrapper<WebhookEndpointView>;
+  WebhookEndpointState: WebhookEndpointState;
+  WebhookEndpointWithSecret: ResolverTypeWrapper<Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversTypes['WebhookEndpoint'] }>;
+  WebhookFilter: ResolverTypeWrapper<WebhookFilterView>;
+  WebhookLease: ResolverTypeWrapper<WebhookLease>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -843,6 +1065,7 @@ export type ResolversParentTypes = {
   BalanceEvent: BalanceEventModel;
   Boolean: Scalars['Boolean']['output'];
   CreateWalletInput: CreateWalletInput;
+  CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   DateTime: Scalars['DateTime']['output'];
   FeedConnection: Omit<FeedConnection, 'edges'> & { edges: Array<ResolversParentTypes['FeedEdge']> };
   FeedEdge: Omit<FeedEdge, 'node'> & { node: ResolversParentTypes['WalletEvent'] };
@@ -872,12 +1095,20 @@ export type ResolversParentTypes = {
   TransactionEvent: TransactionEventModel;
   TransactionFilter: TransactionFilter;
   TransportCount: TransportCount;
+  UpdateWebhookEndpointInput: UpdateWebhookEndpointInput;
   Wallet: WalletModel;
   WalletEvent: WalletEventModel;
   WalletEventConnection: Omit<WalletEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['WalletEventEdge']> };
   WalletEventEdge: Omit<WalletEventEdge, 'node'> & { node: ResolversParentTypes['WalletEvent'] };
   WalletEventFilter: WalletEventFilter;
   WalletStatusEvent: WalletStatusEventModel;
+  WebhookDelivery: WebhookDeliveryView;
+  WebhookDeliveryConnection: Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> };
+  WebhookDeliveryEdge: Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversParentTypes['WebhookDelivery'] };
+  WebhookEndpoint: WebhookEndpointView;
+  WebhookEndpointWithSecret: Omit<WebhookEndpointWithSecret, 'endpoint'> & { endpoint: ResolversParentTypes['WebhookEndpoint'] };
+  WebhookFilter: WebhookFilterView;
+  WebhookLease: WebhookLease;
 };
 
 export type AckResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AckResult'] = ResolversParentTypes['AckResult']> = {
@@ -948,15 +1179,21 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   ackEvent?: Resolver<ResolversTypes['AckResult'], ParentType, ContextType, RequireFields<MutationAckEventArgs, 'consumer' | 'eventId'>>;
   closeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCloseWalletArgs, 'id' | 'reason'>>;
   createWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCreateWalletArgs, 'input'>>;
+  createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
+  deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'id' | 'reason'>>;
   postTransaction?: Resolver<ResolversTypes['PostTransactionPayload'], ParentType, ContextType, RequireFields<MutationPostTransactionArgs, 'input'>>;
   postTransactions?: Resolver<Array<ResolversTypes['PostTransactionPayload']>, ParentType, ContextType, RequireFields<MutationPostTransactionsArgs, 'inputs'>>;
+  redeliverDeadWebhooks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRedeliverDeadWebhooksArgs, 'endpointId'>>;
+  redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'id'>>;
   reverseTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationReverseTransactionArgs, 'id' | 'reason'>>;
   revokeAccess?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeAccessArgs, 'ownerId'>>;
   revokeToken?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   settleTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationSettleTransactionArgs, 'id' | 'status'>>;
   unfreezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationUnfreezeWalletArgs, 'id'>>;
   updateSubscriptionPreferences?: Resolver<ResolversTypes['SubscriptionPreferences'], ParentType, ContextType, RequireFields<MutationUpdateSubscriptionPreferencesArgs, 'consumer' | 'input'>>;
+  updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -979,6 +1216,9 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   transactions?: Resolver<ResolversTypes['TransactionConnection'], ParentType, ContextType, RequireFields<QueryTransactionsArgs, 'first' | 'walletId'>>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType, RequireFields<QueryWalletArgs, 'id'>>;
   wallets?: Resolver<Array<ResolversTypes['Wallet']>, ParentType, ContextType, Partial<QueryWalletsArgs>>;
+  webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'endpointId' | 'first'>>;
+  webhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<QueryWebhookEndpointArgs, 'id'>>;
+  webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, Partial<QueryWebhookEndpointsArgs>>;
 };
 
 export type RevocationResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RevocationResult'] = ResolversParentTypes['RevocationResult']> = {
@@ -1102,6 +1342,73 @@ export type WalletStatusEventResolvers<ContextType = GraphQLContext, ParentType 
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type WebhookDeliveryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  endpointId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  ownerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  responseExcerpt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['WalletEventType'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDeliveryConnection'] = ResolversParentTypes['WebhookDeliveryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookDeliveryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookDeliveryEdge'] = ResolversParentTypes['WebhookDeliveryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpoint'] = ResolversParentTypes['WebhookEndpoint']> = {
+  consecutiveFailures?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  disabledReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  filter?: Resolver<Maybe<ResolversTypes['WebhookFilter']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lagSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  lease?: Resolver<Maybe<ResolversTypes['WebhookLease']>, ParentType, ContextType>;
+  pausedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  previousSecretExpiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['WebhookEndpointState'], ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  types?: Resolver<Maybe<Array<ResolversTypes['WalletEventType']>>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookEndpointWithSecretResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookEndpointWithSecret'] = ResolversParentTypes['WebhookEndpointWithSecret']> = {
+  endpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookFilterResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookFilter'] = ResolversParentTypes['WebhookFilter']> = {
+  currency?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  direction?: Resolver<Maybe<ResolversTypes['Direction']>, ParentType, ContextType>;
+  maxAmount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  minAmount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<Array<ResolversTypes['TransactionStatus']>>, ParentType, ContextType>;
+  transactionTypes?: Resolver<Maybe<Array<ResolversTypes['TransactionType']>>, ParentType, ContextType>;
+};
+
+export type WebhookLeaseResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WebhookLease'] = ResolversParentTypes['WebhookLease']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  holder?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GraphQLContext> = {
   AckResult?: AckResultResolvers<ContextType>;
   Balance?: BalanceResolvers<ContextType>;
@@ -1132,5 +1439,12 @@ export type Resolvers<ContextType = GraphQLContext> = {
   WalletEventConnection?: WalletEventConnectionResolvers<ContextType>;
   WalletEventEdge?: WalletEventEdgeResolvers<ContextType>;
   WalletStatusEvent?: WalletStatusEventResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookDeliveryEdge?: WebhookDeliveryEdgeResolvers<ContextType>;
+  WebhookEndpoint?: WebhookEndpointResolvers<ContextType>;
+  WebhookEndpointWithSecret?: WebhookEndpointWithSecretResolvers<ContextType>;
+  WebhookFilter?: WebhookFilterResolvers<ContextType>;
+  WebhookLease?: WebhookLeaseResolvers<ContextType>;
 };
 

@@ -1,0 +1,32 @@
+/**
+ * The body of a webhook: the event as the GraphQL API shows it (the fields a subscription
+ * selecting all of them would return), with its feed cursor, as JSON.
+ */
+import { encodeFeedCursor, type FeedPosition, type WalletEvent } from '../domain/events.ts';
+
+/** The JSON body sent for `event`, read from the feed at `position`. */
+export function webhookBody(event: WalletEvent, position: FeedPosition): string {
+  const envelope = {
+    type: event.type,
+    eventId: event.eventId,
+    cursor: encodeFeedCursor(position),
+    sequence: event.sequence,
+    ownerId: event.ownerId,
+    walletId: event.walletId,
+    occurredAt: event.occurredAt,
+  };
+  switch (event.type) {
+    case 'TRANSACTION': {
+      const { previousStatus, ...transaction } = event.data;
+      return JSON.stringify({ ...envelope, transaction, previousStatus });
+    }
+    case 'BALANCE': {
+      const { available, ledger, pending, currency } = event.data;
+      return JSON.stringify({ ...envelope, balance: { available, ledger, pending, currency } });
+    }
+    case 'WALLET_STATUS': {
+      const { change, status, reason } = event.data;
+      return JSON.stringify({ ...envelope, change, status, reason });
+    }
+  }
+}
