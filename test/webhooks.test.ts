@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
 import { codes, gql, gqlData, waitUntil } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
-import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
+import { ownerId, producer } from './support/ledger-ops.ts';
+import { createEndpoint, deliveries, endpointState, expectedSequences, populate } from './support/webhooks.ts';
 import { tenantToken } from './support/tokens.ts';
 import { orderProblems, startReceiver, type Receiver } from './support/webhook-receiver.ts';
 
@@ -24,52 +25,6 @@ const WEBHOOK_ENV = {
   HEAD_CHECK_INTERVAL: '200ms',
   WEBHOOK_LEASE_TTL: '1500ms',
 };
-
-const ENDPOINT_FIELDS = 'id tenant url types state disabledReason consecutiveFailures pausedUntil cursor lagSeconds deadLetters previousSecretExpiresAt lease { holder expiresAt }';
-
-export async function createEndpoint(url: string, bearer: string, input: Record<string, unknown>) {
-  const data = await gqlData(url, bearer, `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { ${ENDPOINT_FIELDS} } } }`, { input });
-  return data.createWebhookEndpoint as { secret: string; endpoint: { id: string; state: string } };
-}
-
-export async function endpointState(url: string, bearer: string, id: string) {
-  return (await gqlData(url, bearer, `query($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`, { id })).webhookEndpoint;
-}
-
-async function deliveries(url: string, bearer: string, endpointId: string, status: string | null = null) {
-  const all: any[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const page: any = (
-      await gqlData(url, bearer, `query($id: ID!, $status: WebhookDeliveryStatus, $after: String) { webhookDeliveries(endpointId: $id, status: $status, first: 500, after: $after) { edges { node { id eventId ownerId sequence status attempts lastStatus lastError responseExcerpt } } pageInfo { hasNextPage endCursor } } }`, {
-        id: endpointId,
-        status,
-        after,
-      })
-    ).webhookDeliveries;
-    all.push(...page.edges.map((edge: any) => edge.node));
-    if (!page.pageInfo.hasNextPage) return all;
-    after = page.pageInfo.endCursor;
-  }
-}
-
-/** Creates `owners` owners in `ops`'s tenant with a wallet each and posts `posts` transactions to each. */
-export async function populate(ops: Producer, owners: number, posts: number, prefix = 'wh'): Promise<string[]> {
-  const ids = Array.from({ length: owners }, () => ownerId(prefix));
-  const wallets = await Promise.all(ids.map((id) => ops.createWallet(id)));
-  for (let round = 0; round < posts; round++) {
-    const res = await ops.postBatchRaw(wallets.map((wallet) => ({ walletId: wallet.id, direction: 'CREDIT', amount: 100 + round, status: 'SUCCESS' })));
-    if (res.errors?.length) throw new Error(JSON.stringify(res.errors));
-  }
-  return ids;
-}
-
-/** Each owner's sequences, from its log: what the endpoint must deliver. */
-export async function expectedSequences(ops: Producer, owners: string[]): Promise<Map<string, number[]>> {
-  const expected = new Map<string, number[]>();
-  for (const owner of owners) expected.set(owner, (await ops.log(owner)).map((event: { sequence: number }) => event.sequence));
-  return expected;
-}
 
 function uniqueAccepted(receiver: Receiver): number {
   return new Set(receiver.accepted.map((r) => r.id)).size;
