@@ -11,6 +11,7 @@ import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.t
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 import { benchReplay } from './replay.ts';
 import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
+import { benchWebhookLatency, benchWebhookThroughput } from './webhooks.ts';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
@@ -36,6 +37,9 @@ const serverEnv = {
   MAX_CONNECTIONS: '1000000',
   MUTATION_RATE_LIMIT: '10000000',
   MAX_BATCH_SIZE: '5000',
+  // The webhook receiver is this process, on loopback.
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
 };
 const nodeArgs = ['--max-old-space-size=4096'];
 
@@ -97,6 +101,18 @@ try {
     const exact = live.partitioned.received === live.events && live.partitioned.distinct === live.events;
     rows.push(
       `| firehose live delay p99, 2,000 events/s over 1,000 owners (commit → received) | p99 ≤ 50 ms; 4 partitions: every event once | ${live.p99.toFixed(1)} ms | no firehose | n/a | p50 ${live.p50.toFixed(1)} ms over ${live.events.toLocaleString('en')} events; 4 partitioned readers received ${live.partitioned.received.toLocaleString('en')} (${live.partitioned.distinct.toLocaleString('en')} distinct)${exact ? ', every event exactly once' : ' — NOT exactly once'} |`,
+    );
+  }
+  if (!values.only || 'webhooks'.includes(values.only)) {
+    progress?.('webhooks — wallet-events');
+    const full = scale === 'full';
+    const throughput = await benchWebhookThroughput(ours, full ? 20_000 : 400);
+    rows.push(
+      `| webhook deliveries to one local receiver: deliveries/s | ≥ 2,000/s | ${throughput.perSecond.toLocaleString('en')}/s | no webhooks | n/a | a ${throughput.deliveries.toLocaleString('en')}-event backlog over 200 owners, each request signed and verified (standardwebhooks) |`,
+    );
+    const latency = await benchWebhookLatency(ours, full ? 500 : 20, 500, full ? 20_000 : 2_000);
+    rows.push(
+      `| webhook delay p99 at 500 events/s (commit → received) | p99 ≤ 100 ms | ${latency.p99.toFixed(1)} ms | no webhooks | n/a | p50 ${latency.p50.toFixed(1)} ms over ${latency.events.toLocaleString('en')} events, healthy receiver |`,
     );
   }
   progress?.('done\n');
