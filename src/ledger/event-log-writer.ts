@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { owners } from '../db/schema.ts';
 import type { EventDraft, WalletEvent } from '../domain/events.ts';
 import { rowsOf, type Tx } from '../db/client.ts';
-import { insertJsonRows, jsonRecordset, type Column } from './bulk-insert.ts';
+import { insertJsonRows, jsonRecordset, type Column } from '../db/bulk-insert.ts';
 
 const HEAD_MOVE_COLUMNS: readonly Column[] = [
   ['owner_id', 'text'],

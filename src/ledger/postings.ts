@@ -14,7 +14,7 @@ import type { EventDraft } from '../domain/events.ts';
 import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft } from './event-drafts.ts';
 import { rowsOf, type Tx } from '../db/client.ts';
-import { inJsonList, insertJsonRows, jsonRecordset, type Column } from './bulk-insert.ts';
+import { inJsonList, insertJsonRows, jsonRecordset, type Column } from '../db/bulk-insert.ts';
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
 

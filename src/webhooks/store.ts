@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
+import { insertJsonRows, type Column } from '../db/bulk-insert.ts';
 import { rowsOf } from '../db/client.ts';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema.ts';
 import type { FeedPosition } from '../domain/events.ts';
@@ -41,6 +42,27 @@ export interface EndpointChange {
 
 /** The queue head of one owner: its oldest delivery not yet made. */
 export type QueueHead = Pick<DeliveryRow, 'id' | 'eventId' | 'ownerId' | 'sequence' | 'status' | 'attempts' | 'nextAttemptAt' | 'body' | 'occurredAt'>;
+
+/** The columns a step inserts, as one JSON parameter (a step records up to a page of deliveries). */
+const DELIVERY_COLUMNS: Column[] = [
+  ['id', 'uuid'],
+  ['endpoint_id', 'uuid'],
+  ['event_id', 'uuid'],
+  ['owner_id', 'text'],
+  ['sequence', 'bigint'],
+  ['type', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['body', 'text'],
+  ['status', 'text'],
+  ['attempts', 'integer'],
+  ['next_attempt_at', 'timestamptz'],
+  ['last_status', 'integer'],
+  ['last_error', 'text'],
+  ['response_excerpt', 'text'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+  ['delivered_at', 'timestamptz'],
+];
 
 export class WebhookStore {
   constructor(private readonly db: Database) {}
@@ -139,10 +161,27 @@ export class WebhookStore {
       if (held.length === 0) return false;
       const now = new Date();
       if (step.inserts.length) {
-        await tx
-          .insert(webhookDeliveries)
-          .values(step.inserts.map((row) => ({ ...row, id: randomUUID(), endpointId, createdAt: now, updatedAt: now })))
-          .onConflictDoNothing();
+        const at = now.toISOString();
+        const rows = step.inserts.map((row) => ({
+          id: randomUUID(),
+          endpoint_id: endpointId,
+          event_id: row.eventId,
+          owner_id: row.ownerId,
+          sequence: row.sequence,
+          type: row.type,
+          occurred_at: row.occurredAt.toISOString(),
+          body: row.body ?? null,
+          status: row.status,
+          attempts: row.attempts ?? 0,
+          next_attempt_at: row.nextAttemptAt?.toISOString() ?? null,
+          last_status: row.lastStatus ?? null,
+          last_error: row.lastError ?? null,
+          response_excerpt: row.responseExcerpt ?? null,
+          created_at: at,
+          updated_at: at,
+          delivered_at: row.deliveredAt?.toISOString() ?? null,
+        }));
+        await tx.execute(insertJsonRows('webhook_deliveries', DELIVERY_COLUMNS, rows, sql`on conflict do nothing`));
       }
       for (const change of step.changes) {
         const delivered = change.status === 'delivered';
