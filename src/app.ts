@@ -38,6 +38,8 @@ import { ConnectionRegistry } from './transport/connection-registry.ts';
 import { dashboardHandler } from './transport/dashboard.ts';
 import { graphiqlAssetsHandler } from './transport/graphiql-assets.ts';
 import { handleHealth, handleMetrics } from './transport/health.ts';
+import { AddressGuard } from './transport/address-guard.ts';
+import { admitRequest } from './transport/address-admission.ts';
 import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
 import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
 import { createEventStreams, SSE_FRAMES, type StreamStyle } from './transport/event-streams.ts';
@@ -86,6 +88,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     connections: () => ({ ws: ws.size, sse: registry.sseStreams + graphqlSse.streams }),
     subscriptionsByField: (): Record<string, number> => ({ ...delivery.streamsByField(), ...(firehose.streamCount ? { feed: firehose.streamCount } : {}) }),
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
+    connectionLimit: config.limits.connectionsPerInstance,
   });
   const dropped = new DroppedMessages(log, metrics.onDropped);
   const eventLog = new EventLog(database.db);
@@ -215,6 +218,10 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
 
   // One registry of connections (WebSockets and SSE streams) for the per-owner limit, expiry and revocation.
   const registry = new ConnectionRegistry(config.limits, log);
+  const addresses = new AddressGuard(config.limits.address, (address, failures) =>
+    log.warn('address cooling down after failed authentications', { remote: address, failures, cooldownMs: config.limits.address.authCooldownMs }),
+  );
+  const authFailedFrom = (req: IncomingMessage) => addresses.authFailed(addresses.addressOf(req));
   const live = new LiveResults(metrics.onSent);
   const yoga = createYogaServer({
     schema: createSchema(),
@@ -223,15 +230,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     log,
     limits: config.limits,
     live,
+    onAuthFailed: authFailedFrom,
   });
   const run = operationRunner(yoga, live, log);
   const probes = [
     { name: 'database', check: () => database.ping() },
     { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
   ];
-  const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs });
+  const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs, onAuthFailed: authFailedFrom });
   const sseStyle: StreamStyle = { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' };
-  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, streams: eventStreams });
+  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, streams: eventStreams, onAuthFailed: authFailedFrom });
   /** Subscriptions (and queries) an EventSource opens at /graphql: our streams, not Yoga's. */
   const serveEventStream = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -249,6 +257,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       inFlight.add(res);
       res.once('close', () => inFlight.delete(res));
     }
+    if (!admitRequest(addresses, req, res, log)) return;
     handleHealth(req, res, probes, () => draining)
       .then(async (handled) => handled || serveDashboard(req, res) || serveGraphiQL(req, res) || (await handleMetrics(req, res, metrics.registry)))
       .then(async (handled) => handled || (await graphqlSse.handle(req, res)) || (await serveEventStream(req, res)))
@@ -258,7 +267,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  const ws: WebSocketTransport = attachWebSocket({ httpServer, run, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry });
+  const ws: WebSocketTransport = attachWebSocket({ httpServer, run, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry, compression: config.wsCompression, addresses });
   const revoker = await startRevocationBroadcast({
     pubsub,
     revocations,
@@ -303,6 +312,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       firehose.close();
       revoker.stop();
       registry.stop();
+      addresses.stop();
       await closed;
       await pubsub.close();
       await database.close();

@@ -3,6 +3,7 @@
  * a bad value stops start-up with a message that names the variable instead of failing
  * later at the first request.
  */
+import { proxyList, type AddressLimits } from './transport/address-guard.ts';
 
 /** Raised for a missing or malformed setting; `variable` names the culprit. */
 export class ConfigError extends Error {
@@ -70,6 +71,8 @@ export interface Config {
   sseRetryMs: number;
   /** Abuse limits; see README "Security". */
   limits: Limits;
+  /** WebSocket permessage-deflate; null when off. */
+  wsCompression: WsCompression | null;
   /** Group commit: most concurrent `postTransaction` calls written in one database transaction. */
   groupCommitMax: number;
   /** Group commit: transactions written at the same time (capped at DATABASE_POOL_SIZE). */
@@ -97,6 +100,18 @@ export interface Config {
   /** How long a new feed waits for the backbone to confirm its topic before it starts degraded (on the head check). */
   backboneAttachTimeoutMs: number;
   webhooks: WebhookConfig;
+}
+
+/** permessage-deflate on WebSockets (RFC 7692); see README "Compression". */
+export interface WsCompression {
+  /** Messages shorter than this many bytes go uncompressed. */
+  thresholdBytes: number;
+  /** zlib level, 1 (fastest) to 9 (smallest). */
+  level: number;
+  /** zlib memLevel, 1 to 9: the compressor's memory per connection (higher: a little smaller output). */
+  memLevel: number;
+  /** LZ77 window of the server's compressor, 2^bits bytes (9 to 15): memory per connection against ratio. */
+  windowBits: number;
 }
 
 /** Webhook delivery; see README "Webhooks". */
@@ -156,6 +171,8 @@ export interface Limits {
   maxUnackedEvents: number;
   /** Single postings waiting for group commit before new ones are refused (RATE_LIMITED). */
   groupCommitQueueLimit: number;
+  /** Per client address: new connections a second, connections held, failed authentications and their cool-down. */
+  address: AddressLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -204,6 +221,14 @@ export function loadConfig(env: Env = process.env): Config {
     firehoseRetryMs: duration(env, 'FIREHOSE_RETRY_INTERVAL', 20, 1, 60_000),
     feedRingTotalBytes: int(env, 'FEED_RING_TOTAL_BYTES', 64 * 1024 * 1024, 0, 64 * 1024 ** 3),
     backboneAttachTimeoutMs: duration(env, 'BACKBONE_ATTACH_TIMEOUT', 1_000, 10, 60_000),
+    wsCompression: bool(env, 'WS_COMPRESSION', false)
+      ? {
+          thresholdBytes: int(env, 'WS_COMPRESSION_THRESHOLD', 256, 0, 64 * 1024 * 1024),
+          level: int(env, 'WS_COMPRESSION_LEVEL', 1, 1, 9),
+          memLevel: int(env, 'WS_COMPRESSION_MEM_LEVEL', 4, 1, 9),
+          windowBits: int(env, 'WS_COMPRESSION_WINDOW_BITS', 11, 9, 15),
+        }
+      : null,
     webhooks: {
       deliver: bool(env, 'WEBHOOK_DELIVERY', true),
       allowHttp: bool(env, 'WEBHOOK_ALLOW_HTTP', false),
@@ -238,6 +263,14 @@ export function loadConfig(env: Env = process.env): Config {
       consumersPerOwner: int(env, 'MAX_CONSUMERS_PER_OWNER', 100, 1, 1_000_000),
       maxUnackedEvents: int(env, 'MAX_UNACKED_EVENTS', 10_000, 1, 10_000_000),
       groupCommitQueueLimit: int(env, 'GROUP_COMMIT_QUEUE_LIMIT', 10_000, 1, 10_000_000),
+      address: {
+        connectsPerSecond: int(env, 'ADDRESS_CONNECTION_RATE', 50, 0, 1_000_000),
+        maxConnections: int(env, 'ADDRESS_MAX_CONNECTIONS', 1_000, 0, 10_000_000),
+        authFailures: int(env, 'ADDRESS_AUTH_FAILURES', 20, 0, 1_000_000),
+        authFailureWindowMs: duration(env, 'ADDRESS_AUTH_FAILURE_WINDOW', 60_000, 100, DAY),
+        authCooldownMs: duration(env, 'ADDRESS_AUTH_COOLDOWN', 300_000, 100, DAY),
+        trustedProxies: trustedProxies(env, 'TRUSTED_PROXIES'),
+      },
     },
   };
   return config;
@@ -297,6 +330,19 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
   if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;
+}
+
+/** A comma-separated list of proxy addresses or CIDR ranges. */
+function trustedProxies(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === null) return [];
+  const list = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  try {
+    proxyList(list);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message);
+  }
+  return list;
 }
 
 /** `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`). */

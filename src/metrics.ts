@@ -93,9 +93,16 @@ export class Metrics {
   private readonly recentLatencies = new LatencySamples();
 
   constructor(
-    private readonly gauges: { connections: () => Record<string, number>; subscriptionsByField: () => Record<string, number>; feeds: () => { owners: number; ringBytes: number } },
+    private readonly gauges: {
+      connections: () => Record<string, number>;
+      subscriptionsByField: () => Record<string, number>;
+      feeds: () => { owners: number; ringBytes: number };
+      /** MAX_CONNECTIONS, so saturation is one division in PromQL. */
+      connectionLimit: number;
+    },
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'wallet_events_' });
+    new Gauge({ name: 'wallet_events_connections_limit', help: 'Connections this instance accepts at most (MAX_CONNECTIONS)', registers: [this.registry] }).set(gauges.connectionLimit);
     new Gauge({
       name: 'wallet_events_feeds',
       help: 'Owners with a feed on this instance (owners with local subscribers)',

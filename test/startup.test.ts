@@ -72,6 +72,7 @@ describe('configuration', () => {
       consumersPerOwner: 100,
       maxUnackedEvents: 10_000,
       groupCommitQueueLimit: 10_000,
+      address: { connectsPerSecond: 50, maxConnections: 1_000, authFailures: 20, authFailureWindowMs: 60_000, authCooldownMs: 300_000, trustedProxies: [] },
     });
     expect(config).toMatchObject({ retentionMs: 7 * 86_400_000, headCheckIntervalMs: 1_000, ackTimeoutMs: 0, sseRetryMs: 2_000 });
     expect(config).toMatchObject({

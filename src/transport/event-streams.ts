@@ -41,6 +41,8 @@ export interface EventStreamOptions {
   limits: Limits;
   log: Logger;
   heartbeatMs: number;
+  /** Told of each presented token that was refused (the per-address cool-down). */
+  onAuthFailed?: (req: IncomingMessage) => void;
 }
 
 /** How one kind of stream behaves. */
@@ -110,6 +112,7 @@ export function createEventStreams(options: EventStreamOptions): EventStreams {
       if (res.destroyed || res.writableEnded) return;
       const sink = responseSink(res);
       const origin = req.headers.origin;
+      if (authError) options.onAuthFailed?.(req);
       if (!principal && style.refusals === 'status') {
         log.warn('authentication failed', { transport: style.transport, reason: authError?.details.reason ?? 'missing' });
         return refused(res, sink, style, origin, 401, authError ?? new DomainError(ErrorCode.UNAUTHENTICATED, 'a bearer token is required (Authorization header)', { reason: 'missing' }));

@@ -3,6 +3,7 @@
  * subscriptions over SSE. The WebSocket adapter reuses this same pipeline through
  * `getEnveloped`, so plugins, masking and context are identical on every transport.
  */
+import type { IncomingMessage } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { Limits } from '../config.ts';
@@ -38,6 +39,8 @@ export function createYogaServer(deps: {
   limits: Limits;
   /** Shared subscription results (also used directly by the connection transports). */
   live: LiveResults;
+  /** Told of each presented token that was refused (the per-address cool-down). */
+  onAuthFailed?: (req: IncomingMessage) => void;
 }): Yoga {
   const { schema, services, verifier, log, limits } = deps;
   const armor = new EnvelopArmor({
@@ -88,7 +91,11 @@ export function createYogaServer(deps: {
       // HTTP requests carry their token (event streams are served in event-streams.ts).
       const { request } = initial;
       const auth = await authenticate(verifier, tokenFromRequest(request.headers, request.url));
-      if (auth.authError) log.warn('authentication failed', { transport: 'http', reason: auth.authError.details.reason, path: new URL(request.url).pathname });
+      if (auth.authError) {
+        log.warn('authentication failed', { transport: 'http', reason: auth.authError.details.reason, path: new URL(request.url).pathname });
+        const { req } = initial as { req?: IncomingMessage };
+        if (req) deps.onAuthFailed?.(req);
+      }
       return { ...auth, services };
     },
   });

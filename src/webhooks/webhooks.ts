@@ -57,7 +57,8 @@ export class Webhooks {
   private readonly store: WebhookStore;
   private readonly workers = new Map<string, EndpointWorker>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  private unsubscribe: (() => void) | null = null;
+  /** Listening to commit wakes: only while this instance delivers an endpoint. */
+  private listening: Promise<(() => void) | null> | null = null;
   private ticking: Promise<void> | null = null;
   /** This instance, as a lease holder: unique even for several instances in one process. */
   readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -201,12 +202,6 @@ export class Webhooks {
   /** Starts taking leases and delivering (unless this instance only manages endpoints). */
   async start(): Promise<void> {
     if (!this.settings.deliver) return;
-    try {
-      this.unsubscribe = await this.deps.pubsub.subscribe(FEED_WAKE_TOPIC, (raw) => this.onWake(raw));
-    } catch (error) {
-      // The periodic look carries the workers until the backbone is back.
-      this.deps.logger.warn('webhook wake subscription failed', { error });
-    }
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.settings.leaseTtlMs / 3)));
     this.timer.unref();
     await this.tick();
@@ -216,8 +211,8 @@ export class Webhooks {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.unsubscribe?.();
     await this.ticking;
+    this.listen(false);
     await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
     this.workers.clear();
     if (this.settings.deliver) await this.store.releaseLeases(this.holder).catch(() => {});
@@ -246,6 +241,7 @@ export class Webhooks {
         void worker.stop();
       }
     }
+    this.listen(held.length > 0);
     for (const endpoint of held) {
       const running = this.workers.get(endpoint.id);
       if (running) {
@@ -272,9 +268,27 @@ export class Webhooks {
     }
   }
 
+  /** Subscribes to commit wakes while there are workers here, and lets go when there are none. */
+  private listen(on: boolean): void {
+    if (on && !this.listening) {
+      this.listening = this.deps.pubsub.subscribe(FEED_WAKE_TOPIC, (raw) => this.onWake(raw)).catch((error: Error) => {
+        // The periodic look carries the workers; the next lease renewal tries again.
+        this.deps.logger.warn('webhook wake subscription failed', { error: error.message });
+        this.listening = null;
+        return null;
+      });
+    } else if (!on && this.listening) {
+      void this.listening.then((unsubscribe) => unsubscribe?.());
+      this.listening = null;
+    }
+  }
+
   private onWake(raw: string): void {
     const wake = readFeedWake(raw, this.deps.maxMessageBytes);
-    if ('refused' in wake) return;
+    if ('refused' in wake) {
+      this.deps.logger.warn('dropped a malformed feed wake', { reason: wake.refused });
+      return;
+    }
     const tenants = new Set(wake.tenants);
     for (const worker of this.workers.values()) if (tenants.has(worker.tenant)) worker.wake(wake.txId);
   }

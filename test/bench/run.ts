@@ -12,6 +12,7 @@ import { freePort, spawnServer, type ServerProcess } from '../support/server.ts'
 import { benchReplay } from './replay.ts';
 import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
 import { benchWebhookLatency, benchWebhookThroughput } from './webhooks.ts';
+import { benchCompression } from './compression.ts';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
@@ -37,6 +38,9 @@ const serverEnv = {
   MAX_CONNECTIONS: '1000000',
   MUTATION_RATE_LIMIT: '10000000',
   MAX_BATCH_SIZE: '5000',
+  // Every load connection comes from this machine's few loopback addresses.
+  ADDRESS_CONNECTION_RATE: '0',
+  ADDRESS_MAX_CONNECTIONS: '0',
   // The webhook receiver is this process, on loopback.
   WEBHOOK_ALLOW_HTTP: 'true',
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
@@ -45,10 +49,10 @@ const nodeArgs = ['--max-old-space-size=4096'];
 
 const envs: BackendEnv[] = [];
 const servers: ServerProcess[] = [];
-async function start(script?: string): Promise<ServerProcess> {
+async function start(script?: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const env = await prepareBackend(postgres);
   envs.push(env);
-  const server = await spawnServer({ ...env.env, ...serverEnv }, await freePort(), { script, nodeArgs });
+  const server = await spawnServer({ ...env.env, ...serverEnv, ...extraEnv }, await freePort(), { script, nodeArgs });
   servers.push(server);
   return server;
 }
@@ -113,6 +117,17 @@ try {
     const latency = await benchWebhookLatency(ours, full ? 500 : 20, 500, full ? 20_000 : 2_000);
     rows.push(
       `| webhook delay p99 at 500 events/s (commit → received) | p99 ≤ 100 ms | ${latency.p99.toFixed(1)} ms | no webhooks | n/a | p50 ${latency.p50.toFixed(1)} ms over ${latency.events.toLocaleString('en')} events, healthy receiver |`,
+    );
+  }
+  if (!values.only || 'compression'.includes(values.only)) {
+    progress?.('compression — wallet-events');
+    const full = scale === 'full';
+    const [owners, perOwner, postings] = full ? [100, 10, 2_000] : [4, 2, 20];
+    const off = await benchCompression(ours, 'off', owners, perOwner, postings);
+    const on = await benchCompression(await start(undefined, { WS_COMPRESSION: 'true' }), 'on', owners, perOwner, postings);
+    const saving = 1 - on.bytesPerFrame / off.bytesPerFrame;
+    rows.push(
+      `| WebSocket permessage-deflate: bytes per event frame on the wire, off → on | measured | ${off.bytesPerFrame.toFixed(0)} → ${on.bytesPerFrame.toFixed(0)} B (${(saving * 100).toFixed(0)} % less) | n/a | n/a | ${(owners * perOwner).toLocaleString('en')} connections, ${on.frames.toLocaleString('en')} full event frames; server CPU ${off.cpuMsPer1000Frames.toFixed(1)} → ${on.cpuMsPer1000Frames.toFixed(1)} ms per 1,000 frames; memory ${off.rssPerConnectionKb.toFixed(1)} → ${on.rssPerConnectionKb.toFixed(1)} KB per connection |`,
     );
   }
   progress?.('done\n');

@@ -20,7 +20,19 @@ export interface RunningServer {
  * suite (the limits suite) sets it.
  */
 export function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
-  return { JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', MUTATION_RATE_LIMIT: '10000000', ...extra };
+  return {
+    JWT_SECRET: TEST_SECRET,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    MUTATION_RATE_LIMIT: '10000000',
+    // Every test client connects from loopback: the per-address limits are lifted unless a
+    // suite (the address limits suite) sets them.
+    ADDRESS_CONNECTION_RATE: '0',
+    ADDRESS_MAX_CONNECTIONS: '0',
+    ADDRESS_AUTH_FAILURES: '0',
+    ...extra,
+  };
 }
 
 /** Starts an instance inside the test process. */

@@ -62,6 +62,8 @@ interface Reservation {
 export interface GraphQLSseDeps extends Omit<EventStreamOptions, 'heartbeatMs'> {
   /** Serves the distinct connections mode, and carries the single-connection streams (their heartbeat). */
   streams: EventStreams;
+  /** Told of each presented token that was refused (the per-address cool-down). */
+  onAuthFailed?: (req: IncomingMessage) => void;
 }
 
 export interface GraphQLSseHandler {
@@ -88,6 +90,7 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     const auth = await authenticate(verifier, token);
     if (auth.principal) return auth.principal;
     const reason = auth.authError?.details.reason ?? 'missing';
+    if (auth.authError) deps.onAuthFailed?.(req);
     log.warn('authentication failed', { transport: 'graphql-sse', reason });
     refuse(res, 401, ErrorCode.UNAUTHENTICATED, auth.authError?.message ?? 'a bearer token is required (Authorization header)', { reason });
     return null;

@@ -13,13 +13,15 @@ import type { Socket } from 'node:net';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/verifier.ts';
-import type { Limits } from '../../config.ts';
+import type { Limits, WsCompression } from '../../config.ts';
 import { logInternalError } from '../../graphql/errors.ts';
 import type { Logger } from '../../logger.ts';
 import { authenticate } from '../authenticate.ts';
 import { tokenFromConnection } from '../auth-token.ts';
 import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
 import { closeSpread } from '../close-spread.ts';
+import { refuseUpgrade } from '../address-admission.ts';
+import type { AddressGuard } from '../address-guard.ts';
 import { operationLimit, type OperationRunner } from '../operations.ts';
 import type { Sink } from '../sink.ts';
 import { GraphQLWsConnection, type ConnectionHooks } from './connection.ts';
@@ -74,6 +76,22 @@ function socketSink(ws: WebSocket, tcp: Socket): Sink {
   };
 }
 
+/**
+ * ws's permessage-deflate options. The server keeps its compression context between
+ * messages (events of one shape compress far better with it) in a small window; clients
+ * are asked to reset theirs, so the server's decompressor holds no history. The
+ * compressor is only allocated once a message reaches the threshold.
+ */
+function deflateOptions(compression: WsCompression | null) {
+  if (!compression) return false;
+  return {
+    threshold: compression.thresholdBytes,
+    zlibDeflateOptions: { level: compression.level, memLevel: compression.memLevel },
+    serverMaxWindowBits: compression.windowBits,
+    clientNoContextTakeover: true,
+  };
+}
+
 export function attachWebSocket(deps: {
   httpServer: Server;
   run: OperationRunner;
@@ -82,12 +100,17 @@ export function attachWebSocket(deps: {
   pingIntervalMs: number;
   limits: Limits;
   registry: ConnectionRegistry;
+  /** permessage-deflate settings; null leaves it off (not offered to clients). */
+  compression?: WsCompression | null;
+  /** Per-address limits on upgrades and failed authentications. */
+  addresses?: AddressGuard;
 }): WebSocketTransport {
   const { run, verifier, log, limits, registry } = deps;
   // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
   const server = new WebSocketServer({
     noServer: true,
     maxPayload: limits.wsMaxMessageBytes,
+    perMessageDeflate: deflateOptions(deps.compression ?? null),
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
     // Browsers always send Origin; other clients (servers, mobile apps) send none.
     verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) => {
@@ -106,9 +129,10 @@ export function attachWebSocket(deps: {
    */
   let sockets = 0;
 
-  const hooksFor = (ws: WebSocket, sink: Sink, upgradeUrl: string | undefined, connection: () => GraphQLWsConnection, id: number): ConnectionHooks => ({
+  const hooksFor = (ws: WebSocket, sink: Sink, request: IncomingMessage, connection: () => GraphQLWsConnection, id: number): ConnectionHooks => ({
     async connect(params) {
-      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, upgradeUrl));
+      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, request.url));
+      if (authError && deps.addresses) deps.addresses.authFailed(deps.addresses.addressOf(request));
       // The client may have left while its token was verified (a slow key set): taking a
       // connection slot now would never be undone.
       if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
@@ -143,7 +167,7 @@ export function attachWebSocket(deps: {
       return sink.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
     }
     if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
-    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request.url, () => connection, id), limits.connectionInitTimeoutMs);
+    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request, () => connection, id), limits.connectionInitTimeoutMs);
     ws.on('message', (data) => void connection.receive(String(data)));
     ws.on('pong', () => unanswered.delete(ws));
     ws.on('error', (error) => log.debug('socket error', { transport: 'ws', connection: id, error }));
@@ -159,6 +183,11 @@ export function attachWebSocket(deps: {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
+    }
+    if (deps.addresses) {
+      const admitted = deps.addresses.open(deps.addresses.addressOf(request));
+      if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, log, deps.addresses.addressOf(request));
+      socket.once('close', admitted);
     }
     server.handleUpgrade(request, socket, head, (ws) => {
       opened(ws, request, socket);
