@@ -77,7 +77,11 @@ export interface App {
 /** Builds an instance from `config`. Opening the database applies migrations. */
 export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<App> {
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
-  const pubsub: PubSub = config.redisUrl ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log) : new MemoryPubSub();
+  const pubsub: PubSub = config.redisClusterNodes
+    ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, log)
+    : config.redisUrl
+      ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log)
+      : new MemoryPubSub();
   const key = await resolveKey(config);
   // A revocation is kept while a token issued before it could still be accepted.
   const revocations = new RevocationList(database.db, (config.auth.maxTokenAgeS + CLOCK_TOLERANCE_S) * 1000 + config.limits.tokenClockSkewMs);
@@ -235,7 +239,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
   const run = operationRunner(yoga, live, log);
   const probes = [
     { name: 'database', check: () => database.ping() },
-    { name: config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
+    { name: config.redisClusterNodes ? 'redis cluster' : config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
   ];
   const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs, onAuthFailed: authFailedFrom });
   const sseStyle: StreamStyle = { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' };

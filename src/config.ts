@@ -43,6 +43,8 @@ export interface Config {
   databaseUrl: string | null;
   databasePoolSize: number;
   redisUrl: string | null;
+  /** A Redis Cluster's seed nodes (sharded pub/sub); null for none. Exclusive with `redisUrl`. */
+  redisClusterNodes: { host: string; port: number }[] | null;
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   pubsubPrefix: string;
   auth: AuthConfig;
@@ -184,6 +186,7 @@ const KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'E
 /** Reads and validates the configuration from `env` (default: `process.env`). */
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
+  if (str(env, 'REDIS_URL') && str(env, 'REDIS_CLUSTER_NODES')) throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   const config: Config = {
     production,
     port: int(env, 'PORT', 4000, 0, 65535),
@@ -192,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisClusterNodes: clusterNodes(env, 'REDIS_CLUSTER_NODES'),
     pubsubPrefix: str(env, 'PUBSUB_PREFIX') ?? 'wallet-events:',
     auth: authConfig(env, production),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -330,6 +334,18 @@ function duration(env: Env, name: string, fallback: number, min: number, max: nu
   if (value !== 0 && (value < min || value > max)) throw new ConfigError(name, `must be between ${min} ms and ${max} ms (or 0 where allowed), got ${value} ms`);
   if (value === 0 && min > 0) throw new ConfigError(name, 'must be greater than zero');
   return value;
+}
+
+/** `host:port,host:port,…` (IPv6 hosts in brackets): seed nodes of a Redis Cluster. */
+function clusterNodes(env: Env, name: string): { host: string; port: number }[] | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  return raw.split(',').map((entry) => {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(entry.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError(name, `"${entry.trim()}" is not host:port (for example 10.0.0.5:7000)`);
+    return { host: match[1]!, port };
+  });
 }
 
 /** A comma-separated list of proxy addresses or CIDR ranges. */

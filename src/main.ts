@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   }
   const port = await app.listen();
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const backends = `${config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`} + ${config.redisUrl ? 'Redis' : 'in-process pub/sub'}`;
+  const backends = `${config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`} + ${config.redisClusterNodes ? 'Redis Cluster (sharded pub/sub)' : config.redisUrl ? 'Redis' : 'in-process pub/sub'}`;
   app.log.info('listening', { url: `http://${host}:${port}/graphql`, backends });
   process.stdout.write(
     [

@@ -87,6 +87,27 @@ describe('configuration', () => {
     expect(config.auth.maxTokenAgeS).toBe(86_400);
   });
 
+  it('reads the Redis Cluster, webhook, compression and per-address settings, and refuses malformed ones by name', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, [::1]:7001,redis-b:6379' }).redisClusterNodes).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '::1', port: 7001 },
+      { host: 'redis-b', port: 6379 },
+    ]);
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '1s,1m,2h' }).webhooks.retryScheduleMs).toEqual([1_000, 60_000, 7_200_000]);
+    expect(loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1' }).limits.address.trustedProxies).toEqual(['10.0.0.0/8', '127.0.0.1']);
+    expect(loadConfig({}).wsCompression).toBeNull();
+    expect(loadConfig({ WS_COMPRESSION: 'on' }).wsCompression).toEqual({ thresholdBytes: 256, level: 1, memLevel: 4, windowBits: 11 });
+    const refusals: [Record<string, string>, RegExp][] = [
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, /REDIS_CLUSTER_NODES: "127.0.0.1" is not host:port/],
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_URL: 'redis://127.0.0.1:6379' }, /REDIS_CLUSTER_NODES: set either REDIS_URL/],
+      [{ WEBHOOK_RETRY_SCHEDULE: '5s,soon' }, /WEBHOOK_RETRY_SCHEDULE: must be a duration/],
+      [{ WEBHOOK_ALLOW_HTTP: 'sometimes' }, /WEBHOOK_ALLOW_HTTP: must be true or false/],
+      [{ TRUSTED_PROXIES: 'proxy.internal' }, /TRUSTED_PROXIES: "proxy.internal" is not an IP address/],
+      [{ ADDRESS_CONNECTION_RATE: '-1' }, /ADDRESS_CONNECTION_RATE: must be a whole number/],
+    ];
+    for (const [env, message] of refusals) expect(() => loadConfig(env)).toThrow(message);
+  });
+
   it('stops the process with the variable named when a setting is bad', async () => {
     const { code, output } = await startAndCollect({ PORT: 'eighty' });
     expect(code).toBe(1);

@@ -1,19 +1,13 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { MessageHandler, PubSub } from './pubsub.ts';
+import { cluster, singleNode, type RedisTransport } from './redis-transports.ts';
 
 /**
- * Redis pub/sub on two ioredis connections (a subscribed connection can't publish). Every
- * channel carries `prefix` so several deployments can share one Redis. ioredis reconnects
- * and re-subscribes by itself; what is published while it is away is recovered by
- * subscribers from the log.
+ * Redis pub/sub: one Redis node (classic pub/sub) or a Redis Cluster (sharded pub/sub);
+ * see redis-transports.ts. Every channel carries `prefix` so several deployments can share
+ * one Redis. ioredis reconnects and re-subscribes by itself; what is published while it is
+ * away is recovered by subscribers from the log.
  */
-const QUIT_TIMEOUT_MS = 2_000;
-
-/** Redis client names may not contain spaces or newlines. */
-function clientName(prefix: string): string {
-  return prefix.replace(/\s/g, '_');
-}
 
 /** One subscribed channel: its handlers, and when Redis confirmed the subscription. */
 interface Channel {
@@ -22,30 +16,26 @@ interface Channel {
 }
 
 export class RedisPubSub implements PubSub {
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly transport: RedisTransport;
   private readonly channels = new Map<string, Channel>();
 
+  /** On the Redis at `target` (a URL), or on a given transport. */
   constructor(
-    url: string,
+    target: string | RedisTransport,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {
-    // The publisher gives up on a command quickly while Redis is away (the log covers the
-    // loss); the subscriber keeps retrying, and ioredis re-subscribes when it is back.
-    // Connection names carry the prefix, so an operator can tell deployments apart in CLIENT LIST.
-    this.publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}pub` });
-    // No INFO ready-check on the subscriber: if a SUBSCRIBE got there first, Redis would
-    // refuse the INFO ("only subscriber commands may be used").
-    this.subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, connectionName: `${clientName(prefix)}sub` });
-    for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
-      client.on('error', (error: Error) => log.warn('redis connection error', { role, error: error.message }));
-    }
-    this.subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    this.transport = typeof target === 'string' ? singleNode(target, prefix, log) : target;
+    this.transport.onMessage((channel, message) => this.dispatch(channel, message));
+  }
+
+  /** On the Redis Cluster reached through any of `nodes`, with sharded pub/sub. */
+  static cluster(nodes: { host: string; port: number }[], prefix: string, log: Logger): RedisPubSub {
+    return new RedisPubSub(cluster(nodes, prefix, log), prefix, log);
   }
 
   async publish(topic: string, message: string): Promise<void> {
-    await this.publisher.publish(this.prefix + topic, message);
+    await this.transport.publish(this.prefix + topic, message);
   }
 
   /** Resolves once Redis has confirmed the subscription (at once if the channel already was). */
@@ -53,7 +43,7 @@ export class RedisPubSub implements PubSub {
     const name = this.prefix + topic;
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = { handlers: new Set(), subscribed: this.subscriber.subscribe(name).then(() => undefined) };
+      channel = { handlers: new Set(), subscribed: this.transport.subscribe(name).then(() => undefined) };
       this.channels.set(name, channel);
     }
     channel.handlers.add(handler);
@@ -68,22 +58,11 @@ export class RedisPubSub implements PubSub {
   }
 
   async ping(): Promise<void> {
-    await this.publisher.ping();
+    await this.transport.ping();
   }
 
-  /**
-   * QUIT rather than disconnect: QUIT is queued behind commands still in flight (such as
-   * the UNSUBSCRIBEs of subscriptions that just ended), which would otherwise be rejected
-   * with nobody to catch them. If Redis doesn't answer in time, drop the sockets.
-   */
-  async close(): Promise<void> {
-    const clients = [this.publisher, this.subscriber];
-    const quit = Promise.allSettled(clients.map((client) => client.quit()));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise((resolve) => (timer = setTimeout(resolve, QUIT_TIMEOUT_MS)));
-    await Promise.race([quit, timeout]);
-    clearTimeout(timer);
-    for (const client of clients) if (client.status !== 'end') client.disconnect();
+  close(): Promise<void> {
+    return this.transport.close();
   }
 
   private dispatch(name: string, message: string): void {
@@ -106,6 +85,6 @@ export class RedisPubSub implements PubSub {
     if (channel.handlers.size > 0 || this.channels.get(name) !== channel) return;
     this.channels.delete(name);
     // If the connection drops meanwhile the channel is gone with it: a failure only needs a log.
-    this.subscriber.unsubscribe(name).catch((error: Error) => this.log.debug('redis unsubscribe failed', { channel: name, error: error.message }));
+    this.transport.unsubscribe(name).catch((error: Error) => this.log.debug('redis unsubscribe failed', { channel: name, error: error.message }));
   }
 }
