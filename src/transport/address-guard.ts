@@ -44,6 +44,8 @@ interface AddressState {
   seenAt: number;
 }
 
+const NOTHING_HELD = () => {};
+
 /** Addresses tracked before idle ones are dropped early (a flood of distinct addresses). */
 const MAX_TRACKED = 100_000;
 const SWEEP_INTERVAL_MS = 10_000;
@@ -119,8 +121,10 @@ export class AddressGuard {
   open(address: string, now = Date.now()): AddressRefusal | (() => void) {
     const refusal = this.check(address, now);
     if (refusal) return refusal;
-    const state = this.state(address, now);
     const { connectsPerSecond, maxConnections } = this.limits;
+    // Nothing to count: no state (and no closure) per connection.
+    if (connectsPerSecond <= 0 && maxConnections <= 0) return NOTHING_HELD;
+    const state = this.state(address, now);
     if (connectsPerSecond > 0) {
       state.tokens = Math.min(connectsPerSecond, state.tokens + ((now - state.refilledAt) / 1000) * connectsPerSecond);
       state.refilledAt = now;
