@@ -78,7 +78,7 @@ export interface App {
 export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<App> {
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
   const pubsub: PubSub = config.redisClusterNodes
-    ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, log)
+    ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, log, config.redisClusterSlotsRefreshMs)
     : config.redisUrl
       ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log)
       : new MemoryPubSub();

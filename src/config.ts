@@ -45,6 +45,8 @@ export interface Config {
   redisUrl: string | null;
   /** A Redis Cluster's seed nodes (sharded pub/sub); null for none. Exclusive with `redisUrl`. */
   redisClusterNodes: { host: string; port: number }[] | null;
+  /** How often each instance re-reads the cluster's slot map (resharding moves subscriptions only then). */
+  redisClusterSlotsRefreshMs: number;
   /** Prefix of every Redis channel, so several deployments can share one Redis. */
   pubsubPrefix: string;
   auth: AuthConfig;
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisClusterNodes: clusterNodes(env, 'REDIS_CLUSTER_NODES'),
+    redisClusterSlotsRefreshMs: duration(env, 'REDIS_CLUSTER_SLOTS_REFRESH', 5_000, 100, 3_600_000),
     pubsubPrefix: str(env, 'PUBSUB_PREFIX') ?? 'wallet-events:',
     auth: authConfig(env, production),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -3,8 +3,9 @@
  * `redis-server` processes (three masters, three replicas), two instances on it and on
  * PostgreSQL. Owner topics travel on sharded pub/sub (SSUBSCRIBE: each channel on the
  * shard of its slot, none on classic pub/sub). A master holding subscribed channels is
- * killed (-9) mid-stream; once its replica is promoted the instances resubscribe there,
- * and every subscriber receives every event of its owner once, in order. The periodic head
+ * killed (-9) mid-stream; once its replica is promoted the instances resubscribe there.
+ * Then one owner's slot is resharded to another master, and the instances follow it.
+ * Every subscriber receives every event of its owner once, in order. The periodic head
  * check is pushed out of the test's reach, so the events after the failover arrive through
  * the cluster (or the gap repair their sequence triggers), not through polling.
  */
@@ -28,7 +29,7 @@ describe.skipIf(!available)(`Redis Cluster backbone${available ? '' : ' (SKIPPED
   beforeAll(async () => {
     cluster = await startCluster();
     backend = await prepareBackend(postgres);
-    const env = { DATABASE_URL: backend.env.DATABASE_URL!, PUBSUB_PREFIX: backend.env.PUBSUB_PREFIX!, REDIS_CLUSTER_NODES: cluster.seeds, HEAD_CHECK_INTERVAL: '1h' };
+    const env = { DATABASE_URL: backend.env.DATABASE_URL!, PUBSUB_PREFIX: backend.env.PUBSUB_PREFIX!, REDIS_CLUSTER_NODES: cluster.seeds, REDIS_CLUSTER_SLOTS_REFRESH: '500ms', HEAD_CHECK_INTERVAL: '1h' };
     instances.push(await startServer(env), await startServer(env));
   }, 60_000);
   afterAll(async () => {
@@ -37,7 +38,7 @@ describe.skipIf(!available)(`Redis Cluster backbone${available ? '' : ' (SKIPPED
     await cluster?.stop();
   });
 
-  it('delivers every event once, in order, across instances through a master’s death and its replica’s promotion', async () => {
+  it('delivers every event once, in order, across instances through a master’s death, its replica’s promotion and a resharding', async () => {
     const [a, b] = instances as [RunningServer, RunningServer];
     const bearer = await token('producer', 'service');
     const ops = producer(a.url, bearer);
@@ -79,6 +80,12 @@ describe.skipIf(!available)(`Redis Cluster backbone${available ? '' : ' (SKIPPED
     }, 20_000, () => 'the dead master’s channels were not resubscribed on its replica');
     // And live publishes reach them again.
     for (let round = 25; round < 28; round++) await post(round);
+
+    // Resharding: one owner's slot moves to another master; the instances follow it.
+    const moved = `${backend.env.PUBSUB_PREFIX}owner:${owners[0]}`;
+    const target = await cluster.moveSlotOf(moved);
+    await waitUntil(async () => ((await target.client().call('PUBSUB', 'SHARDCHANNELS', moved)) as string[]).includes(moved), 15_000, () => 'not resubscribed where the slot moved');
+    for (let round = 28; round < 31; round++) await post(round);
 
     const expected = await Promise.all(owners.map(async (owner) => (await ops.log(owner)).map((event: { eventId: string }) => event.eventId)));
     await waitUntil(() => streams.every((stream, i) => stream.items.length >= expected[i]!.length - 1), 30_000, () => streams.map((s) => s.items.length).join(','));

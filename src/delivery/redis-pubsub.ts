@@ -30,8 +30,8 @@ export class RedisPubSub implements PubSub {
   }
 
   /** On the Redis Cluster reached through any of `nodes`, with sharded pub/sub. */
-  static cluster(nodes: { host: string; port: number }[], prefix: string, log: Logger): RedisPubSub {
-    return new RedisPubSub(cluster(nodes, prefix, log), prefix, log);
+  static cluster(nodes: { host: string; port: number }[], prefix: string, log: Logger, slotsRefreshMs: number): RedisPubSub {
+    return new RedisPubSub(cluster(nodes, prefix, log, slotsRefreshMs), prefix, log);
   }
 
   async publish(topic: string, message: string): Promise<void> {

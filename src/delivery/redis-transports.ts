@@ -65,14 +65,21 @@ export function singleNode(url: string, prefix: string, log: Logger): RedisTrans
   };
 }
 
-/** A Redis Cluster reached through any of `nodes`: sharded pub/sub. */
-export function cluster(nodes: { host: string; port: number }[], prefix: string, log: Logger): RedisTransport {
+/**
+ * A Redis Cluster reached through any of `nodes`: sharded pub/sub. The slot map is re-read
+ * every `slotsRefreshMs`: a failover is noticed at once (the dead master's subscriber
+ * connection drops), but a resharding only tells the clients that publish to a moved slot
+ * (MOVED), and a subscriber-only instance would otherwise stay subscribed where the slot
+ * no longer is.
+ */
+export function cluster(nodes: { host: string; port: number }[], prefix: string, log: Logger, slotsRefreshMs: number): RedisTransport {
   const client = new Cluster(nodes, {
     shardedSubscribers: true,
     // A command waits through a failover (slots refresh, then it is sent again) but not
     // for ever: a publish lost meanwhile is recovered from the log.
     redisOptions: { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}cluster` },
     slotsRefreshTimeout: 2_000,
+    slotsRefreshInterval: slotsRefreshMs,
     clusterRetryStrategy: (attempts) => Math.min(100 * attempts, 2_000),
   });
   client.on('error', (error: Error) => log.warn('redis cluster error', { error: error.message }));

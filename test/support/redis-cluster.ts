@@ -30,6 +30,11 @@ export interface LocalCluster {
   seeds: string;
   /** The nodes that are masters now. */
   masters(): Promise<ClusterNode[]>;
+  /**
+   * Reshards: moves the slot of `channel` from the master that owns it to another live
+   * master (the slot holds no keys, so nothing needs migrating). Returns the new owner.
+   */
+  moveSlotOf(channel: string): Promise<ClusterNode>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +81,7 @@ export async function startCluster(nodeTimeoutMs = 1_000): Promise<LocalCluster>
     return info.includes('role:master') || info.includes('master_link_status:up');
   };
   for (const node of nodes) await until(() => synced(node.port), 20_000, `replication link up on ${node.port}`);
-  return {
+  const cluster: LocalCluster = {
     nodes,
     seeds: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
     async masters() {
@@ -84,10 +89,30 @@ export async function startCluster(nodeTimeoutMs = 1_000): Promise<LocalCluster>
       const roles = await Promise.all(alive.map(async (node) => (await run('redis-cli', ['-p', String(node.port), 'role'])).stdout.split('\n')[0]!.trim()));
       return alive.filter((_, i) => roles[i] === 'master');
     },
+    async moveSlotOf(channel) {
+      const live = await cluster.masters();
+      const cli = async (node: ClusterNode, ...args: string[]) => (await run('redis-cli', ['-p', String(node.port), ...args])).stdout.trim();
+      const slot = Number(await cli(live[0]!, 'cluster', 'keyslot', channel));
+      // CLUSTER NODES: id, address, flags, …, then the slot ranges the node serves.
+      const lines = (await cli(live[0]!, 'cluster', 'nodes')).split('\n').map((line) => line.split(' '));
+      const serves = (fields: string[]) =>
+        fields.slice(8).some((range) => {
+          const [low, high] = range.split('-').map(Number);
+          return slot >= low! && slot <= (high ?? low)!;
+        });
+      const idOf = (node: ClusterNode) => lines.find((fields) => fields[1]!.startsWith(`127.0.0.1:${node.port}@`))![0]!;
+      const from = live.find((node) => serves(lines.find((fields) => fields[0] === idOf(node))!))!;
+      const to = live.find((node) => node !== from)!;
+      await cli(to, 'cluster', 'setslot', String(slot), 'importing', idOf(from));
+      await cli(from, 'cluster', 'setslot', String(slot), 'migrating', idOf(to));
+      for (const node of live) await cli(node, 'cluster', 'setslot', String(slot), 'node', idOf(to));
+      return to;
+    },
     async stop() {
       for (const client of clients) client.disconnect();
       for (const node of nodes) node.process.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
 }
