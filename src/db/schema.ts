@@ -278,3 +278,12 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_updated_idx').on(t.status, t.updatedAt),
   ],
 );
+
+/**
+ * Instances that deliver webhooks, each renewing its row with its leases: how many are
+ * alive decides each one's share of the endpoints.
+ */
+export const webhookInstances = pgTable('webhook_instances', {
+  holder: text('holder').primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+});

@@ -5,7 +5,7 @@
  * while the worker still holds the endpoint's lease.
  */
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { insertJsonRows, type Column } from '../db/bulk-insert.ts';
 import { rowsOf } from '../db/client.ts';
@@ -107,21 +107,50 @@ export class WebhookStore {
   }
 
   /**
-   * Takes or renews the lease of every endpoint that is not disabled and is free (never
-   * held, or its holder let it expire) or already `holder`'s; returns those `holder` now holds.
+   * One lease round of `holder`: it says it is alive, renews its leases, and takes free
+   * endpoints (never held, or let expire by a dead holder) up to its fair share: active
+   * endpoints ÷ live instances, rounded up. Returns what it holds, and how many of those
+   * are beyond its share (another instance joined: give them back so it can take them).
    */
-  claimLeases(holder: string, ttlMs: number): Promise<EndpointRow[]> {
-    const free = or(eq(webhookEndpoints.leaseHolder, holder), sql`${webhookEndpoints.leaseExpiresAt} is null`, lt(webhookEndpoints.leaseExpiresAt, sql`now()`));
-    return this.db
+  async leaseRound(holder: string, ttlMs: number): Promise<{ held: EndpointRow[]; excess: number }> {
+    const ttl = sql`${`${ttlMs} milliseconds`}::interval`;
+    await this.db.execute(sql`insert into webhook_instances (holder, seen_at) values (${holder}, now()) on conflict (holder) do update set seen_at = now()`);
+    await this.db.execute(sql`delete from webhook_instances where seen_at < now() - ${ttl} * 10`);
+    const active = sql`${webhookEndpoints.state} <> 'disabled'`;
+    const renewed = await this.db
       .update(webhookEndpoints)
-      .set({ leaseHolder: holder, leaseExpiresAt: sql`now() + ${`${ttlMs} milliseconds`}::interval` })
-      .where(and(sql`${webhookEndpoints.state} <> 'disabled'`, free))
+      .set({ leaseExpiresAt: sql`now() + ${ttl}` })
+      .where(and(eq(webhookEndpoints.leaseHolder, holder), active))
       .returning();
+    const counts = await this.db.execute(
+      sql`select (select count(*) from webhook_endpoints where state <> 'disabled')::int as total,
+                 (select count(*) from webhook_instances where seen_at > now() - ${ttl})::int as live`,
+    );
+    const { total, live } = rowsOf<{ total: number; live: number }>(counts)[0]!;
+    const share = Math.ceil(Number(total) / Math.max(1, Number(live)));
+    if (renewed.length >= share) return { held: renewed, excess: renewed.length - share };
+    const free = sql`select id from webhook_endpoints where state <> 'disabled' and (lease_holder is null or lease_expires_at < now())
+                     order by created_at limit ${share - renewed.length} for update skip locked`;
+    const taken = await this.db
+      .update(webhookEndpoints)
+      .set({ leaseHolder: holder, leaseExpiresAt: sql`now() + ${ttl}` })
+      .where(sql`${webhookEndpoints.id} in (${free})`)
+      .returning();
+    return { held: [...renewed, ...taken], excess: 0 };
+  }
+
+  /** Gives one lease back (the endpoint goes to another instance at its next round). */
+  async releaseLease(endpointId: string, holder: string): Promise<void> {
+    await this.db
+      .update(webhookEndpoints)
+      .set({ leaseHolder: null, leaseExpiresAt: null })
+      .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.leaseHolder, holder)));
   }
 
   /** Lets `holder`'s leases go at once (a clean shutdown), so another instance takes over without waiting. */
   async releaseLeases(holder: string): Promise<void> {
     await this.db.update(webhookEndpoints).set({ leaseHolder: null, leaseExpiresAt: null }).where(eq(webhookEndpoints.leaseHolder, holder));
+    await this.db.execute(sql`delete from webhook_instances where holder = ${holder}`);
   }
 
   /** Each owner's oldest queued delivery (due or not), for every owner with one. */

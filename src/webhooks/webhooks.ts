@@ -56,6 +56,8 @@ const MAX_URL = 2_048;
 export class Webhooks {
   private readonly store: WebhookStore;
   private readonly workers = new Map<string, EndpointWorker>();
+  /** Endpoints being given back: their worker finishes its step, then the lease goes. */
+  private readonly releasing = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Listening to commit wakes: only while this instance delivers an endpoint. */
   private listening: Promise<(() => void) | null> | null = null;
@@ -226,14 +228,20 @@ export class Webhooks {
   }
 
   private async claim(): Promise<void> {
-    let held: EndpointRow[];
+    let round: { held: EndpointRow[]; excess: number };
     try {
-      held = await this.store.claimLeases(this.holder, this.settings.leaseTtlMs);
+      round = await this.store.leaseRound(this.holder, this.settings.leaseTtlMs);
     } catch (error) {
       this.deps.logger.warn('webhook lease renewal failed; trying again', { error });
       return;
     }
     if (!this.timer) return;
+    // Beyond the share, give back endpoints (after their step in flight), keeping those
+    // already running first; those on their way out already count as given back.
+    const leaving = round.held.filter((endpoint) => this.releasing.has(endpoint.id)).length;
+    const ordered = round.held.filter((endpoint) => !this.releasing.has(endpoint.id)).sort((x, y) => Number(this.workers.has(y.id)) - Number(this.workers.has(x.id)));
+    const held = ordered.slice(0, ordered.length - Math.max(0, round.excess - leaving));
+    for (const endpoint of ordered.slice(held.length)) this.giveBack(endpoint.id);
     const ids = new Set(held.map((endpoint) => endpoint.id));
     for (const [id, worker] of this.workers) {
       if (!ids.has(id)) {
@@ -266,6 +274,18 @@ export class Webhooks {
       this.deps.logger.info('webhook endpoint taken', { endpoint: endpoint.id, holder: this.holder });
       worker.start();
     }
+  }
+
+  /** Stops the endpoint's worker here, then lets its lease go for another instance to take. */
+  private giveBack(endpointId: string): void {
+    const worker = this.workers.get(endpointId);
+    this.workers.delete(endpointId);
+    this.releasing.add(endpointId);
+    this.deps.logger.info('webhook endpoint given back to balance instances', { endpoint: endpointId, holder: this.holder });
+    void (worker?.stop() ?? Promise.resolve())
+      .then(() => this.store.releaseLease(endpointId, this.holder))
+      .catch((error: Error) => this.deps.logger.warn('webhook lease release failed; it expires instead', { endpoint: endpointId, error: error.message }))
+      .finally(() => this.releasing.delete(endpointId));
   }
 
   /** Subscribes to commit wakes while there are workers here, and lets go when there are none. */
