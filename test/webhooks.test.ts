@@ -77,8 +77,8 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
       const state = await endpointState(fx.server.url, bearer, endpoint.id);
       expect(state).toMatchObject({ state: 'ACTIVE', consecutiveFailures: 0, deadLetters: 0 });
       expect(state.lease.holder).toContain(':');
-      const recorded = await deliveries(fx.server.url, bearer, endpoint.id, 'DELIVERED');
-      expect(recorded.length).toBe(total);
+      // A delivery is recorded in the step's commit, just after the receiver answered.
+      await waitUntil(async () => (await deliveries(fx.server.url, bearer, endpoint.id, 'DELIVERED')).length === total, 15_000);
       expect(await metric(metricsUrl(), 'wallet_events_webhook_deliveries_total{outcome="delivered"}')).toBeGreaterThanOrEqual(total);
     });
 
@@ -97,8 +97,11 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
       expect(orderProblems(receiver.accepted, expected)).toEqual([]);
       const retried = receiver.accepted.filter((r) => r.attempt === 4);
       expect(retried.length).toBe(owners.length * Math.floor(expected.get(owners[0]!)!.length / 3));
-      const recorded = await deliveries(fx.server.url, bearer, endpoint.id);
-      const eventual = recorded.filter((d) => d.sequence % 3 === 0);
+      // Recorded in the step's commit, just after the receiver answered the last attempt.
+      const retriedRecords = async () => (await deliveries(fx.server.url, bearer, endpoint.id)).filter((d) => d.sequence % 3 === 0);
+      await waitUntil(async () => (await retriedRecords()).every((d) => d.status === 'DELIVERED'), 15_000);
+      const eventual = await retriedRecords();
+      expect(eventual).toHaveLength(retried.length);
       expect(eventual.every((d) => d.status === 'DELIVERED' && d.attempts === 4)).toBe(true);
     });
 
@@ -124,6 +127,8 @@ describe.each(BACKENDS)('webhooks on $name', (backend) => {
       const total = [...expected.values()].reduce((sum, list) => sum + list.length, 0);
       await waitUntil(() => uniqueAccepted(receiver) >= total, 30_000, () => `${uniqueAccepted(receiver)} of ${total}`);
       expect(orderProblems(receiver.accepted, expected)).toEqual([]);
+      // The state is recorded in the step's commit, just after the receiver answered.
+      await waitUntil(async () => (await endpointState(fx.server.url, bearer, endpoint.id)).state === 'ACTIVE', 15_000);
       const resumed = await endpointState(fx.server.url, bearer, endpoint.id);
       expect(resumed).toMatchObject({ state: 'ACTIVE', consecutiveFailures: 0, pausedUntil: null, deadLetters: 0 });
       expect(await metric(metricsUrl(), 'wallet_events_webhook_breaker_transitions_total{to="closed"}')).toBeGreaterThan(0);
