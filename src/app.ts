@@ -123,11 +123,12 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       },
     },
   );
+  const outbound = { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks };
   const webhooks = new Webhooks(
     database.db,
     { feedLog, pubsub, logger: log, observer: metrics.webhooks, maxMessageBytes: config.backboneMaxMessageBytes },
     {
-      policy: { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+      policy: outbound,
       maxEndpointsPerTenant: config.webhooks.maxEndpointsPerTenant,
       secretOverlapMs: config.webhooks.secretOverlapMs,
       leaseTtlMs: config.webhooks.leaseTtlMs,
@@ -141,7 +142,7 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         lookIntervalMs: config.headCheckIntervalMs,
         horizonRetryMs: config.firehoseRetryMs,
         sender: {
-          policy: { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks },
+          policy: outbound,
           timeoutMs: config.webhooks.timeoutMs,
           excerptBytes: config.webhooks.responseExcerptBytes,
           userAgent: 'wallet-events-webhooks/1',

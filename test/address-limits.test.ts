@@ -9,7 +9,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
+import { freePort, logLines, spawnServer, type ServerProcess } from './support/server.ts';
 import { token } from './support/tokens.ts';
 import { waitUntil } from './support/clients.ts';
 
@@ -59,15 +59,6 @@ function upgrade(port: number, localAddress: string): Promise<{ socket: WebSocke
       if (!String(error.message).includes('Unexpected server response')) reject(error);
     });
   });
-}
-
-/** The JSON log lines of a server process. */
-function logLines(server: ServerProcess): Record<string, any>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line));
 }
 
 async function closeAll(sockets: WebSocket[]) {

@@ -9,19 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
+import { freePort, logLines, spawnServer, type ServerProcess } from './support/server.ts';
 import { token } from './support/tokens.ts';
 
 const postgresBackend = BACKENDS.find((b) => b.name === 'postgres')!;
-
-/** The JSON log lines printed so far. */
-function logLines(server: ServerProcess): Record<string, unknown>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 describe(`production mode on ${label(postgresBackend)}`, () => {
   describe.skipIf(!postgresBackend.available)('postgres + redis', () => {

@@ -12,7 +12,7 @@ import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
 import { tenantToken } from './support/tokens.ts';
 import { orderProblems, startReceiver } from './support/webhook-receiver.ts';
-import { expectedSequences } from './support/webhooks.ts';
+import { eventCount, expectedSequences } from './support/webhooks.ts';
 
 const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
 const BATCH = 100;
@@ -56,7 +56,7 @@ describe.skipIf(!postgres.available)(`webhook lease failover on ${label(postgres
       expect(takeoverMs).toBeLessThan(15_000);
 
       const expected = await expectedSequences(ops, owners);
-      const total = [...expected.values()].reduce((sum, list) => sum + list.length, 0);
+      const total = eventCount(expected);
       await waitUntil(() => new Set(receiver.accepted.map((r) => r.id)).size >= total, 30_000, () => `${new Set(receiver.accepted.map((r) => r.id)).size} of ${total}`);
       expect(receiver.unverified).toBe(0);
       expect(orderProblems(receiver.accepted, expected)).toEqual([]);

@@ -16,7 +16,8 @@ type Target = Pick<RunningServer, 'url' | 'wsUrl'>;
 const STREAM = 'subscription($after: String, $p: FeedPartition) { feed(after: $after, partition: $p) { eventId occurredAt ... on BalanceEvent { balance { available } } } }';
 const LAST = 'query($after: String) { feed(after: $after, first: 500) { pageInfo { hasNextPage endCursor } } }';
 
-function percentile(sorted: number[], p: number): number {
+/** The `p`th percentile of ascending `sorted` (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 

@@ -11,12 +11,9 @@ import { producer, type PostInput } from '../support/ledger-ops.ts';
 import type { RunningServer } from '../support/server.ts';
 import { TEST_SECRET } from '../support/tokens.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
+import { percentile } from './firehose.ts';
 
 type Target = Pick<RunningServer, 'url'>;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** A fresh tenant with `owners` wallets, an endpoint pointing at a new receiver, and a way to commit postings. */
 async function setUp(server: Target, owners: number) {

@@ -98,6 +98,15 @@ export async function spawnServer(env: Record<string, string>, port: number, opt
   };
 }
 
+/** The JSON log lines a server process has printed so far. */
+export function logLines(server: ServerProcess): Record<string, any>[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, any>);
+}
+
 /** A port that is free now (for child processes, which must be told their port). */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');

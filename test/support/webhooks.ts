@@ -44,6 +44,11 @@ export async function populate(ops: Producer, owners: number, posts: number, pre
   return ids;
 }
 
+/** How many events `expected` (from {@link expectedSequences}) holds in all. */
+export function eventCount(expected: Map<string, number[]>): number {
+  return [...expected.values()].reduce((sum, list) => sum + list.length, 0);
+}
+
 /** Each owner's sequences, from its log: what the endpoint must deliver. */
 export async function expectedSequences(ops: Producer, owners: string[]): Promise<Map<string, number[]>> {
   const expected = new Map<string, number[]>();

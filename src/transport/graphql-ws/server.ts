@@ -185,8 +185,9 @@ export function attachWebSocket(deps: {
       return;
     }
     if (deps.addresses) {
-      const admitted = deps.addresses.open(deps.addresses.addressOf(request));
-      if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, log, deps.addresses.addressOf(request));
+      const address = deps.addresses.addressOf(request);
+      const admitted = deps.addresses.open(address);
+      if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, log, address);
       socket.once('close', admitted);
     }
     server.handleUpgrade(request, socket, head, (ws) => {
