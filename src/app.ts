@@ -1,57 +1,61 @@
 /**
  * The composition root: the only place that picks concrete backends (PGlite or
- * PostgreSQL, in-process or Redis pub/sub) and wires the layers together.
+ * PostgreSQL, in-process or Redis pub/sub) and wires the subsystems together, each with
+ * its settings from the one configuration. It holds no logic of its own beyond the order
+ * of start-up and shutdown.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadOrCreateDevSecret } from './auth/dev-secret.ts';
 import { RevocationList } from './auth/revocations.ts';
-import { createVerifier } from './auth/verifier.ts';
-import type { Config } from './config.ts';
+import { CLOCK_TOLERANCE_S, createVerifier } from './auth/verifier.ts';
+import { MemoryPubSub } from './backbone/memory-pubsub.ts';
+import { DroppedMessages } from './backbone/dropped-messages.ts';
+import { PubSubPublisher } from './backbone/publisher.ts';
+import type { PubSub } from './backbone/pubsub.ts';
+import { RedisPubSub } from './backbone/redis-pubsub.ts';
+import type { Config } from './config/load.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
-import { ConsumerCursors } from './delivery/consumers.ts';
-import { Delivery } from './delivery/delivery.ts';
-import { EventLog } from './delivery/event-log.ts';
-import { MemoryPubSub } from './delivery/memory-pubsub.ts';
-import { Feeds } from './delivery/feeds.ts';
-import { PubSubPublisher } from './delivery/publisher.ts';
-import { PreferenceStore } from './delivery/preferences.ts';
-import type { PubSub } from './delivery/pubsub.ts';
-import { RedisPubSub } from './delivery/redis-pubsub.ts';
-import { DroppedMessages } from './delivery/dropped-messages.ts';
-import { startHeadWatch } from './delivery/head-watch.ts';
-import { pruneEvents, startRetentionJob } from './delivery/retention.ts';
-import { CLOCK_TOLERANCE_S } from './auth/verifier.ts';
-import { forgetIdempotencyKeys } from './ledger/idempotency-keys.ts';
+import { FirehoseConsumers } from './firehose/firehose-consumers.ts';
+import { FirehoseLog } from './firehose/firehose-log.ts';
+import { TenantFirehoses } from './firehose/tenant-firehoses.ts';
 import type { Services } from './graphql/context.ts';
+import { LiveResults } from './graphql/render-once.ts';
 import { createSchema } from './graphql/schema.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { LedgerQueries } from './ledger/queries.ts';
 import { Tenancy } from './ledger/tenancy.ts';
-import { FeedLog } from './delivery/feed-log.ts';
-import { TenantFeeds } from './delivery/tenant-feeds.ts';
-import { FeedConsumers } from './delivery/feed-consumers.ts';
-import { createLogger, type Logger } from './logger.ts';
-import { Webhooks } from './webhooks/webhooks.ts';
-import { Metrics } from './metrics.ts';
-import { ConnectionRegistry } from './transport/connection-registry.ts';
-import { dashboardHandler } from './transport/dashboard.ts';
-import { graphiqlAssetsHandler } from './transport/graphiql-assets.ts';
-import { handleHealth, handleMetrics } from './transport/health.ts';
-import { AddressGuard } from './transport/address-guard.ts';
-import { admitRequest } from './transport/address-admission.ts';
-import { startRevocationBroadcast } from './transport/revocation-broadcast.ts';
+import { createLogger, type Logger } from './logging/logger.ts';
+import { retentionTasks } from './maintenance/retention-jobs.ts';
+import { startRetentionJob } from './maintenance/retention.ts';
+import { Metrics } from './metrics/metrics.ts';
+import { startStreamClock } from './streams/clock.ts';
+import { ConsumerCursors } from './streams/consumers.ts';
+import { Delivery } from './streams/delivery.ts';
+import { EventLog } from './streams/event-log.ts';
+import { startHeadCheck } from './streams/head-check.ts';
+import { OwnerFeeds } from './streams/owner-feeds.ts';
+import { PreferenceStore } from './streams/preferences.ts';
+import { AddressGuard } from './transport/address-guard/address-guard.ts';
+import { ConnectionRegistry } from './transport/core/connection-registry.ts';
+import { operationRunner } from './transport/core/operations.ts';
+import { startRevocationBroadcast } from './transport/core/revocation-broadcast.ts';
+import { createYogaServer } from './transport/core/yoga.ts';
 import { createGraphQLSseHandler } from './transport/graphql-sse/handler.ts';
-import { createEventStreams, SSE_FRAMES, type StreamStyle } from './transport/event-streams.ts';
-import { attachWebSocket, type WebSocketTransport } from './transport/graphql-ws/server.ts';
-import { createYogaServer } from './transport/yoga.ts';
-import { operationRunner } from './transport/operations.ts';
-import { LiveResults } from './graphql/live-results-plugin.ts';
+import { attachWebSocket } from './transport/graphql-ws/server.ts';
+import { renderGraphiQL } from './transport/http/graphiql-assets.ts';
+import { GRAPHIQL_OPTIONS } from './transport/http/graphiql-tabs.ts';
+import { createRouter } from './transport/http/router.ts';
+import { createEventStreams, SSE_FRAMES } from './transport/sse/event-streams.ts';
+import { WebhookEndpoints } from './webhooks/endpoints.ts';
+import { WebhookLeases } from './webhooks/leases.ts';
+import { WebhookStore } from './webhooks/store.ts';
+import { WEBHOOK_USER_AGENT } from './webhooks/sender.ts';
 
 /** A wired, not yet listening server instance. */
 export interface App {
   config: Config;
-  log: Logger;
+  logger: Logger;
   httpServer: Server;
   /** How the JWT key was obtained, for the start-up banner. */
   keySource: 'configured' | 'generated' | 'stored';
@@ -75,16 +79,16 @@ export interface App {
 }
 
 /** Builds an instance from `config`. Opening the database applies migrations. */
-export async function createApp(config: Config, log: Logger = createLogger(config.logLevel)): Promise<App> {
+export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
   const pubsub: PubSub = config.redisClusterNodes
-    ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, log, config.redisClusterSlotsRefreshMs)
+    ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, logger, config.redisClusterSlotsRefreshMs)
     : config.redisUrl
-      ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, log)
+      ? new RedisPubSub(config.redisUrl, config.pubsubPrefix, logger)
       : new MemoryPubSub();
   const key = await resolveKey(config);
   // A revocation is kept while a token issued before it could still be accepted.
-  const revocations = new RevocationList(database.db, (config.auth.maxTokenAgeS + CLOCK_TOLERANCE_S) * 1000 + config.limits.tokenClockSkewMs);
+  const revocations = new RevocationList(database.db, config.auth.maxTokenAgeMs + CLOCK_TOLERANCE_S * 1000 + config.limits.tokenClockSkewMs);
   const verifier = await createVerifier(config.auth, key.secret, revocations);
 
   // Gauges read the transports lazily, at scrape time, once they exist.
@@ -94,65 +98,16 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
     connectionLimit: config.limits.connectionsPerInstance,
   });
-  const dropped = new DroppedMessages(log, metrics.onDropped);
+  const stream = { pageSize: config.streamPageSize, tokenClockSkewMs: config.limits.tokenClockSkewMs, maxBufferedBytes: config.slowConsumerBytes, slowConsumerTimeoutMs: config.slowConsumerTimeoutMs };
+
+  // Owner streams: one feed per owner with local subscribers, streams positioned in it.
+  const dropped = new DroppedMessages(logger, metrics.onDropped);
   const eventLog = new EventLog(database.db);
-  const feeds = new Feeds(
-    { pubsub, log: eventLog, dropped, logger: log, observer: metrics.feeds },
-    {
-      maxMessageBytes: config.backboneMaxMessageBytes,
-      ringBytesPerOwner: config.feedRingBytes,
-      ringBytesTotal: config.feedRingTotalBytes,
-      attachTimeoutMs: config.backboneAttachTimeoutMs,
-    },
+  const feeds = new OwnerFeeds(
+    { pubsub, log: eventLog, dropped, logger, observer: metrics.feeds },
+    { maxMessageBytes: config.backboneMaxMessageBytes, ringBytesPerOwner: config.feedRingBytes, ringBytesTotal: config.feedRingTotalBytes, attachTimeoutMs: config.backboneAttachTimeoutMs },
   );
-  const feedLog = new FeedLog(database.db);
-  const firehose = new TenantFeeds(
-    { pubsub, log: feedLog, feeds, logger: log, observer: metrics.firehose },
-    {
-      ringSize: config.firehoseRingEvents,
-      pageSize: 1_000,
-      retryMs: config.firehoseRetryMs,
-      lookIntervalMs: config.headCheckIntervalMs,
-      maxMessageBytes: config.backboneMaxMessageBytes,
-      attachTimeoutMs: config.backboneAttachTimeoutMs,
-      streams: {
-        pageSize: Math.min(500, config.subscriberQueueLimit),
-        tokenClockSkewMs: config.limits.tokenClockSkewMs,
-        maxBufferedBytes: config.slowConsumerBytes,
-        slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
-      },
-    },
-  );
-  const outbound = { allowHttp: config.webhooks.allowHttp, allowPrivateNetworks: config.webhooks.allowPrivateNetworks };
-  const webhooks = new Webhooks(
-    database.db,
-    { feedLog, pubsub, logger: log, observer: metrics.webhooks, maxMessageBytes: config.backboneMaxMessageBytes },
-    {
-      policy: outbound,
-      maxEndpointsPerTenant: config.webhooks.maxEndpointsPerTenant,
-      secretOverlapMs: config.webhooks.secretOverlapMs,
-      leaseTtlMs: config.webhooks.leaseTtlMs,
-      deliver: config.webhooks.deliver,
-      worker: {
-        batchSize: config.webhooks.batchSize,
-        concurrency: config.webhooks.concurrency,
-        retryScheduleMs: config.webhooks.retryScheduleMs,
-        breakerThreshold: config.webhooks.breakerThreshold,
-        breakerCooldownMs: config.webhooks.breakerCooldownMs,
-        lookIntervalMs: config.headCheckIntervalMs,
-        horizonRetryMs: config.firehoseRetryMs,
-        sender: {
-          policy: outbound,
-          timeoutMs: config.webhooks.timeoutMs,
-          excerptBytes: config.webhooks.responseExcerptBytes,
-          userAgent: 'wallet-events-webhooks/1',
-        },
-      },
-    },
-  );
-  metrics.watchWebhooks(webhooks);
   const consumers = new ConsumerCursors(database.db, config.limits.consumersPerOwner);
-  const feedConsumers = new FeedConsumers(database.db, config.limits.consumersPerOwner);
   const preferences = new PreferenceStore(database.db, config.limits.consumersPerOwner);
   const delivery = new Delivery({
     feeds,
@@ -160,33 +115,70 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
     consumers,
     preferences,
     pubsub,
-    logger: log,
+    logger,
     observer: metrics.stream,
     onAck: metrics.onAck,
-    limits: {
-      tokenClockSkewMs: config.limits.tokenClockSkewMs,
-      pageSize: Math.min(500, config.subscriberQueueLimit),
-      ackTimeoutMs: config.ackTimeoutMs,
-      maxBufferedBytes: config.slowConsumerBytes,
-      slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
-      maxUnacked: config.limits.maxUnackedEvents,
-    },
+    limits: { ...stream, ackTimeoutMs: config.ackTimeoutMs, maxUnacked: config.limits.maxUnackedEvents },
   });
+
+  // The firehose: each tenant's events in commit order, for its readers and for webhooks.
+  const firehoseLog = new FirehoseLog(database.db);
+  const firehose = new TenantFirehoses(
+    { pubsub, log: firehoseLog, feeds, logger, observer: metrics.firehose },
+    {
+      ringSize: config.firehoseRingEvents,
+      pageSize: config.firehosePageSize,
+      retryMs: config.firehoseRetryMs,
+      lookIntervalMs: config.headCheckIntervalMs,
+      maxMessageBytes: config.backboneMaxMessageBytes,
+      attachTimeoutMs: config.backboneAttachTimeoutMs,
+      streams: stream,
+    },
+  );
+  const firehoseConsumers = new FirehoseConsumers(database.db, config.limits.consumersPerOwner);
+
+  // Webhooks: the API, and the lease loop that delivers.
+  const hooks = config.webhooks;
+  const outbound = { allowHttp: hooks.allowHttp, allowPrivateNetworks: hooks.allowPrivateNetworks };
+  const webhookStore = new WebhookStore(database.db);
+  const leases = new WebhookLeases(
+    webhookStore,
+    { firehoseLog, pubsub, logger, observer: metrics.webhooks, maxMessageBytes: config.backboneMaxMessageBytes },
+    {
+      leaseTtlMs: hooks.leaseTtlMs,
+      deliver: hooks.deliver,
+      worker: {
+        batchSize: hooks.batchSize,
+        concurrency: hooks.concurrency,
+        retryScheduleMs: hooks.retryScheduleMs,
+        breakerThreshold: hooks.breakerThreshold,
+        breakerCooldownMs: hooks.breakerCooldownMs,
+        lookIntervalMs: config.headCheckIntervalMs,
+        horizonRetryMs: config.firehoseRetryMs,
+        sender: { policy: outbound, timeoutMs: hooks.timeoutMs, excerptBytes: hooks.responseExcerptBytes, userAgent: WEBHOOK_USER_AGENT },
+      },
+    },
+  );
+  const webhooks = new WebhookEndpoints(webhookStore, { firehoseLog, logger, leases }, hooks);
+  metrics.watchWebhooks(leases);
+
   const services: Services = {
-    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, log, metrics.onPublished), {
+    ledger: new Ledger(database.db, new PubSubPublisher(pubsub, logger, metrics.onPublished), {
       onAppended: metrics.onAppended,
-      maxGroup: config.groupCommitMax,
-      // PGlite is one connection: concurrent groups would only queue for it.
-      maxConcurrentGroups: config.databaseUrl ? Math.min(config.groupCommitConcurrency, config.databasePoolSize) : 1,
-      maxWaitingPostings: config.limits.groupCommitQueueLimit,
       onTransaction: metrics.onTransaction,
+      groupCommit: {
+        maxGroup: config.groupCommitMax,
+        // PGlite is one connection: concurrent groups would only queue for it.
+        maxConcurrentGroups: config.databaseUrl ? Math.min(config.groupCommitConcurrency, config.databasePoolSize) : 1,
+        maxWaitingPostings: config.limits.groupCommitQueueLimit,
+      },
     }),
     queries: new LedgerQueries(database.db),
     tenancy: new Tenancy(database.db),
-    log: eventLog,
-    feedLog,
+    eventLog,
+    firehoseLog,
     firehose,
-    feedConsumers,
+    firehoseConsumers,
     webhooks,
     delivery,
     // Bound below, once the WebSocket registry it closes sockets in exists.
@@ -195,100 +187,69 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
       revokeToken: (jti, expiresAt) => revoker.revokeToken(jti, expiresAt),
     },
     maxPageSize: config.maxPageSize,
-    maxBatchSize: config.limits.maxBatchSize,
+    limits: config.limits,
     serverStats: () => metrics.snapshot(),
   };
-  const ago = (now: number, ms: number) => new Date(now - ms);
-  const stopWatchers = [
-    startHeadWatch(feeds, eventLog, config.headCheckIntervalMs, log),
-    startRetentionJob(
-      [
-        { name: 'events', run: (now) => pruneEvents(database.db, ago(now, config.retentionMs)) },
-        { name: 'idempotency keys', run: (now) => forgetIdempotencyKeys(database.db, ago(now, config.idempotencyKeyRetentionMs)) },
-        // Preferences first: they stay while their consumer's cursor is in use.
-        ...(config.consumerRetentionMs > 0
-          ? [
-              { name: 'subscription preferences', run: (now: number) => preferences.prune(ago(now, config.consumerRetentionMs)) },
-              { name: 'consumers', run: (now: number) => consumers.prune(ago(now, config.consumerRetentionMs)) },
-              { name: 'firehose consumers', run: (now: number) => feedConsumers.prune(ago(now, config.consumerRetentionMs)) },
-            ]
-          : []),
-        { name: 'revocations', run: (now) => revocations.prune(now) },
-        { name: 'webhook deliveries', run: (now) => webhooks.pruneDelivered(ago(now, config.webhooks.deliveryRetentionMs)) },
-      ],
-      config.pruneIntervalMs,
-      log,
-    ),
+  const stopTimers = [
+    startHeadCheck(feeds, eventLog, config.headCheckIntervalMs, logger),
+    startStreamClock(feeds, config.streamTickIntervalMs),
+    startRetentionJob(retentionTasks({ db: database.db, consumers, preferences, firehoseConsumers, revocations, webhooks }, config), config.pruneIntervalMs, logger),
   ];
 
-  // One registry of connections (WebSockets and SSE streams) for the per-owner limit, expiry and revocation.
-  const registry = new ConnectionRegistry(config.limits, log);
+  // Transports: one registry of connections (WebSockets and SSE streams) for the per-owner
+  // limit, expiry and revocation; one GraphQL pipeline; one router for HTTP.
+  const registry = new ConnectionRegistry(config.limits, logger);
   const addresses = new AddressGuard(config.limits.address, (address, failures) =>
-    log.warn('address cooling down after failed authentications', { remote: address, failures, cooldownMs: config.limits.address.authCooldownMs }),
+    logger.warn('address cooling down after failed authentications', { remote: address, failures, cooldownMs: config.limits.address.authCooldownMs }),
   );
-  const authFailedFrom = (req: IncomingMessage) => addresses.authFailed(addresses.addressOf(req));
+  const onAuthFailed = (req: Parameters<AddressGuard['addressOf']>[0]) => addresses.authFailed(addresses.addressOf(req));
   const live = new LiveResults(metrics.onSent);
-  const yoga = createYogaServer({
-    schema: createSchema(),
-    services,
+  const yoga = createYogaServer({ schema: createSchema(), services, verifier, logger, limits: config.limits, live, onAuthFailed, graphiql: { options: GRAPHIQL_OPTIONS, render: renderGraphiQL } });
+  const run = operationRunner(yoga, live, logger, config.limits);
+  const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, logger, heartbeatMs: config.sseHeartbeatMs, onAuthFailed });
+  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, logger, streams: eventStreams, onAuthFailed });
+  const router = createRouter({
+    yoga,
+    graphqlSse,
+    eventStreams,
+    sseStyle: { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' },
+    addresses,
+    probes: [
+      { name: 'database', check: () => database.ping() },
+      { name: config.redisClusterNodes ? 'redis cluster' : config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
+    ],
+    metrics: metrics.registry,
+    maxRequestBytes: config.limits.maxRequestBytes,
+    logger,
+  });
+  const httpServer = createServer((req, res) => router.handle(req, res));
+  const ws = attachWebSocket({
+    httpServer,
+    run,
     verifier,
-    log,
+    logger,
+    pingIntervalMs: config.wsPingIntervalMs,
     limits: config.limits,
-    live,
-    onAuthFailed: authFailedFrom,
+    registry,
+    compression: config.wsCompression.enabled ? config.wsCompression : null,
+    addresses,
   });
-  const run = operationRunner(yoga, live, log);
-  const probes = [
-    { name: 'database', check: () => database.ping() },
-    { name: config.redisClusterNodes ? 'redis cluster' : config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
-  ];
-  const eventStreams = createEventStreams({ run, verifier, registry, limits: config.limits, log, heartbeatMs: config.sseHeartbeatMs, onAuthFailed: authFailedFrom });
-  const sseStyle: StreamStyle = { transport: 'sse', frames: SSE_FRAMES, retryMs: config.sseRetryMs, refusals: 'in-stream' };
-  const graphqlSse = createGraphQLSseHandler({ run, verifier, registry, limits: config.limits, log, streams: eventStreams, onAuthFailed: authFailedFrom });
-  /** Subscriptions (and queries) an EventSource opens at /graphql: our streams, not Yoga's. */
-  const serveEventStream = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/graphql' || (req.method !== 'GET' && req.method !== 'POST') || !(req.headers.accept ?? '').includes('text/event-stream')) return false;
-    await eventStreams.serve(req, res, url, sseStyle);
-    return true;
-  };
-  const serveDashboard = dashboardHandler();
-  const serveGraphiQL = graphiqlAssetsHandler();
-  let draining = false;
-  const inFlight = new Set<ServerResponse>();
-  const httpServer = createServer((req, res) => {
-    // Streams (SSE) are not "in flight" work: a drain ends them and clients resume elsewhere.
-    if (!(req.headers.accept ?? '').includes('text/event-stream') && !req.url?.startsWith('/graphql/stream')) {
-      inFlight.add(res);
-      res.once('close', () => inFlight.delete(res));
-    }
-    if (!admitRequest(addresses, req, res, log)) return;
-    handleHealth(req, res, probes, () => draining)
-      .then(async (handled) => handled || serveDashboard(req, res) || serveGraphiQL(req, res) || (await handleMetrics(req, res, metrics.registry)))
-      .then(async (handled) => handled || (await graphqlSse.handle(req, res)) || (await serveEventStream(req, res)))
-      .then((handled) => (handled ? undefined : yoga(req, res)))
-      .catch((error: Error) => {
-        log.error('request failed', { error });
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-  });
-  const ws: WebSocketTransport = attachWebSocket({ httpServer, run, verifier, log, pingIntervalMs: config.wsPingIntervalMs, limits: config.limits, registry, compression: config.wsCompression, addresses });
   const revoker = await startRevocationBroadcast({
     pubsub,
     revocations,
     registry,
     feeds,
-    log,
+    logger,
     dropped,
     reloadIntervalMs: config.revocationReloadIntervalMs,
     maxMessageBytes: config.backboneMaxMessageBytes,
   });
 
-  await webhooks.start();
+  await leases.start();
 
   return {
     config,
-    log,
+    logger,
     httpServer,
     keySource: key.source,
     devSecretPath: key.path,
@@ -298,22 +259,23 @@ export async function createApp(config: Config, log: Logger = createLogger(confi
         httpServer.listen(config.port, config.host, () => resolve((httpServer.address() as AddressInfo).port));
       }),
     async stop(code = 1001) {
-      draining = true;
+      router.drain();
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve())); // no new connections
       const deadline = Date.now() + config.drainTimeoutMs;
-      if (code === 1001) {
-        await until(() => inFlight.size === 0, deadline);
+      const draining = code === 1001;
+      if (draining) {
+        await until(() => router.inFlight === 0, deadline);
         await ws.drain(config.drainWindowMs);
       }
-      await ws.close(code, code === 1001 ? 'server shutting down' : 'closed');
+      await ws.close(code, draining ? 'server shutting down' : 'closed');
       graphqlSse.close();
       eventStreams.close();
       httpServer.closeIdleConnections();
-      await until(() => inFlight.size === 0, deadline);
+      await until(() => router.inFlight === 0, deadline);
       httpServer.closeAllConnections(); // ends SSE streams: EventSource resumes with Last-Event-ID
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
-      for (const stop of stopWatchers) stop();
-      await webhooks.stop();
+      for (const stop of stopTimers) stop();
+      await leases.stop();
       firehose.close();
       revoker.stop();
       registry.stop();

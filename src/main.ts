@@ -1,12 +1,14 @@
 /** Start-up: config → app → listen. SIGTERM/SIGINT stop it cleanly. */
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { DataDirError } from './db/data-dir-lock.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const app = await createApp(config);
+  for (const warning of config.warnings) app.logger.warn(warning);
   if (app.keySource !== 'configured') {
-    app.log.warn(
+    app.logger.warn(
       app.devSecretPath
         ? `no JWT_SECRET set: using a development secret kept in ${app.devSecretPath} (never do this in production)`
         : 'no JWT_SECRET set: using a random development secret for this process only',
@@ -15,7 +17,7 @@ async function main(): Promise<void> {
   const port = await app.listen();
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const backends = `${config.databaseUrl ? 'PostgreSQL' : `PGlite (${config.dataDir})`} + ${config.redisClusterNodes ? 'Redis Cluster (sharded pub/sub)' : config.redisUrl ? 'Redis' : 'in-process pub/sub'}`;
-  app.log.info('listening', { url: `http://${host}:${port}/graphql`, backends });
+  app.logger.info('listening', { url: `http://${host}:${port}/graphql`, backends });
   process.stdout.write(
     [
       '',
@@ -33,11 +35,11 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info('stopping', { signal });
+    app.logger.info('stopping', { signal });
     app.stop(1001).then(
       () => process.exit(0),
       (error: Error) => {
-        app.log.error('stop failed', { error });
+        app.logger.error('stop failed', { error });
         process.exit(1);
       },
     );
@@ -49,6 +51,8 @@ async function main(): Promise<void> {
 main().catch((error: Error) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`configuration error: ${error.message}\n`);
+  } else if (error instanceof DataDirError) {
+    process.stderr.write(`start-up failed: ${error.message}\n`);
   } else {
     process.stderr.write(`start-up failed: ${error.stack ?? error.message}\n`);
   }

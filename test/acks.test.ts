@@ -1,5 +1,5 @@
 /**
- * Durable consumers and acks (issue: at-least-once delivery, test 5): unacked events are
+ * Durable consumers and acks: unacked events are
  * redelivered after a reconnect and acked ones are not; acks are cumulative, idempotent
  * and never go backwards; acking another owner's event is FORBIDDEN; with ACK_TIMEOUT
  * the subscription of a consumer that does not ack ends with ACK_TIMEOUT.

@@ -1,5 +1,5 @@
 /**
- * Per-address limits (issue: operating it), with clients spread over 127.0.0.x source
+ * Per-address limits, with clients spread over 127.0.0.x source
  * addresses: new connections per second, connections held at once, and the cool-down after
  * failed authentications, each refused with 429 and `Retry-After` and an audit line, while
  * other addresses go on. Behind a trusted proxy the address comes from X-Forwarded-For;

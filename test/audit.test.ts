@@ -1,5 +1,5 @@
 /**
- * Production mode as an operator sees it (issue: security and limits): internal errors
+ * Production mode as an operator sees it: internal errors
  * are masked — no stack, SQL or internal message reaches the client, which gets an
  * errorId that the JSON log pairs with the real error — and the audit log has a line for
  * each connection step, authentication failure, limit refusal and revocation.

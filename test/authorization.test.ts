@@ -1,5 +1,5 @@
 /**
- * Authorization (issue: server end to end, test 4): a user never sees another owner's
+ * Authorization: a user never sees another owner's
  * wallets or events, by id or without; bad and expired tokens are refused with the right
  * code on HTTP, graphql-ws and SSE.
  */

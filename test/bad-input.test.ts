@@ -1,5 +1,5 @@
 /**
- * Bad input (issue: server end to end, test 6): malformed GraphQL, wrong types,
+ * Bad input: malformed GraphQL, wrong types,
  * negative or non-integer amounts, unknown wallets — each gets a clear error with an
  * `extensions.code`, and none of them changes anything.
  */

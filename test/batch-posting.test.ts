@@ -1,5 +1,5 @@
 /**
- * Batched ingest (issue: performance): `postTransactions` writes a batch in one database
+ * Batched ingest: `postTransactions` writes a batch in one database
  * transaction, all or nothing, with the same events a sequence of single posts would
  * give; concurrent single posts are group-committed and each keeps its own outcome.
  */

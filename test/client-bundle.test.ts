@@ -1,5 +1,5 @@
 /**
- * The client library runs in browsers (issue: clients that resume by themselves): it
+ * The client library runs in browsers: it
  * bundles for the browser platform, where a Node-only import fails the build; the wrapper
  * alone pulls in no package; the README quotes the sizes `npm run client:size` prints.
  */

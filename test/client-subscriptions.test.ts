@@ -1,6 +1,5 @@
 /**
- * The client library's subscriptions are independent of each other (issue: clients that
- * resume by themselves, the library's defects): each deduplicates and acks on its own, a
+ * The client library's subscriptions are independent of each other: each deduplicates and acks on its own, a
  * handler that throws stops its subscription at that event (it comes again on resume,
  * nothing after it is processed first), a transient refusal is retried while a terminal
  * one is reported, and a document that cannot resume is refused before anything is sent.

@@ -1,5 +1,5 @@
 /**
- * The live dashboard in a real browser (issue: what users see): headless Chromium driven
+ * The live dashboard in a real browser: headless Chromium driven
  * by playwright-core. The page loads with a token; a transaction posted through the API
  * appears within a second and the balance follows; stopping the server shows
  * "reconnecting"; events committed meanwhile (through a second instance) and after the

@@ -1,5 +1,5 @@
 /**
- * `npm run simulate` and `npm run demo` (issue: what users see) run for real: the
+ * `npm run simulate` and `npm run demo` run for real: the
  * simulator creates the owners' wallets and drives traffic the ledger accepts (refusals
  * it calls for are counted, not errors); the demo starts a server, prints a dashboard
  * address whose token works, and events flow to it.
@@ -13,6 +13,7 @@ import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
 import { freePort } from './support/server.ts';
 import { TEST_SECRET } from './support/tokens.ts';
+import { tracked } from './support/processes.ts';
 
 const run = promisify(execFile);
 
@@ -45,10 +46,12 @@ describe('npm run simulate', () => {
 describe('npm run demo', () => {
   it('starts a server with demo owners and traffic and prints a dashboard address that works', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tools/demo.ts'], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'memory://', JWT_SECRET: TEST_SECRET, DEMO_RATE: '20' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = tracked(
+      spawn(process.execPath, ['--import', 'tsx', 'tools/demo.ts'], {
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'memory://', JWT_SECRET: TEST_SECRET, DEMO_RATE: '20' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

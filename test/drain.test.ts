@@ -1,5 +1,5 @@
 /**
- * Graceful drain (issue: security and limits, test 7): SIGTERM to an instance in the
+ * Graceful drain: SIGTERM to an instance in the
  * middle of a burst. It exits 0; no mutation is half-applied (a producer retrying on the
  * other instance with the same idempotency key gets each transaction exactly once); the
  * client library, moved to the other instance by the 1001 close, misses nothing.

@@ -1,5 +1,5 @@
 /**
- * The event log (issue: server end to end, test 2): every change appends exactly the
+ * The event log: every change appends exactly the
  * events it should, and each owner's sequences are 1..N with no gap, even under 50
  * concurrent posts.
  */

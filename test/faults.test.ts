@@ -1,5 +1,5 @@
 /**
- * Faults of the backbone (issue: at-least-once delivery, test 4): the Redis connections
+ * Faults of the backbone: the Redis connections
  * of both instances are cut in the middle of a burst; publishes are lost while they
  * reconnect, and the subscriber still ends up with every event exactly once, in order —
  * repaired from the log by the next live event or by the periodic head check.

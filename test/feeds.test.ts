@@ -13,6 +13,7 @@ import { instancePair } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
+import { tracked } from './support/processes.ts';
 
 const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
@@ -62,8 +63,10 @@ class OwnRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Starts it, unless it runs (a second one could not bind the port, and the first would be lost track of). */
   async start(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return;
+    this.process = tracked(spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
     await waitUntil(async () => {
       const socket = new (await import('node:net')).Socket();
       return new Promise<boolean>((resolve) => {

@@ -1,5 +1,5 @@
 /**
- * The firehose (issue: back-office consumers): a tenant's events in one order, the same
+ * The firehose: a tenant's events in one order, the same
  * for every reader, that never lets a reader pass an event that commits later. The
  * late-commit race holds writers' commits back at random while three readers page the feed
  * and three stream it (graphql-ws and SSE): each ends with every event exactly once, in feed
@@ -13,15 +13,16 @@ import { once } from 'node:events';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openPostgres, rowsOf, type Database } from '../src/db/client.ts';
-import { PubSubPublisher } from '../src/delivery/publisher.ts';
-import { RedisPubSub } from '../src/delivery/redis-pubsub.ts';
+import { PubSubPublisher } from '../src/backbone/publisher.ts';
+import { RedisPubSub } from '../src/backbone/redis-pubsub.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
-import { createLogger } from '../src/logger.ts';
-import { BACKENDS, label } from './support/backends.ts';
+import { createLogger } from '../src/logging/logger.ts';
+import { BACKENDS, GROUP_COMMIT, label } from './support/backends.ts';
 import { acknowledgedSocket, codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { tenantToken, token } from './support/tokens.ts';
+import { tracked } from './support/processes.ts';
 
 interface FeedNode {
   eventId: string;
@@ -87,7 +88,7 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
       const handle = await openPostgres(t.env.env.DATABASE_URL!, 60);
       // The writers wake the server's firehose through the backbone, as its own commits do.
       const backbone = new RedisPubSub(t.env.env.REDIS_URL!, t.env.env.PUBSUB_PREFIX!, createLogger('silent'));
-      const ledger = new Ledger(slowCommits(handle.db), new PubSubPublisher(backbone, createLogger('silent')));
+      const ledger = new Ledger(slowCommits(handle.db), new PubSubPublisher(backbone, createLogger('silent')), { groupCommit: GROUP_COMMIT });
       const streams: { items: FeedNode[]; dispose(): void }[] = [];
       const client = wsClient(t.server.wsUrl, bearer);
       try {
@@ -148,9 +149,12 @@ describe(`the late-commit race on ${label(postgres)}`, () => {
         const all = (await readable(t.server.url, bearer, start, 1_000)).events;
         expect(all).toHaveLength(1_000); // 500 postings, each a transaction event and a balance event
         for (const seen of results) expect(seen.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
-        await waitUntil(() => streams.every((stream) => stream.items.length >= all.length), 15_000, () => streams.map((stream) => stream.items.length).join(', '));
-        await new Promise((resolve) => setTimeout(resolve, 200)); // a duplicate would arrive now
-        for (const stream of streams) expect(stream.items.map((e) => e.eventId)).toEqual(all.map((e) => e.eventId));
+        // A sentinel posting after everything: a duplicate would reach a stream before its events.
+        await ledger.postTransactions([{ walletId: wallets[0]!.id, direction: 'CREDIT', type: 'DEPOSIT', amount: 1n, status: 'SUCCESS', idempotencyKey: 'sentinel' }], 'race');
+        const withSentinel = (await readable(t.server.url, bearer, start, 1_002)).events;
+        const sentinel = withSentinel.at(-1)!.eventId;
+        await waitUntil(() => streams.every((stream) => stream.items.some((e) => e.eventId === sentinel)), 15_000, () => streams.map((stream) => stream.items.length).join(', '));
+        for (const stream of streams) expect(stream.items.map((e) => e.eventId)).toEqual(withSentinel.map((e) => e.eventId));
         // Without the horizon, a transaction that commits after a later one is already visible is passed over for good.
         expect(plainSeen.length).toBeLessThan(all.length);
       } finally {
@@ -277,7 +281,7 @@ describe(`a durable firehose consumer on ${label(postgres)}`, () => {
 
     /** Starts a worker process; `events` fills as it prints what it processed. */
     function worker(bearer: string) {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-worker.ts', t.server.wsUrl, bearer], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'test/support/feed-worker.ts', t.server.wsUrl, bearer], { stdio: ['ignore', 'pipe', 'pipe'] }));
       const events: FeedNode[] = [];
       let buffered = '';
       let errors = '';

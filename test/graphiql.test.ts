@@ -1,7 +1,7 @@
 /**
- * GraphiQL (issue: what users see) opens with three example tabs — a live subscription, a
+ * GraphiQL opens with three example tabs — a live subscription, a
  * polling query and a producer mutation — each with the token's place in the header editor.
- * Its assets come from the server itself (issue: operating it): in headless Chromium with
+ * Its assets come from the server itself: in headless Chromium with
  * every request off loopback blocked, it renders and runs a live subscription.
  */
 import { existsSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Ledger rules (issue: server end to end, test 1): balance invariants after a random walk
+ * Ledger rules: balance invariants after a random walk
  * of 200 operations checked against an independent model; every refusal leaves rows and
  * the log unchanged; idempotent retries return the same transaction; Money is exact.
  */

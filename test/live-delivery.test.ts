@@ -1,5 +1,5 @@
 /**
- * Live delivery (issue: server end to end, test 3): a subscriber receives exactly its
+ * Live delivery: a subscriber receives exactly its
  * owner's events, in sequence order, with each filter honoured, over graphql-ws and SSE.
  */
 import { describe, expect, it } from 'vitest';

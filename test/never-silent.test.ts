@@ -1,5 +1,5 @@
 /**
- * Never silent (issue: at-least-once delivery, test 7): a cursor older than retention
+ * Never silent: a cursor older than retention
  * ends with CURSOR_EXPIRED (subscriptions, polling, and a consumer whose acked position
  * was pruned); a subscriber that stops reading is paused, and ends with SLOW_CONSUMER only
  * when it stays stuck past SLOW_CONSUMER_TIMEOUT, after which a resume from its consumer's

@@ -16,6 +16,7 @@ import { instancePair } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort } from './support/server.ts';
 import { token } from './support/tokens.ts';
+import { tracked } from './support/processes.ts';
 
 const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 const haveNginx = existsSync(NGINX);
@@ -43,7 +44,7 @@ describe.skipIf(!runs)(runs ? 'deploy/nginx.conf in front of two instances' : 'd
       .replace('worker_processes auto;', 'worker_processes 1;');
     expect(config).toContain(`127.0.0.1:${pair.a.port}`);
     await writeFile(join(prefix, 'nginx.conf'), config);
-    nginx = spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')};`], { stdio: 'inherit' });
+    nginx = tracked(spawn(NGINX, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'logs', 'error.log')};`], { stdio: 'inherit' }));
     base = `http://127.0.0.1:${port}`;
     await waitUntil(() => fetch(`${base}/health`).then((res) => res.ok, () => false), 10_000);
   });

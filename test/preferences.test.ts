@@ -1,5 +1,5 @@
 /**
- * Subscription preferences (issue: at-least-once delivery, test 8): saved per owner and
+ * Subscription preferences: saved per owner and
  * consumer, kept across a restart, used by that consumer's subscriptions that give no
  * filter, and an update reaches its live subscriptions without a reconnect.
  */

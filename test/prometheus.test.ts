@@ -1,5 +1,5 @@
 /**
- * Alerting rules and the dashboard (issue: operating it): `promtool` accepts the rules; a
+ * Alerting rules and the dashboard: `promtool` accepts the rules; a
  * real Prometheus (Debian's package) scrapes a running instance and evaluates them, firing
  * the breaker alert when a webhook receiver is down and the instance-down alert once the
  * instance stops; every series the rules and the Grafana dashboard read is one the server
@@ -17,6 +17,7 @@ import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { tenantToken } from './support/tokens.ts';
 import { createEndpoint } from './support/webhooks.ts';
+import { tracked } from './support/processes.ts';
 
 const run = promisify(execFile);
 const RULES = 'deploy/prometheus/rules.yml';
@@ -80,7 +81,7 @@ describe.skipIf(!installed)(label, () => {
       `global: { scrape_interval: 500ms, evaluation_interval: 500ms }\nrule_files: [${join(dir, 'rules.yml')}]\nscrape_configs:\n  - job_name: wallet-events\n    static_configs: [{ targets: ["127.0.0.1:${server.port}"] }]\n`,
     );
     const port = await freePort();
-    const prometheus: ChildProcess = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const prometheus: ChildProcess = tracked(spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' }));
     cleanup.push(async () => {
       prometheus.kill('SIGKILL');
     });

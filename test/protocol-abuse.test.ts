@@ -1,5 +1,5 @@
 /**
- * Bad input on the wire (issue: security and limits, test 6): each malformed WebSocket
+ * Bad input on the wire: each malformed WebSocket
  * message gets the close code the graphql-transport-ws protocol prescribes; 10,000
  * connection_init attempts with bad tokens are each refused; malformed HTTP requests get
  * a clear 4xx. Throughout, the server stays up and an honest subscriber receives every

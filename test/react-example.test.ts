@@ -1,6 +1,5 @@
 /**
- * The React example (examples/react/) in a real browser (issue: clients that resume by
- * themselves): bundled by esbuild here (no dev server), served as two static files to headless Chromium, it
+ * The React example (examples/react/) in a real browser: bundled by esbuild here (no dev server), served as two static files to headless Chromium, it
  * shows live transactions through urql's useSubscription over the resumable connection.
  * The server goes away; transactions are committed meanwhile (through a second instance
  * when there is one); the server comes back on the same port: the page resumes with every

@@ -1,5 +1,5 @@
 /**
- * Real clients (issue: what users see): Apollo Client with GraphQLWsLink, urql with
+ * Real clients: Apollo Client with GraphQLWsLink, urql with
  * subscriptionExchange over graphql-ws and over graphql-sse, and a client typed by the
  * graphql-codegen client preset each subscribe, receive, and resume after a cursor with
  * no gap and no duplicate. The code under test is examples/, which the README shows

@@ -1,5 +1,5 @@
 /**
- * Redis Cluster as the backbone (issue: operating it): a real local cluster of six
+ * Redis Cluster as the backbone: a real local cluster of six
  * `redis-server` processes (three masters, three replicas), two instances on it and on
  * PostgreSQL. Owner topics travel on sharded pub/sub (SSUBSCRIBE: each channel on the
  * shard of its slot, none on classic pub/sub). A master holding subscribed channels is

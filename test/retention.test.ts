@@ -11,13 +11,13 @@ import { sql } from 'drizzle-orm';
 import postgresJs from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.ts';
-import { FeedLog } from '../src/delivery/feed-log.ts';
-import { FEED_START } from '../src/domain/events.ts';
+import { FirehoseLog } from '../src/firehose/firehose-log.ts';
+import { FIREHOSE_START } from '../src/domain/events.ts';
 import { DEFAULT_TENANT } from '../src/domain/principal.ts';
-import { EventLog } from '../src/delivery/event-log.ts';
-import { pruneEvents } from '../src/delivery/retention.ts';
+import { EventLog } from '../src/streams/event-log.ts';
+import { pruneEvents } from '../src/maintenance/retention.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
-import { BACKENDS, label } from './support/backends.ts';
+import { BACKENDS, GROUP_COMMIT, label } from './support/backends.ts';
 import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { databaseOn, serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
@@ -32,7 +32,7 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
     it('cuts only a contiguous prefix when occurred_at is out of sequence order', async () => {
       const base = Date.parse('2026-01-01T00:00:00Z');
       let clock = base;
-      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock) });
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock), groupCommit: GROUP_COMMIT });
       const log = new EventLog(store.database.db);
       const owner = ownerId('prune');
       const at = (minutes: number) => (clock = base + minutes * MINUTE);
@@ -62,7 +62,7 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
     });
 
     it('prunes in bounded rounds: at most the batch size per owner per call', async () => {
-      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date('2026-02-01T00:00:00Z') });
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date('2026-02-01T00:00:00Z'), groupCommit: GROUP_COMMIT });
       const owner = ownerId('batch');
       const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, DEFAULT_TENANT);
       await ledger.postTransactions(
@@ -78,8 +78,8 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
 
     it('tells a firehose reader behind what was pruned CURSOR_EXPIRED, and serves the rest', async () => {
       let clock = Date.parse('2026-04-01T00:00:00Z');
-      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock) });
-      const feed = new FeedLog(store.database.db);
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock), groupCommit: GROUP_COMMIT });
+      const feed = new FirehoseLog(store.database.db);
       const tenant = `prune-${backend.name}`;
       const scope = { tenant };
       const wallet = await ledger.createWallet({ ownerId: ownerId('feedprune'), currency: 'NGN' }, tenant);
@@ -97,7 +97,7 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       expect((await feed.read(before[2]!.position, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
       // From the start, the feed is what is retained.
       expect((await feed.read(null, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
-      expect((await feed.read(FEED_START, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
+      expect((await feed.read(FIREHOSE_START, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
       // Another tenant's feed is not affected.
       await expect(feed.read(before[0]!.position, 100, { tenant: 'untouched' })).resolves.toEqual([]);
     });

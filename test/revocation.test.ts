@@ -1,5 +1,5 @@
 /**
- * Revocation (issue: security and limits, test 4): revokeAccess closes the owner's
+ * Revocation: revokeAccess closes the owner's
  * sockets and streams on every instance within a second and refuses their earlier tokens;
  * tokens issued afterwards work; a single token can be revoked by `jti`; another
  * principal's streams of the same owner go on; freezing a wallet is not a revocation.

@@ -1,5 +1,5 @@
 /**
- * graphql-sse's single-connection mode (issue: at-least-once delivery, SSE scope): one
+ * graphql-sse's single-connection mode: one
  * event stream at /graphql/stream carries several operations, authenticated by header,
  * each receiving only its owner's events with their cursors. Every request there needs a
  * valid bearer token: an anonymous or forged stream reservation (PUT) is refused with 401.
@@ -207,7 +207,9 @@ describe('an idle graphql-sse stream', () => {
     await idle.ended; // within a sweep or two of the timeout
     let busyEnded = false;
     void busy.ended.then(() => (busyEnded = true));
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // A whole idle timeout more, measured by a stream opened now being closed for idleness.
+    const later = await openStream(await token(ownerId('idle-sse-later')));
+    await later.ended;
     expect(busyEnded).toBe(false);
     busy.response.destroy();
   });

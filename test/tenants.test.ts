@@ -1,5 +1,5 @@
 /**
- * Tenants (issue: back-office consumers): a service token reaches only its tenant's owners.
+ * Tenants: a service token reaches only its tenant's owners.
  * Every query, mutation, subscription, ack and preference call across the line is refused
  * with FORBIDDEN and changes nothing; a seeded fuzz of 1,000 random cross-tenant calls lets
  * nothing through; admins are platform-wide; a new owner's tenant is fixed by its first

@@ -1,6 +1,5 @@
 /**
- * Endpoints are shared out between the instances that deliver webhooks (issue: webhooks,
- * one worker per endpoint across instances): each instance takes at most its fair share,
+ * Endpoints are shared out between the instances that deliver webhooks: each instance takes at most its fair share,
  * so two instances on PostgreSQL + Redis deliver two of four endpoints each, and every
  * endpoint still receives every event.
  */

@@ -1,5 +1,5 @@
 /**
- * One worker per endpoint across instances (issue: webhooks): two server processes on
+ * One worker per endpoint across instances: two server processes on
  * PostgreSQL + Redis, the one holding the endpoint's lease killed with SIGKILL while events
  * stream. The other takes the lease over within seconds and goes on from the stored
  * position: every event arrives, each owner's in order; only what was in flight at the

@@ -1,5 +1,5 @@
 /**
- * Outbound safety end to end (issue: webhooks), on loopback only: with private networks
+ * Outbound safety end to end, on loopback only: with private networks
  * not allowed, endpoints aimed at this machine are refused however the address is
  * written, and one stored while they were allowed is refused again when its connection is
  * made: the receiver gets nothing, and the delivery records why.

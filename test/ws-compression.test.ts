@@ -1,5 +1,5 @@
 /**
- * permessage-deflate (issue: operating it): offered only when WS_COMPRESSION is on; a
+ * permessage-deflate: offered only when WS_COMPRESSION is on; a
  * client that negotiates it receives every event intact in fewer bytes on the wire, and a
  * server without it negotiates nothing (clients that offer it get plain frames).
  */
@@ -29,8 +29,9 @@ async function subscribe(server: RunningServer, owner: string): Promise<Session>
   await once(socket, 'open');
   socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await token(owner)}` } }));
   await new Promise<void>((resolve) => socket.once('message', () => resolve()));
+  const before = server.app.stats().subscriptions;
   socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { walletEvents { ${EVENT_FIELDS} } }` } }));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitUntil(() => server.app.stats().subscriptions > before, 10_000);
   return { socket, events, bytesRead: () => (socket as unknown as { _socket: { bytesRead: number } })._socket.bytesRead };
 }
 

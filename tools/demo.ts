@@ -1,16 +1,18 @@
 /**
- * `npm run demo`: the server on the embedded defaults (PGlite under .data/, in-process
+ * `npm run demo`: the server on the embedded defaults (PGlite under .demo-data/, its own
+ * directory so that it can run beside `npm start`, on port 4001; in-process
  * pub/sub, unless DATABASE_URL/REDIS_URL say otherwise), demo owners with wallets, and
  * realistic traffic; prints the dashboard's address with a ready token.
  */
 import { createApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/logger.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { createLogger } from '../src/logging/logger.ts';
 import { signingSecret, toolToken } from './load/api.ts';
 import { ensureWallets, statusLine, TrafficSimulator } from './demo/traffic.ts';
 
 const OWNERS = ['demo-alice', 'demo-bob', 'demo-chidi'];
-const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+// Its own directory and port: `npm start` may be running in the same checkout.
+const config = loadConfig({ LOG_LEVEL: 'warn', DATA_DIR: '.demo-data', PORT: '4001', ...process.env });
 const app = await createApp(config, createLogger(config.logLevel));
 const port = await app.listen();
 const base = `http://localhost:${port}`;

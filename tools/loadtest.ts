@@ -7,7 +7,7 @@
  * Tokens are signed with --secret, JWT_SECRET, or the development secret in .data/.
  */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/config.ts';
+import { parseDuration } from '../src/config/load.ts';
 import { failureLine } from './load/api.ts';
 import { runLoad, type LoadReport } from './load/run-load.ts';
 

@@ -6,7 +6,7 @@
  * Tokens are signed with --secret, JWT_SECRET, or the development secret in .data/.
  */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../src/config.ts';
+import { parseDuration } from '../src/config/load.ts';
 import { failureLine, signingSecret, toolToken } from './load/api.ts';
 import { ensureWallets, statusLine, TrafficSimulator } from './demo/traffic.ts';
 

@@ -19,6 +19,13 @@ import { isRecord, isText, isWhole } from '../domain/shape.ts';
 /** What a revocation notice says. */
 export type Revocation = { subject: string; revokedBefore: number } | { jti: string; expiresAt: number };
 
+/** What the API calls to revoke access. */
+export interface AccessRevoker {
+  revokeSubject(subject: string, reason: string | null): Promise<void>;
+  /** `expiresAt` (ms since epoch) may only lengthen how long the entry is kept. */
+  revokeToken(jti: string, expiresAt: number | null): Promise<void>;
+}
+
 /** Parses a revocation notice read from the backbone; null when it is not one. */
 export function readRevocation(raw: string, maxBytes: number): Revocation | null {
   if (raw.length > maxBytes) return null;

@@ -4,7 +4,7 @@
  * DATA_DIR. `--tenant` scopes a service token to one tenant's owners.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
 import { ROLES, TENANT_PATTERN, type Role } from '../domain/principal.ts';
 import { loadOrCreateDevSecret } from './dev-secret.ts';
 import { mintToken } from './mint.ts';
@@ -38,9 +38,9 @@ async function main(): Promise<void> {
   }
   const secret = config.auth.secret ?? (await loadOrCreateDevSecret(config.dataDir)).secret;
   const ttlSeconds = parseTtl(values.ttl!);
-  if (ttlSeconds > config.auth.maxTokenAgeS) {
+  if (ttlSeconds > (config.auth.maxTokenAgeMs / 1000)) {
     // The server refuses a token older than JWT_MAX_TOKEN_AGE, whatever its exp: say so now.
-    process.stderr.write(`warning: --ttl is longer than JWT_MAX_TOKEN_AGE (${config.auth.maxTokenAgeS} s); the server will refuse this token once it is that old\n`);
+    process.stderr.write(`warning: --ttl is longer than JWT_MAX_TOKEN_AGE (${(config.auth.maxTokenAgeMs / 1000)} s); the server will refuse this token once it is that old\n`);
   }
   const token = await mintToken(secret, {
     subject: values.sub,

@@ -8,7 +8,7 @@
  * token lives for ever, and a revocation needs to be kept only that long.
  */
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
-import type { AuthConfig } from '../config.ts';
+import type { AuthConfig } from '../config/load.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { DEFAULT_TENANT, ROLES, TENANT_PATTERN, type Principal, type Role } from '../domain/principal.ts';
 import type { RevocationList } from './revocations.ts';
@@ -41,7 +41,7 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     algorithms: [auth.algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
     requiredClaims: ['exp'],
-    maxTokenAge: auth.maxTokenAgeS,
+    maxTokenAge: (auth.maxTokenAgeMs / 1000),
     ...(auth.issuer ? { issuer: auth.issuer } : {}),
     ...(auth.audience ? { audience: auth.audience } : {}),
   };
@@ -59,7 +59,7 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     if (!known) return null;
     const now = Date.now() / 1000;
     const expired = known.expiresAt !== null && known.expiresAt + CLOCK_TOLERANCE_S <= now;
-    const tooOld = known.issuedAt !== null && known.issuedAt + auth.maxTokenAgeS + CLOCK_TOLERANCE_S <= now;
+    const tooOld = known.issuedAt !== null && known.issuedAt + (auth.maxTokenAgeMs / 1000) + CLOCK_TOLERANCE_S <= now;
     return expired || tooOld ? null : known;
   }
 

@@ -35,10 +35,11 @@ export function retryAfterOf(errors: unknown): number {
 }
 
 /**
- * Close codes after which reconnecting cannot help: the server refused the request or the
- * credentials (graphql-ws's own list, plus 4403 when the client's retries gave up on it).
+ * Close codes after which reconnecting cannot help: the server refused the request, its
+ * size or the credentials (graphql-ws's own list, 1009, and 4403 once the client's own
+ * retries gave up on it). The server's table of close codes says the same, checked by a test.
  */
-const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4005, 4400, 4401, 4403, 4406, 4409, 4429]);
+export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1009, 4004, 4005, 4400, 4401, 4403, 4406, 4409, 4429]);
 
 /**
  * True when what a client's sink reported passes with time: a transient refusal (see

@@ -2,7 +2,7 @@
  * `iterate(request)` on top of a `subscribe(request, sink)`: results are queued until the
  * loop asks for them; `return()` (a `break`) disposes the subscription.
  */
-import type { OperationRequest, ResultSink } from './resumable.ts';
+import type { OperationRequest, ResultSink } from './operation.ts';
 
 type Subscribe<T> = (request: OperationRequest, sink: ResultSink<T>) => () => void;
 

@@ -18,21 +18,9 @@ import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { RecentIds } from './dedup.ts';
 import { isTransient, retryAfterOf } from './error-codes.ts';
 import { iterateOver } from './iterate.ts';
+import type { OperationRequest, ResultSink } from './operation.ts';
 
-/** A sink as graphql-ws and graphql-sse define it. */
-export interface ResultSink<T = unknown> {
-  next(value: T): void;
-  error(error: unknown): void;
-  complete(): void;
-}
-
-/** The request both clients send. */
-export interface OperationRequest {
-  query: string;
-  variables?: Record<string, unknown> | null;
-  operationName?: string | null;
-  extensions?: Record<string, unknown> | null;
-}
+export type { OperationRequest, ResultSink } from './operation.ts';
 
 /** Any client with graphql-ws's `subscribe(request, sink) => dispose` shape. */
 export interface SubscribingClient {

@@ -2,6 +2,7 @@
  * Opens the database. Both backends are drizzle `PgDatabase`s over the same tables, so
  * everything above this file runs one code path; `app.ts` decides which one to open.
  */
+import { DataDirError, lockDataDir } from './data-dir-lock.ts';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -33,20 +34,69 @@ const MIGRATIONS_FOLDER = new URL('../../drizzle', import.meta.url).pathname;
 /** A fixed advisory-lock key so that instances starting together migrate one at a time. */
 const MIGRATION_LOCK_KEY = 7_261_554_221;
 
-/** Opens PGlite in `dataDir` (or in memory for `memory://`) and applies migrations. */
+/**
+ * Opens PGlite in `dataDir` (or in memory for `memory://`) and applies migrations. One
+ * process owns a directory at a time (see data-dir-lock.ts): PGlite has no lock of its own,
+ * and two processes writing one directory damage it.
+ */
 export async function openPglite(dataDir: string): Promise<DatabaseHandle> {
-  if (!dataDir.startsWith('memory://')) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  const inMemory = dataDir.startsWith('memory://');
+  if (!inMemory) await mkdir(dataDir, { recursive: true });
+  const unlock = inMemory ? () => {} : lockDataDir(dataDir);
+  let client: PGlite;
+  try {
+    client = inMemory ? await freshInMemory() : await PGlite.create(dataDir);
+  } catch (error) {
+    unlock();
+    throw new DataDirError(
+      dataDir,
+      `PGlite could not open the data directory ${dataDir} (${(error as Error).message}). If two processes wrote to it at once its files may be damaged: move it aside to start afresh, or set DATA_DIR to another directory.`,
+    );
+  }
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  try {
+    await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  } catch (error) {
+    await client.close();
+    unlock();
+    throw error;
+  }
   return {
     db: db as unknown as Database,
     kind: 'pglite',
     ping: async () => {
       await client.query('select 1');
     },
-    close: () => client.close(),
+    close: async () => {
+      await client.close();
+      unlock();
+    },
   };
+}
+
+/**
+ * The image of a freshly migrated in-memory database, made once per process. Creating one
+ * from scratch runs initdb and every migration (about seven seconds of CPU); starting from
+ * this image takes about one. Processes that open many in-memory databases (the tests, one
+ * per suite) pay the full cost once. The image (some 40 MB) is kept only by such processes.
+ */
+const IMAGE = Symbol.for('wallet-events.pglite-memory-image');
+/** Kept on the process (not this module): a test runner loads modules anew per test file. */
+const processCache = globalThis as typeof globalThis & { [IMAGE]?: Promise<Blob> | null };
+
+/** A new in-memory PGlite holding a freshly migrated, empty database. */
+async function freshInMemory(): Promise<PGlite> {
+  processCache[IMAGE] ??= (async () => {
+    const first = await PGlite.create('memory://');
+    await migratePglite(drizzlePglite(first, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+    const image = await first.dumpDataDir('none');
+    await first.close();
+    return image;
+  })().catch((error: unknown) => {
+    processCache[IMAGE] = null;
+    throw error;
+  });
+  return PGlite.create('memory://', { loadDataDir: await processCache[IMAGE] });
 }
 
 /** Connects to PostgreSQL and applies migrations under an advisory lock. */

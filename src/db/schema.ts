@@ -179,7 +179,7 @@ export const revokedTokens = pgTable(
  * per tenant (`*` for an admin's all-tenant feed), principal and name. Acks move it
  * forward only; a subscription naming the consumer and no `after` starts after it.
  */
-export const feedConsumers = pgTable(
+export const firehoseConsumers = pgTable(
   'feed_consumers',
   {
     tenantId: text('tenant_id').notNull(),
@@ -197,7 +197,7 @@ export const feedConsumers = pgTable(
  * How far retention has cut each tenant's firehose: the highest transaction id of an
  * event pruned. A feed cursor below it may have lost events after it (CURSOR_EXPIRED).
  */
-export const feedWatermarks = pgTable('feed_watermarks', {
+export const firehoseWatermarks = pgTable('feed_watermarks', {
   tenantId: text('tenant_id').primaryKey(),
   txId: bigint('tx_id', { mode: 'number' }).notNull(),
 });

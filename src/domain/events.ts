@@ -54,7 +54,7 @@ interface EventEnvelope {
   /** ISO 8601 UTC. */
   occurredAt: string;
   /** Its place in the firehose, on events read from it (their cursor is then a feed cursor). */
-  feedPosition?: FeedPosition;
+  firehosePosition?: FirehosePosition;
 }
 
 /** One entry of the event log, as stored, published and delivered. */
@@ -113,7 +113,7 @@ export interface EventPublisher {
    * Tells firehose readers on every instance that transaction `txId` committed events of
    * `tenants` (a hint: they read the log, in feed order, themselves).
    */
-  wakeFeeds?(tenants: readonly string[], txId: number): Promise<void>;
+  publishCommitWake?(tenants: readonly string[], txId: number): Promise<void>;
 }
 
 /** The three event variants, by name. */
@@ -125,7 +125,7 @@ export type WalletStatusEvent = Extract<WalletEvent, { type: 'WALLET_STATUS' }>;
  * Where a reader stands in the firehose: feed order is (txId, ownerId, sequence), the
  * writing transaction's id first, so it is the same for every reader and never changes.
  */
-export interface FeedPosition {
+export interface FirehosePosition {
   txId: number;
   ownerId: string;
   sequence: number;
@@ -134,15 +134,15 @@ export interface FeedPosition {
 const FEED_CURSOR = /^f1:(\d{1,17}):(\d{1,15}):(.*)$/s;
 
 /** The position before every event: a feed cursor of it reads a feed from its very beginning. */
-export const FEED_START: FeedPosition = { txId: 0, ownerId: '', sequence: 0 };
+export const FIREHOSE_START: FirehosePosition = { txId: 0, ownerId: '', sequence: 0 };
 
 /** The opaque feed cursor of `position` (the `cursor` of `feed` edges and results). */
-export function encodeFeedCursor(position: FeedPosition): string {
+export function encodeFirehoseCursor(position: FirehosePosition): string {
   return Buffer.from(`f1:${position.txId}:${position.sequence}:${position.ownerId}`, 'utf8').toString('base64url');
 }
 
 /** Decodes a feed cursor; anything else (an owner cursor included) is BAD_USER_INPUT. */
-export function decodeFeedCursor(cursor: string, field = 'after'): FeedPosition {
+export function decodeFirehoseCursor(cursor: string, field = 'after'): FirehosePosition {
   const match = FEED_CURSOR.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
   if (!match) throw badInput(`${field} is not a feed cursor issued by this server (owner cursors from \`events\` and owner subscriptions do not work here)`, field);
   return { txId: Number(match[1]), sequence: Number(match[2]), ownerId: match[3]! };

@@ -9,6 +9,13 @@ export const TRANSACTION_STATUSES: readonly TransactionStatus[] = ['PENDING', 'S
 export const DIRECTIONS: readonly Direction[] = ['CREDIT', 'DEBIT'];
 export const TRANSACTION_TYPES: readonly TransactionType[] = ['TRANSFER', 'DEPOSIT', 'WITHDRAWAL', 'PAYMENT', 'FEE', 'REFUND'];
 
+/**
+ * The one direction a type can have. Money comes in by a deposit and goes out by a
+ * withdrawal or a fee; a transfer, a payment and a refund are seen from either side (the
+ * payer's wallet is debited, the payee's credited), so they take both.
+ */
+export const DIRECTION_OF_TYPE: Readonly<Partial<Record<TransactionType, Direction>>> = { DEPOSIT: 'CREDIT', WITHDRAWAL: 'DEBIT', FEE: 'DEBIT' };
+
 /** The three figures of a wallet's balance, in minor units. `available` is derived. */
 export interface Balances {
   ledger: bigint;

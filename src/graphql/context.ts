@@ -1,16 +1,18 @@
 /** What every resolver receives: who is calling, the services it may use, and transport facts. */
-import type { Delivery } from '../delivery/delivery.ts';
-import type { AccessRevoker } from '../transport/revocation-broadcast.ts';
-import type { EventLog } from '../delivery/event-log.ts';
-import type { FeedLog } from '../delivery/feed-log.ts';
-import type { TenantFeeds } from '../delivery/tenant-feeds.ts';
-import type { FeedConsumers } from '../delivery/feed-consumers.ts';
+import type { Delivery } from '../streams/delivery.ts';
+import type { AccessRevoker } from '../auth/revocations.ts';
+import type { EventLog } from '../streams/event-log.ts';
+import type { FirehoseLog } from '../firehose/firehose-log.ts';
+import type { TenantFirehoses } from '../firehose/tenant-firehoses.ts';
+import type { FirehoseConsumers } from '../firehose/firehose-consumers.ts';
 import type { DomainError } from '../domain/errors.ts';
 import type { Principal } from '../domain/principal.ts';
+import type { Limits } from '../config/load.ts';
+import type { ClientConnection } from '../streams/client-connection.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { Tenancy } from '../ledger/tenancy.ts';
-import type { Webhooks } from '../webhooks/webhooks.ts';
+import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
 
 /** The application services resolvers call; built once by the composition root. */
 export interface Services {
@@ -18,20 +20,21 @@ export interface Services {
   queries: LedgerQueries;
   /** Owners' tenants and wallets' owners, for the access rules. */
   tenancy: Tenancy;
-  log: EventLog;
+  /** Owners' logs: polling reads and ack look-ups. */
+  eventLog: EventLog;
   /** The firehose's reads (feed order, below the horizon). */
-  feedLog: FeedLog;
+  firehoseLog: FirehoseLog;
   /** Firehose streams (one feed per tenant with readers on this instance). */
-  firehose: TenantFeeds;
+  firehose: TenantFirehoses;
   /** Durable firehose consumers' positions. */
-  feedConsumers: FeedConsumers;
+  firehoseConsumers: FirehoseConsumers;
   /** Webhook endpoints and their deliveries. */
-  webhooks: Webhooks;
+  webhooks: WebhookEndpoints;
   delivery: Delivery;
   access: AccessRevoker;
   maxPageSize: number;
-  /** Most inputs one `postTransactions` call may carry. */
-  maxBatchSize: number;
+  /** The request limits resolvers apply: inputs per `postTransactions`, items per list argument. */
+  limits: Pick<Limits, 'maxBatchSize' | 'maxListItems'>;
   /** This instance's live figures, for the `serverStats` query. */
   serverStats: () => ServerStatsSnapshot;
 }
@@ -55,10 +58,6 @@ export interface GraphQLContext {
   services: Services;
   /** SSE reconnects: the `Last-Event-ID` header, which takes precedence over `after`. */
   lastEventId?: string | null;
-  /** Bytes waiting in this client's connection, when the transport can tell. */
-  bufferedBytes?: (() => number) | null;
-  /** Subscribes to the connection flushing its backlog; returns the unsubscribe function. */
-  onDrain?: ((listener: () => void) => () => void) | null;
-  /** True where the connection itself is closed at token expiry (graphql-ws), so streams need not end. */
-  connectionEnforcesExpiry?: boolean;
+  /** The client connection a subscription's events go out on (its sink); null for a plain HTTP request. */
+  connection: ClientConnection | null;
 }

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GraphQLError, type ExecutionResult } from 'graphql';
-import type { Logger } from '../logger.ts';
-import { DomainError } from '../domain/errors.ts';
+import type { Logger } from '../logging/logger.ts';
+import { DomainError, ErrorCode } from '../domain/errors.ts';
 
 /**
  * A GraphQL error carrying a refusal's code and details in `extensions`. It deliberately
@@ -35,11 +35,6 @@ export function asGraphQLError<T>(parse: () => T): T {
 
 const ARMOR_LIMIT = /^Syntax Error: .*limit of \d+ exceeded/i;
 
-/** The code of a document that parses but does not validate against the schema (as Yoga and Apollo name it). */
-export const VALIDATION_CODE = 'GRAPHQL_VALIDATION_FAILED';
-
-/** The code given to errors that are neither refusals nor GraphQL's own. */
-export const INTERNAL_CODE = 'INTERNAL_SERVER_ERROR';
 
 /**
  * Recognizes a GraphQLError by shape: graphql ships CommonJS and ESM builds, and a
@@ -53,7 +48,7 @@ function isGraphQLError(error: unknown): error is GraphQLError {
  * Decides what a client sees of `error`. Returns it unchanged, translated, or — for an
  * unexpected failure — null, meaning "mask it".
  */
-export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): GraphQLError | null {
+export function presentError(error: unknown, fallbackCode: ErrorCode = ErrorCode.BAD_USER_INPUT): GraphQLError | null {
   if (error instanceof DomainError) return toGraphQLError(error);
   if (!isGraphQLError(error)) return null;
   const original = error.originalError;
@@ -62,7 +57,7 @@ export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): G
   if (error.extensions?.code) return error;
   // graphql-js's own errors (syntax, unknown field, wrong variable type…) have no code;
   // graphql-armor's limits also report as "Syntax Error: … limit of N exceeded".
-  const code = ARMOR_LIMIT.test(error.message) ? 'LIMIT_EXCEEDED' : /^Syntax Error/.test(error.message) ? 'GRAPHQL_PARSE_FAILED' : fallbackCode;
+  const code = ARMOR_LIMIT.test(error.message) ? ErrorCode.LIMIT_EXCEEDED : /^Syntax Error/.test(error.message) ? ErrorCode.GRAPHQL_PARSE_FAILED : fallbackCode;
   return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions: { ...error.extensions, code } });
 }
 
@@ -70,9 +65,9 @@ export function presentError(error: unknown, fallbackCode = 'BAD_USER_INPUT'): G
  * Logs an unexpected failure under a fresh `errorId` and returns it: the reference a client
  * is given instead of the failure itself.
  */
-export function logInternalError(log: Logger, error: unknown, fields: Record<string, unknown> = {}): string {
+export function logInternalError(logger: Logger, error: unknown, fields: Record<string, unknown> = {}): string {
   const errorId = randomUUID();
-  log.error('internal error', { ...fields, errorId, error: (error as { originalError?: unknown }).originalError ?? error });
+  logger.error('internal error', { ...fields, errorId, error: (error as { originalError?: unknown }).originalError ?? error });
   return errorId;
 }
 
@@ -80,13 +75,13 @@ export function logInternalError(log: Logger, error: unknown, fields: Record<str
  * What a client sees of `error`: the presented error, or — for an unexpected failure — an
  * INTERNAL_SERVER_ERROR carrying an `errorId` that is logged with the real error.
  */
-export function maskError(error: unknown, log: Logger, message = 'Unexpected error.'): GraphQLError {
+export function maskError(error: unknown, logger: Logger, message = 'Unexpected error.'): GraphQLError {
   const shown = presentError(error);
   if (shown) return shown;
-  return new GraphQLError(message, { extensions: { code: INTERNAL_CODE, errorId: logInternalError(log, error) } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, errorId: logInternalError(logger, error) } });
 }
 
 /** `result` with its errors masked (a new object; the result may be shared). */
-export function maskResult(result: ExecutionResult, log: Logger): ExecutionResult {
-  return result.errors ? { ...result, errors: result.errors.map((error) => maskError(error, log)) } : result;
+export function maskResult(result: ExecutionResult, logger: Logger): ExecutionResult {
+  return result.errors ? { ...result, errors: result.errors.map((error) => maskError(error, logger)) } : result;
 }

@@ -1,10 +1,11 @@
 /** The custom scalars of schema/scalars.graphql. */
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { ErrorCode } from '../domain/errors.ts';
 import { parseMoney } from '../domain/money.ts';
 import { asGraphQLError } from './errors.ts';
 
 function invalid(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+  return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
 }
 
 export const MoneyScalar = new GraphQLScalarType<bigint, string>({

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { feedQueries, feedSubscription } from './resolvers/feed.ts';
+import { firehoseQueries, feedSubscription } from './resolvers/firehose.ts';
 import { consumerMutations, consumerQueries, SubscriptionPreferences } from './resolvers/consumer.ts';
 import { accessMutations, Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
@@ -29,7 +29,7 @@ export function createSchema(): GraphQLSchema {
     resolvers: [
       { Money: MoneyScalar, DateTime: DateTimeScalar, Sequence: SequenceScalar, Query, Mutation, Subscription, SubscriptionPreferences },
       { Query: consumerQueries, Mutation: consumerMutations },
-      { Query: feedQueries, Subscription: feedSubscription },
+      { Query: firehoseQueries, Subscription: feedSubscription },
       { Mutation: accessMutations },
       { Query: webhookQueries, Mutation: webhookMutations, WebhookEndpoint, WebhookDelivery },
       typeResolvers,

@@ -5,7 +5,7 @@
  */
 import type { BalanceEventData, TransactionEventData } from '../domain/events.ts';
 import type { Transaction } from '../domain/ledger-types.ts';
-import type { EventCriteria } from '../delivery/filters.ts';
+import type { EventCriteria } from '../domain/event-filter.ts';
 import type { StoredFilter } from '../webhooks/endpoint-rules.ts';
 import type { DeliveryRow, EndpointRow } from '../webhooks/store.ts';
 

@@ -29,16 +29,22 @@ interface Change<T> {
 }
 
 /** How the ledger writes; every field has a default. */
+/** How single postings are grouped into transactions. */
+export interface GroupCommitSettings {
+  /** Most concurrent single postings written in one transaction. */
+  maxGroup: number;
+  /** Groups written at the same time; at most the database pool size (1 on PGlite). */
+  maxConcurrentGroups: number;
+  /** Single postings waiting for a group before new ones are refused (RATE_LIMITED). */
+  maxWaitingPostings: number;
+}
+
 export interface LedgerOptions {
   clock?: () => Date;
   /** Told how many events each commit appended (metrics). */
   onAppended?: (count: number) => void;
-  /** Most concurrent single postings written in one transaction (group commit). */
-  maxGroup?: number;
-  /** Groups written at the same time; keep it at or below the database pool size. */
-  maxConcurrentGroups?: number;
-  /** Single postings waiting for a group before new ones are refused (RATE_LIMITED). */
-  maxWaitingPostings?: number;
+  /** Group commit, from GROUP_COMMIT_MAX, GROUP_COMMIT_CONCURRENCY and GROUP_COMMIT_QUEUE_LIMIT. */
+  groupCommit: GroupCommitSettings;
   /** Told how each database transaction ended (metrics). */
   onTransaction?: (outcome: 'committed' | 'rolled_back') => void;
 }
@@ -54,16 +60,16 @@ export class Ledger {
   constructor(
     private readonly db: Database,
     private readonly publisher: EventPublisher,
-    options: LedgerOptions = {},
+    options: LedgerOptions,
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.onAppended = options.onAppended ?? (() => {});
     this.onTransaction = options.onTransaction ?? (() => {});
     this.group = new GroupCommit(
       (postings) => this.writeGroup(postings),
-      options.maxGroup ?? 100,
-      options.maxConcurrentGroups ?? 4,
-      options.maxWaitingPostings ?? 10_000,
+      options.groupCommit.maxGroup,
+      options.groupCommit.maxConcurrentGroups,
+      options.groupCommit.maxWaitingPostings,
     );
   }
 
@@ -254,7 +260,7 @@ export class Ledger {
         this.onAppended(events.length);
         await this.publisher.publish(ownerId, events);
       }
-      if (appended.tenants.size) await this.publisher.wakeFeeds?.([...appended.tenants], appended.txId);
+      if (appended.tenants.size) await this.publisher.publishCommitWake?.([...appended.tenants], appended.txId);
       return result;
     } finally {
       if (--this.inFlight === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();

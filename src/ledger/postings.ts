@@ -11,7 +11,7 @@ import { idempotencyKeys, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventDraft } from '../domain/events.ts';
-import type { Direction, Transaction, TransactionType, Wallet } from '../domain/ledger-types.ts';
+import { DIRECTION_OF_TYPE, type Direction, type Transaction, type TransactionType, type Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft } from './event-drafts.ts';
 import { rowsOf, type Tx } from '../db/client.ts';
 import { inJsonList, insertJsonRows, jsonRecordset, type Column } from '../db/bulk-insert.ts';
@@ -113,6 +113,8 @@ export function checkPosting({ input, caller }: Posting): CheckedPosting {
   const status = input.status ?? 'PENDING';
   if (input.amount <= 0n) throw badInput('amount must be greater than zero', 'amount');
   assertUuid(input.walletId, 'wallet');
+  const required = DIRECTION_OF_TYPE[input.type];
+  if (required && input.direction !== required) throw badInput(`a ${input.type} is a ${required}, not a ${input.direction}`, 'direction');
   const requestHash = createHash('sha256')
     .update(JSON.stringify([input.walletId, input.direction, input.type, input.amount.toString(), status, counterparty, description]))
     .digest('hex');

@@ -4,7 +4,7 @@
  */
 import type { EventType } from '../domain/events.ts';
 import type { Direction, TransactionStatus, TransactionType } from '../domain/ledger-types.ts';
-import type { EventCriteria } from '../delivery/filters.ts';
+import type { EventCriteria } from '../domain/event-filter.ts';
 
 /** A webhook filter as stored: the GraphQL `WalletEventFilter` with amounts as strings. */
 export interface StoredFilter {

@@ -13,10 +13,10 @@
  * redelivery, which is then out of order with what followed it.
  */
 import { DomainError, ErrorCode } from '../domain/errors.ts';
-import type { FeedPosition } from '../domain/events.ts';
-import type { FeedEvent, FeedLog } from '../delivery/feed-log.ts';
-import { eventFilter, type EventFilter } from '../delivery/filters.ts';
-import type { Logger } from '../logger.ts';
+import type { FirehosePosition } from '../domain/events.ts';
+import type { FirehoseEvent, FirehoseLog } from '../firehose/firehose-log.ts';
+import { eventFilter, type EventFilter } from '../domain/event-filter.ts';
+import type { Logger } from '../logging/logger.ts';
 import { criteriaOf } from './endpoint-rules.ts';
 import { webhookBody } from './payload.ts';
 import { retryDelayMs } from './retry-schedule.ts';
@@ -49,7 +49,7 @@ export interface WebhookObserver {
   breaker(to: 'open' | 'half_open' | 'closed'): void;
 }
 
-type Item = { head: QueueHead; event?: undefined } | { event: FeedEvent; body: string; head?: undefined };
+type Item = { head: QueueHead; event?: undefined } | { event: FirehoseEvent; body: string; head?: undefined };
 
 /** What one step sent and decided, written at its end. */
 interface StepRecord {
@@ -63,7 +63,7 @@ export class EndpointWorker {
   private signerUntil: number | null = null;
   private filter!: EventFilter;
   private endpoint!: EndpointRow;
-  private position: FeedPosition;
+  private position: FirehosePosition;
   private failures: number;
   private state: EndpointRow['state'];
   private pausedUntil: number;
@@ -80,7 +80,7 @@ export class EndpointWorker {
 
   constructor(
     endpoint: EndpointRow,
-    private readonly deps: { store: WebhookStore; feedLog: FeedLog; logger: Logger; observer?: WebhookObserver; holder: string; onStopped: (worker: EndpointWorker) => void },
+    private readonly deps: { store: WebhookStore; firehoseLog: FirehoseLog; logger: Logger; observer?: WebhookObserver; holder: string; onStopped: (worker: EndpointWorker) => void },
     private readonly options: WorkerOptions,
   ) {
     this.position = { txId: endpoint.txId, ownerId: endpoint.ownerId, sequence: endpoint.sequence };
@@ -189,10 +189,10 @@ export class EndpointWorker {
     const work = new Map<string, Item[]>();
     for (const head of this.probing ? due.slice(0, 1) : due) work.set(head.ownerId, [{ head }]);
     const record: StepRecord = { inserts: [], changes: [] };
-    let rows: FeedEvent[] = [];
+    let rows: FirehoseEvent[] = [];
     if (!(this.probing && work.size)) {
       try {
-        rows = await this.deps.feedLog.read(this.position, this.probing ? 1 : this.options.batchSize, { tenant: this.tenant });
+        rows = await this.deps.firehoseLog.read(this.position, this.probing ? 1 : this.options.batchSize, { tenant: this.tenant });
       } catch (error) {
         if (!(error instanceof DomainError && error.code === ErrorCode.CURSOR_EXPIRED)) throw error;
         this.disable('its position fell behind event retention (events it had not delivered were pruned); re-enable it to go on from the oldest event kept');
@@ -331,13 +331,13 @@ export class EndpointWorker {
   }
 }
 
-function eventFields(row: FeedEvent) {
+function eventFields(row: FirehoseEvent) {
   const { eventId, ownerId, sequence, type, occurredAt } = row.event;
   return { eventId, ownerId, sequence, type, occurredAt: new Date(occurredAt) };
 }
 
 /** A delivery queued behind an earlier one of its owner (or held by the breaker), due once it is the owner's oldest. */
-function queued(row: FeedEvent, body: string): NewDelivery {
+function queued(row: FirehoseEvent, body: string): NewDelivery {
   return { ...eventFields(row), body, status: 'pending', attempts: 0, nextAttemptAt: null };
 }
 
@@ -346,7 +346,7 @@ function delivered(attempts: number, result: AttemptResult): Omit<DeliveryChange
 }
 
 /** When the oldest known undelivered event was written: a queued head, or the last of a full page (more follow). */
-function oldest(heads: QueueHead[], behind: FeedEvent | undefined): number | null {
+function oldest(heads: QueueHead[], behind: FirehoseEvent | undefined): number | null {
   let at: number | null = behind ? Date.parse(behind.event.occurredAt) : null;
   for (const head of heads) if (at === null || head.occurredAt.getTime() < at) at = head.occurredAt.getTime();
   return at;

@@ -2,14 +2,14 @@
  * The body of a webhook: the event as the GraphQL API shows it (the fields a subscription
  * selecting all of them would return), with its feed cursor, as JSON.
  */
-import { encodeFeedCursor, type FeedPosition, type WalletEvent } from '../domain/events.ts';
+import { encodeFirehoseCursor, type FirehosePosition, type WalletEvent } from '../domain/events.ts';
 
 /** The JSON body sent for `event`, read from the feed at `position`. */
-export function webhookBody(event: WalletEvent, position: FeedPosition): string {
+export function webhookBody(event: WalletEvent, position: FirehosePosition): string {
   const envelope = {
     type: event.type,
     eventId: event.eventId,
-    cursor: encodeFeedCursor(position),
+    cursor: encodeFirehoseCursor(position),
     sequence: event.sequence,
     ownerId: event.ownerId,
     walletId: event.walletId,

@@ -22,6 +22,9 @@ export interface AttemptResult {
   durationMs: number;
 }
 
+/** Sent as User-Agent with every delivery. */
+export const WEBHOOK_USER_AGENT = 'wallet-events-webhooks/1';
+
 export interface SenderOptions {
   policy: OutboundPolicy;
   timeoutMs: number;

@@ -10,7 +10,7 @@ import type { Database } from '../db/client.ts';
 import { insertJsonRows, type Column } from '../db/bulk-insert.ts';
 import { rowsOf } from '../db/client.ts';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema.ts';
-import type { FeedPosition } from '../domain/events.ts';
+import type { FirehosePosition } from '../domain/events.ts';
 
 /** An endpoint as stored. */
 export type EndpointRow = typeof webhookEndpoints.$inferSelect;
@@ -33,7 +33,7 @@ export interface DeliveryChange {
 
 /** What a step changes on its endpoint. */
 export interface EndpointChange {
-  position: FeedPosition;
+  position: FirehosePosition;
   consecutiveFailures: number;
   state: EndpointRow['state'];
   pausedUntil: Date | null;

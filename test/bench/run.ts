@@ -38,6 +38,7 @@ const serverEnv = {
   MAX_CONNECTIONS: '1000000',
   MUTATION_RATE_LIMIT: '10000000',
   MAX_BATCH_SIZE: '5000',
+  MAX_LIST_ITEMS: '5000',
   // Every load connection comes from this machine's few loopback addresses.
   ADDRESS_CONNECTION_RATE: '0',
   ADDRESS_MAX_CONNECTIONS: '0',

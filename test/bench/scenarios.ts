@@ -1,5 +1,5 @@
 /**
- * The benchmark scenarios (issue: performance), each a load run with the sizes of the
+ * The benchmark scenarios, each a load run with the sizes of the
  * chosen scale: `full` is what the README's table reports; `smoke` is seconds long and
  * keeps the harness working in the test suite.
  */

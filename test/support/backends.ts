@@ -62,3 +62,6 @@ export async function prepareBackend(backend: Backend): Promise<BackendEnv> {
     },
   };
 }
+
+/** Group commit as a test that builds a Ledger by hand uses it: one group at a time, as on PGlite. */
+export const GROUP_COMMIT = { maxGroup: 100, maxConcurrentGroups: 1, maxWaitingPostings: 10_000 };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { freePort } from './server.ts';
+import { tracked } from './processes.ts';
 
 const run = promisify(execFile);
 
@@ -53,13 +54,13 @@ export async function startCluster(nodeTimeoutMs = 1_000): Promise<LocalCluster>
   const nodes: ClusterNode[] = [];
   for (let i = 0; i < 6; i++) {
     const port = await freePort();
-    const child = spawn(
+    const child = tracked(spawn(
       'redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs), '--save', '', '--appendonly', 'no', '--dir', dir,
         // Replicas sync at once, in memory, and may always take over (a test kills masters right after creation).
         '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0', '--cluster-replica-validity-factor', '0'],
       { stdio: 'ignore' },
-    );
+    ));
     nodes.push({
       port,
       process: child,

@@ -2,9 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createApp, type App } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 import { TEST_SECRET } from './tokens.ts';
+import { tracked } from './processes.ts';
 
 export interface RunningServer {
   app: App;
@@ -64,10 +65,10 @@ export interface ServerProcess {
  * another `script` that logs `"msg":"listening"` once it listens, such as the bench baseline).
  */
 export async function spawnServer(env: Record<string, string>, port: number, options: { script?: string; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script ?? 'src/main.ts'], {
+  const child = tracked(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script ?? 'src/main.ts'], {
     env: { ...process.env, ...baseEnv({ LOG_LEVEL: 'info', ...env, PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

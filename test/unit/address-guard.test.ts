@@ -4,7 +4,8 @@
  * cool-down, driven by explicit clock values.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AddressGuard, clientAddress, proxyList } from '../../src/transport/address-guard.ts';
+import { proxyList } from '../../src/config/address-list.ts';
+import { AddressGuard, clientAddress } from '../../src/transport/address-guard/address-guard.ts';
 
 const limits = { connectsPerSecond: 2, maxConnections: 3, authFailures: 2, authFailureWindowMs: 10_000, authCooldownMs: 5_000, trustedProxies: ['10.0.0.0/8', '::1'] };
 

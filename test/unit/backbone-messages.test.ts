@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readRevocation } from '../../src/auth/revocations.ts';
 import type { WalletEvent } from '../../src/domain/events.ts';
-import { readFeedWake, TENANTS_PER_WAKE } from '../../src/delivery/feed-wakes.ts';
-import { readTopicMessage } from '../../src/delivery/topic-messages.ts';
+import { readCommitWake, TENANTS_PER_WAKE } from '../../src/backbone/commit-wakes.ts';
+import { readTopicMessage } from '../../src/backbone/topic-messages.ts';
 
 const OWNER = 'alice';
 const WALLET = '7d3c1a52-98b4-4f0e-a9f1-0c2d3e4f5a6b';
@@ -92,11 +92,11 @@ describe('revocation notices', () => {
 
 describe('firehose wakes read from the backbone', () => {
   it('takes a wake of the exact shape', () => {
-    expect(readFeedWake(JSON.stringify({ txId: 42, tenants: ['acme', 'default'] }), MAX)).toEqual({ txId: 42, tenants: ['acme', 'default'] });
+    expect(readCommitWake(JSON.stringify({ txId: 42, tenants: ['acme', 'default'] }), MAX)).toEqual({ txId: 42, tenants: ['acme', 'default'] });
   });
 
   it('refuses anything else, saying why', () => {
-    const refused = (raw: string) => (readFeedWake(raw, MAX) as { refused: string }).refused;
+    const refused = (raw: string) => (readCommitWake(raw, MAX) as { refused: string }).refused;
     expect(refused('x'.repeat(MAX + 1))).toMatch(/larger than/);
     expect(refused('{')).toBe('not JSON');
     expect(refused('null')).toMatch(/txId/);

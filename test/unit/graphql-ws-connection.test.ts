@@ -6,12 +6,12 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { GraphQLWsConnection, type ConnectionHooks } from '../../src/transport/graphql-ws/connection.ts';
-import type { Sink } from '../../src/transport/sink.ts';
+import type { Sink } from '../../src/transport/core/sink.ts';
 
 function recordingSink() {
   const sent: string[] = [];
   const closes: { code: number; reason: string }[] = [];
-  const sink: Sink = { send: (frame) => sent.push(frame), bufferedBytes: () => 0, onDrain: () => () => {}, close: (code, reason) => closes.push({ code, reason }) };
+  const sink: Sink = { send: (frame) => sent.push(frame), bufferedBytes: () => 0, onDrain: () => () => {}, closesAtTokenExpiry: true, close: (code, reason) => closes.push({ code, reason }) };
   return { sink, sent, closes };
 }
 

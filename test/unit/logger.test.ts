@@ -1,9 +1,9 @@
 /**
- * The log (issue: operating it): pino underneath, one JSON line per entry with the level by
+ * The log: pino underneath, one JSON line per entry with the level by
  * name, and no credential in any line, wherever it sits in the fields.
  */
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../src/logging/logger.ts';
 
 function captured(level: Parameters<typeof createLogger>[0] = 'debug') {
   const lines: Record<string, any>[] = [];

@@ -1,5 +1,5 @@
 /**
- * Where webhooks may go (issue: webhooks, outbound safety): the range classifier, the URL
+ * Where webhooks may go: the range classifier, the URL
  * rules and the connect-time lookup. Nothing here sends a packet: addresses are only
  * classified, and the lookup is given a resolver that answers from a table (or the local
  * hosts file, for `localhost`).

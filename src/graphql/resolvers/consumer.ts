@@ -1,5 +1,5 @@
 /** Durable-consumer operations: acks and saved preferences. */
-import { encodeCursor, encodeFeedCursor } from '../../domain/events.ts';
+import { encodeCursor, encodeFirehoseCursor } from '../../domain/events.ts';
 import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import { parseCurrency } from '../../domain/currency.ts';
 import { parseConsumer } from '../../domain/names.ts';
@@ -20,9 +20,9 @@ export const consumerMutations: Pick<MutationResolvers, 'ackEvent' | 'updateSubs
     const key = consumerKey(principal, name);
     if (principal.role !== 'user') {
       // A name the caller uses for a firehose consumer moves that consumer's feed position.
-      const place = await ctx.services.feedLog.positionOf(event.eventId);
-      const stored = place && (await ctx.services.feedConsumers.ack(place.tenant, key.principal, name, place.position));
-      if (stored) return { consumer: name, sequence: event.sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence: event.sequence }), feedCursor: encodeFeedCursor(stored) };
+      const place = await ctx.services.firehoseLog.positionOf(event.eventId);
+      const stored = place && (await ctx.services.firehoseConsumers.ack(place.tenant, key.principal, name, place.position));
+      if (stored) return { consumer: name, sequence: event.sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence: event.sequence }), feedCursor: encodeFirehoseCursor(stored) };
     }
     const sequence = await ctx.services.delivery.ack(event, key);
     return { consumer: name, sequence, cursor: encodeCursor({ ownerId: event.ownerId, sequence }), feedCursor: null };

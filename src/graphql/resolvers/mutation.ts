@@ -33,7 +33,7 @@ export const Mutation: MutationResolvers = {
 
   async postTransactions(_parent, { inputs }, ctx) {
     const principal = requireService(ctx);
-    const limit = ctx.services.maxBatchSize;
+    const limit = ctx.services.limits.maxBatchSize;
     if (inputs.length > limit) {
       throw new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limit} inputs per postTransactions call; split the batch`, { limit, given: inputs.length });
     }

@@ -43,7 +43,7 @@ export const Query: QueryResolvers = {
       rows = await ctx.services.delivery.readPage(owner, position.sequence, size + 1, { types: args.types, walletId: args.walletId });
     } else {
       // From the oldest event still retained: nothing before it can be asked for.
-      rows = await ctx.services.log.read(owner, 0, size + 1, { types: args.types, walletId: args.walletId });
+      rows = await ctx.services.eventLog.read(owner, 0, size + 1, { types: args.types, walletId: args.walletId });
     }
     const page = rows.slice(0, size);
     return {

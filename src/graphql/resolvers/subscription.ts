@@ -5,10 +5,10 @@
 import { parseCurrency } from '../../domain/currency.ts';
 import type { BalanceEvent, EventType, TransactionEvent, WalletEvent, WalletStatusEvent } from '../../domain/events.ts';
 import { parseConsumer } from '../../domain/names.ts';
-import type { EventCriteria } from '../../delivery/filters.ts';
+import type { EventCriteria } from '../../domain/event-filter.ts';
 import { consumerKey, requirePrincipal, resolveOwner } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
-import type { StreamFailure } from '../live-results-plugin.ts';
+import type { StreamFailure } from '../render-once.ts';
 import type { SubscriptionResolvers } from '../generated/resolvers-types.ts';
 import { amountBounds } from './connections.ts';
 
@@ -44,16 +44,8 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
     // An EventSource reconnect sends the last id it saw; it is newer than the URL's `after`.
     after: ctx.lastEventId || args.after || null,
     consumer: args.consumer != null ? consumerKey(requirePrincipal(ctx), parseConsumer(args.consumer)) : null,
-    bufferedBytes: ctx.bufferedBytes ?? null,
-    onDrain: ctx.onDrain ?? null,
-    openedBy: ctx.principal
-      ? {
-          subject: ctx.principal.subject,
-          tokenId: ctx.principal.tokenId,
-          // A WebSocket is closed (4403) at expiry so the client reconnects; an SSE stream ends itself.
-          expiresAt: ctx.connectionEnforcesExpiry ? null : ctx.principal.expiresAt,
-        }
-      : null,
+    connection: ctx.connection,
+    openedBy: ctx.principal ? { subject: ctx.principal.subject, tokenId: ctx.principal.tokenId, expiresAt: ctx.principal.expiresAt } : null,
   });
   // A refusal mid-stream arrives as a StreamFailure payload (see live-results-plugin.ts).
   return stream;

@@ -2,7 +2,7 @@
  * Webhook endpoints and their deliveries: service tokens manage their tenant's, admins any
  * tenant's. An endpoint of another tenant answers NOT_FOUND, as one that does not exist.
  */
-import { encodeFeedCursor } from '../../domain/events.ts';
+import { encodeFirehoseCursor } from '../../domain/events.ts';
 import { badInput, DomainError, ErrorCode } from '../../domain/errors.ts';
 import { TENANT_PATTERN, type Principal } from '../../domain/principal.ts';
 import type { StoredFilter } from '../../webhooks/endpoint-rules.ts';
@@ -139,7 +139,7 @@ export const WebhookEndpoint: WebhookEndpointResolvers = {
   tenant: (endpoint) => endpoint.tenantId,
   filter: (endpoint) => (endpoint.criteria as StoredFilter | null) ?? null,
   state: (endpoint) => endpoint.state.toUpperCase() as 'ACTIVE' | 'PAUSED' | 'DISABLED',
-  cursor: (endpoint) => encodeFeedCursor({ txId: endpoint.txId, ownerId: endpoint.ownerId, sequence: endpoint.sequence }),
+  cursor: (endpoint) => encodeFirehoseCursor({ txId: endpoint.txId, ownerId: endpoint.ownerId, sequence: endpoint.sequence }),
   lagSeconds: async (endpoint, _args, ctx) => (await health(ctx, endpoint)).lagSeconds,
   deadLetters: async (endpoint, _args, ctx) => (await health(ctx, endpoint)).deadLetters,
   previousSecretExpiresAt: (endpoint) => (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > new Date() ? endpoint.previousSecretExpiresAt : null),

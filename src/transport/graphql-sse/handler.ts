@@ -17,19 +17,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '../../domain/errors.ts';
+import { DomainError, ErrorCode } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
-import { authenticate } from '../authenticate.ts';
-import { tokenFromRequest } from '../auth-token.ts';
-import { OperationSet, type FrameFormat, type WireError } from '../operation-set.ts';
-import { operationLimit } from '../operations.ts';
-import type { Sink } from '../sink.ts';
-import { responseSink } from '../response-sink.ts';
-import type { EventStreamOptions, EventStreams, StreamStyle } from '../event-streams.ts';
-import { headersOf, operationOf, readJson, refuse, sendJson } from '../http-requests.ts';
+import { authenticate } from '../../auth/authenticate.ts';
+import { tokenFromRequest } from '../../auth/request-token.ts';
+import { OperationSet, type FrameFormat, type WireError } from '../core/operation-set.ts';
+import { operationLimit } from '../core/operations.ts';
+import type { Sink } from '../core/sink.ts';
+import { responseSink } from '../sse/response-sink.ts';
+import type { EventStreamOptions, EventStreams, StreamStyle } from '../sse/event-streams.ts';
+import { headersOf, operationOf, readJson, refuse, sendJson } from '../sse/http-requests.ts';
 import { logInternalError } from '../../graphql/errors.ts';
+import { GRAPHQL_SSE_PATH } from '../core/requests.ts';
 
-export const GRAPHQL_SSE_PATH = '/graphql/stream';
 const STREAM_TOKEN_HEADER = 'x-graphql-event-stream-token';
 
 /** Single connection frames: each names its operation. */
@@ -76,13 +76,13 @@ export interface GraphQLSseHandler {
 }
 
 export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler {
-  const { run, verifier, registry, limits, log } = deps;
+  const { run, verifier, registry, limits, logger } = deps;
   const reservations = new Map<string, Reservation>();
 
-  const failed = (error: unknown) => logInternalError(log, error, { transport: 'graphql-sse' });
+  const failed = (error: unknown) => logInternalError(logger, error, { transport: 'graphql-sse' });
 
   /** The operation limit for one connection, as the runner admits it. */
-  const admit = operationLimit(registry, limits.subscriptionsPerConnection, log, 'graphql-sse');
+  const admit = operationLimit(registry, limits.subscriptionsPerConnection, logger, 'graphql-sse');
 
   /** Verifies the bearer token; answers 401 and returns null without a valid one. */
   async function caller(req: IncomingMessage, res: ServerResponse, url: URL, allowQueryToken: boolean): Promise<Principal | null> {
@@ -91,8 +91,8 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     if (auth.principal) return auth.principal;
     const reason = auth.authError?.details.reason ?? 'missing';
     if (auth.authError) deps.onAuthFailed?.(req);
-    log.warn('authentication failed', { transport: 'graphql-sse', reason });
-    refuse(res, 401, ErrorCode.UNAUTHENTICATED, auth.authError?.message ?? 'a bearer token is required (Authorization header)', { reason });
+    logger.warn('authentication failed', { transport: 'graphql-sse', reason });
+    refuse(res, new DomainError(ErrorCode.UNAUTHENTICATED, auth.authError?.message ?? 'a bearer token is required (Authorization header)', { reason }));
     return null;
   }
 
@@ -106,10 +106,12 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       bufferedBytes: () => reservation.stream?.bufferedBytes() ?? 0,
       onDrain: (listener) => reservation.stream?.onDrain(listener) ?? (() => {}),
       close: (code, reason) => (reservation.stream ? reservation.stream.close(code, reason) : drop(token)),
+      // The registry ends the whole connection at token expiry, like a WebSocket.
+      closesAtTokenExpiry: true,
     };
     if (!registry.add(sink, principal, 'graphql-sse')) {
-      log.warn('connection refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
-      return refuse(res, 429, ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner });
+      logger.warn('connection refused', { transport: 'graphql-sse', subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+      return refuse(res, new DomainError(ErrorCode.LIMIT_EXCEEDED, `at most ${limits.connectionsPerOwner} connections per owner`, { limit: limits.connectionsPerOwner }));
     }
     const reservation: Reservation = {
       principal,
@@ -136,14 +138,14 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
   async function reservationFor(req: IncomingMessage, res: ServerResponse, token: string): Promise<Reservation | null> {
     const reservation = reservations.get(token);
     if (!reservation) {
-      refuse(res, 401, ErrorCode.UNAUTHENTICATED, 'unknown or lapsed stream reservation; reserve a new one (PUT)', { reason: 'reservation' });
+      refuse(res, new DomainError(ErrorCode.UNAUTHENTICATED, 'unknown or lapsed stream reservation; reserve a new one (PUT)', { reason: 'reservation' }));
       return null;
     }
     if (req.headers.authorization) {
       const principal = await caller(req, res, new URL('http://localhost/'), false);
       if (!principal) return null;
       if (principal.subject !== reservation.principal.subject) {
-        refuse(res, 403, ErrorCode.FORBIDDEN, 'this stream reservation belongs to someone else');
+        refuse(res, new DomainError(ErrorCode.FORBIDDEN, 'this stream reservation belongs to someone else'));
         return null;
       }
     }
@@ -155,30 +157,30 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
     if (!reservation) return;
     const { principal, operations, sink } = reservation;
     if (req.method === 'GET') {
-      if (reservation.stream) return refuse(res, 409, 'CONFLICT', 'this reservation already has its stream open');
+      if (reservation.stream) return refuse(res, new DomainError(ErrorCode.CONFLICT, 'this reservation already has its stream open'));
       if (reservation.lapse) clearTimeout(reservation.lapse);
       reservation.lapse = null;
       reservation.stream = responseSink(res);
       reservation.res = res;
-      log.info('connection opened', { transport: 'graphql-sse', subject: principal.subject });
+      logger.info('connection opened', { transport: 'graphql-sse', subject: principal.subject });
       // No retry advice: graphql-sse's client reserves anew rather than reconnecting.
       return deps.streams.start(res, sink, { retryMs: null }, {}, () => {
         drop(token);
-        log.info('connection closed', { transport: 'graphql-sse', subject: principal.subject });
+        logger.info('connection closed', { transport: 'graphql-sse', subject: principal.subject });
       });
     }
     if (req.method === 'DELETE') {
       const id = url.searchParams.get('operationId');
-      if (!id) return refuse(res, 400, 'BAD_REQUEST', 'operationId is required');
+      if (!id) return refuse(res, new DomainError(ErrorCode.BAD_REQUEST, 'operationId is required'));
       await operations.complete(id);
       return sendJson(res, 200, {});
     }
     const request = operationOf(await readJson(req, limits.wsMaxMessageBytes));
-    if (!request) return refuse(res, 400, 'BAD_REQUEST', `the body must be a JSON GraphQL request with a query, of at most ${limits.wsMaxMessageBytes} bytes`);
+    if (request instanceof DomainError) return refuse(res, request);
     const id = request.extensions?.operationId;
-    if (typeof id !== 'string' || !id) return refuse(res, 400, 'BAD_REQUEST', 'extensions.operationId is required in single connection mode');
-    if (!reservation.stream) return refuse(res, 409, 'CONFLICT', 'open the reserved stream (GET) before sending operations to it');
-    if (operations.has(id)) return refuse(res, 409, 'CONFLICT', `an operation with id ${id} is already running`);
+    if (typeof id !== 'string' || !id) return refuse(res, new DomainError(ErrorCode.BAD_REQUEST, 'extensions.operationId is required in single connection mode'));
+    if (!reservation.stream) return refuse(res, new DomainError(ErrorCode.CONFLICT, 'open the reserved stream (GET) before sending operations to it'));
+    if (operations.has(id)) return refuse(res, new DomainError(ErrorCode.CONFLICT, `an operation with id ${id} is already running`));
     const refused = await operations.open(id, () => run(request, { principal, sink }, admit(sink, id, principal)));
     if (!refused) return void res.writeHead(202).end();
     const limited = refused.some((error) => error.extensions?.code === ErrorCode.LIMIT_EXCEEDED);
@@ -196,12 +198,12 @@ export function createGraphQLSseHandler(deps: GraphQLSseDeps): GraphQLSseHandler
       const header = req.headers[STREAM_TOKEN_HEADER];
       const token = (typeof header === 'string' ? header : null) ?? url.searchParams.get('token');
       if (token && (typeof header === 'string' || reservations.has(token))) {
-        if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) refuse(res, 405, 'BAD_REQUEST', 'use GET, POST, PUT or DELETE');
+        if (!['GET', 'POST', 'DELETE'].includes(req.method ?? '')) refuse(res, new DomainError(ErrorCode.METHOD_NOT_ALLOWED, 'use GET, POST, PUT or DELETE'));
         else await singleConnection(req, res, url, token);
         return true;
       }
-      if (req.method !== 'GET' && req.method !== 'POST') refuse(res, 405, 'BAD_REQUEST', 'use GET, POST, PUT or DELETE');
-      else if (!(req.headers.accept ?? '').includes('text/event-stream')) refuse(res, 406, 'BAD_REQUEST', 'accept text/event-stream, or reserve a stream with PUT');
+      if (req.method !== 'GET' && req.method !== 'POST') refuse(res, new DomainError(ErrorCode.METHOD_NOT_ALLOWED, 'use GET, POST, PUT or DELETE'));
+      else if (!(req.headers.accept ?? '').includes('text/event-stream')) refuse(res, new DomainError(ErrorCode.NOT_ACCEPTABLE, 'accept text/event-stream, or reserve a stream with PUT'));
       else await deps.streams.serve(req, res, url, DISTINCT_STYLE);
       return true;
     },

@@ -5,11 +5,12 @@
  * on graphql-ws's own message primitives; it exists so that a live result is serialized
  * once and every subscriber's `next` frame is that text with its operation id around it.
  */
-import { CloseCode, MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
+import { MessageType, parseMessage, stringifyMessage, type SubscribePayload } from 'graphql-ws';
+import { CLOSES } from '../../domain/errors.ts';
 import type { Principal } from '../../domain/principal.ts';
-import type { OperationStart } from '../operations.ts';
-import { OperationSet, type FrameFormat } from '../operation-set.ts';
-import type { Sink } from '../sink.ts';
+import type { OperationStart } from '../core/operations.ts';
+import { OperationSet, type FrameFormat } from '../core/operation-set.ts';
+import type { Sink } from '../core/sink.ts';
 
 /** What the connection asks of its server. */
 export interface ConnectionHooks {
@@ -40,7 +41,7 @@ export class GraphQLWsConnection {
     this.initTimer =
       initTimeoutMs > 0
         ? setTimeout(() => {
-            if (!this.initReceived) this.sink.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+            if (!this.initReceived) this.sink.close(CLOSES.initTimeout.code, 'Connection initialisation timeout');
           }, initTimeoutMs)
         : null;
   }
@@ -56,7 +57,7 @@ export class GraphQLWsConnection {
     try {
       message = parseMessage(data);
     } catch {
-      return this.sink.close(CloseCode.BadRequest, 'Invalid message received');
+      return this.sink.close(CLOSES.badRequest.code, 'Invalid message received');
     }
     try {
       switch (message.type) {
@@ -71,10 +72,10 @@ export class GraphQLWsConnection {
         case MessageType.Complete:
           return await this.complete(message.id);
         default:
-          return this.sink.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+          return this.sink.close(CLOSES.badRequest.code, `Unexpected message of type ${message.type} received`);
       }
     } catch (error) {
-      this.sink.close(CloseCode.InternalServerError, `Internal server error (reference ${this.hooks.failed(error)})`);
+      this.sink.close(CLOSES.internalError.code, `Internal server error (reference ${this.hooks.failed(error)})`);
     }
   }
 
@@ -86,7 +87,7 @@ export class GraphQLWsConnection {
   }
 
   private async init(payload: Readonly<Record<string, unknown>> | undefined): Promise<void> {
-    if (this.initReceived) return this.sink.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    if (this.initReceived) return this.sink.close(CLOSES.tooManyInits.code, 'Too many initialisation requests');
     this.initReceived = true;
     if (this.initTimer) clearTimeout(this.initTimer);
     this.initTimer = null;
@@ -99,8 +100,8 @@ export class GraphQLWsConnection {
 
   private async subscribe(id: string, request: SubscribePayload): Promise<void> {
     const principal = this.principal;
-    if (!principal) return this.sink.close(CloseCode.Unauthorized, 'Unauthorized');
-    if (this.operations.has(id)) return this.sink.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    if (!principal) return this.sink.close(CLOSES.unauthorized.code, 'Unauthorized');
+    if (this.operations.has(id)) return this.sink.close(CLOSES.subscriberExists.code, `Subscriber for ${id} already exists`);
     const refused = await this.operations.open(id, () => this.hooks.start(id, request, principal));
     if (refused) this.sink.send(WS_FRAMES.error(JSON.stringify(id), refused.map((error) => error.toJSON())));
   }

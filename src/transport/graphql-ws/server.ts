@@ -10,20 +10,21 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { CLOSES } from '../../domain/errors.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/verifier.ts';
-import type { Limits, WsCompression } from '../../config.ts';
+import type { Limits, WsCompression } from '../../config/load.ts';
 import { logInternalError } from '../../graphql/errors.ts';
-import type { Logger } from '../../logger.ts';
-import { authenticate } from '../authenticate.ts';
-import { tokenFromConnection } from '../auth-token.ts';
-import { CLOSE, type ConnectionRegistry } from '../connection-registry.ts';
-import { closeSpread } from '../close-spread.ts';
-import { refuseUpgrade } from '../address-admission.ts';
-import type { AddressGuard } from '../address-guard.ts';
-import { operationLimit, type OperationRunner } from '../operations.ts';
-import type { Sink } from '../sink.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { authenticate } from '../../auth/authenticate.ts';
+import { tokenFromConnection } from '../../auth/request-token.ts';
+import type { ConnectionRegistry } from '../core/connection-registry.ts';
+import { closeSpread } from '../core/close-spread.ts';
+import { refuseUpgrade } from '../address-guard/address-admission.ts';
+import type { AddressGuard } from '../address-guard/address-guard.ts';
+import { operationLimit, type OperationRunner } from '../core/operations.ts';
+import type { Sink } from '../core/sink.ts';
 import { GraphQLWsConnection, type ConnectionHooks } from './connection.ts';
 import { forgetSocket, holdUntilTurnEnds } from './turn-batching.ts';
 
@@ -58,6 +59,8 @@ function socketSink(ws: WebSocket, tcp: Socket): Sink {
       ws.send(frame);
     },
     bufferedBytes: () => ws.bufferedAmount,
+    // The registry closes the socket (4403) at token expiry; the client reconnects with a fresh token.
+    closesAtTokenExpiry: true,
     onDrain(listener) {
       if (!drainListeners) {
         const listeners = new Set<() => void>();
@@ -96,7 +99,7 @@ export function attachWebSocket(deps: {
   httpServer: Server;
   run: OperationRunner;
   verifier: TokenVerifier;
-  log: Logger;
+  logger: Logger;
   pingIntervalMs: number;
   limits: Limits;
   registry: ConnectionRegistry;
@@ -105,7 +108,7 @@ export function attachWebSocket(deps: {
   /** Per-address limits on upgrades and failed authentications. */
   addresses?: AddressGuard;
 }): WebSocketTransport {
-  const { run, verifier, log, limits, registry } = deps;
+  const { run, verifier, logger, limits, registry } = deps;
   // maxPayload: ws closes a connection that sends a larger frame with 1009 (Message Too Big).
   const server = new WebSocketServer({
     noServer: true,
@@ -115,11 +118,11 @@ export function attachWebSocket(deps: {
     // Browsers always send Origin; other clients (servers, mobile apps) send none.
     verifyClient: ({ origin }: { origin?: string }, done: (ok: boolean, code?: number, message?: string) => void) => {
       if (!origin || limits.allowedOrigins === '*' || limits.allowedOrigins.includes(origin)) return done(true);
-      log.warn('connection refused', { transport: 'ws', reason: 'origin not allowed', origin });
+      logger.warn('connection refused', { transport: 'ws', reason: 'origin not allowed', origin });
       done(false, 403, 'origin not allowed');
     },
   });
-  const admit = operationLimit(registry, limits.subscriptionsPerConnection, log, 'ws');
+  const admit = operationLimit(registry, limits.subscriptionsPerConnection, logger, 'ws');
   /** Sockets that have not answered the last keep-alive ping. */
   const unanswered = new WeakSet<WebSocket>();
 
@@ -135,47 +138,47 @@ export function attachWebSocket(deps: {
       if (authError && deps.addresses) deps.addresses.authFailed(deps.addresses.addressOf(request));
       // The client may have left while its token was verified (a slow key set): taking a
       // connection slot now would never be undone.
-      if (ws.readyState !== ws.OPEN) return { refuse: { code: CloseCode.Forbidden, reason: 'gone' } };
+      if (ws.readyState !== ws.OPEN) return { refuse: { code: CLOSES.tokenExpired.code, reason: 'gone' } };
       if (principal) {
         if (!registry.add(sink, principal, 'ws')) {
-          log.warn('connection refused', { transport: 'ws', connection: id, subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
-          return { refuse: { code: CLOSE.tryAgainLater, reason: `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner` } };
+          logger.warn('connection refused', { transport: 'ws', connection: id, subject: principal.subject, reason: 'owner connection limit', limit: limits.connectionsPerOwner });
+          return { refuse: { code: CLOSES.tryAgainLater.code, reason: `LIMIT_EXCEEDED: at most ${limits.connectionsPerOwner} connections per owner` } };
         }
-        log.info('connection authenticated', { transport: 'ws', connection: id, subject: principal.subject, role: principal.role });
+        logger.info('connection authenticated', { transport: 'ws', connection: id, subject: principal.subject, role: principal.role });
         return { principal };
       }
       const reason = authError?.message ?? 'a bearer token is required in the connection_init payload (authorization) or ?token=';
       const expired = authError?.details.reason === 'expired';
-      log.warn('authentication failed', { transport: 'ws', connection: id, reason, code: authError?.details.reason ?? 'missing' });
-      return { refuse: { code: expired ? CloseCode.Forbidden : CloseCode.Unauthorized, reason: `UNAUTHENTICATED: ${reason}` } };
+      logger.warn('authentication failed', { transport: 'ws', connection: id, reason, code: authError?.details.reason ?? 'missing' });
+      return { refuse: { code: expired ? CLOSES.tokenExpired.code : CLOSES.unauthorized.code, reason: `UNAUTHENTICATED: ${reason}` } };
     },
     async start(operationId, payload, principal) {
       const started = await run(payload, { principal, sink }, admit(sink, operationId, principal));
-      if (started.kind === 'stream') log.info('subscribed', { transport: 'ws', connection: id, subject: principal.subject, id: operationId, operationName: started.operationName });
+      if (started.kind === 'stream') logger.info('subscribed', { transport: 'ws', connection: id, subject: principal.subject, id: operationId, operationName: started.operationName });
       return started;
     },
     ended: (id) => registry.endOperation(sink, id),
-    failed: (error) => logInternalError(log, error, { transport: 'ws', connection: id, subject: connection().caller?.subject }),
+    failed: (error) => logInternalError(logger, error, { transport: 'ws', connection: id, subject: connection().caller?.subject }),
   });
 
   const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket) => {
     const id = ++sockets;
-    log.info('connection opened', { transport: 'ws', connection: id, remote: request.socket.remoteAddress, origin: request.headers.origin });
+    logger.info('connection opened', { transport: 'ws', connection: id, remote: request.socket.remoteAddress, origin: request.headers.origin });
     const sink = socketSink(ws, tcp);
     if (server.clients.size > limits.connectionsPerInstance) {
-      log.warn('connection refused', { transport: 'ws', connection: id, reason: 'instance connection limit', limit: limits.connectionsPerInstance });
-      return sink.close(CLOSE.tryAgainLater, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
+      logger.warn('connection refused', { transport: 'ws', connection: id, reason: 'instance connection limit', limit: limits.connectionsPerInstance });
+      return sink.close(CLOSES.tryAgainLater.code, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
     }
-    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CLOSES.subprotocolNotAcceptable.code, 'Subprotocol not acceptable');
     const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request, () => connection, id), limits.connectionInitTimeoutMs);
     ws.on('message', (data) => void connection.receive(String(data)));
     ws.on('pong', () => unanswered.delete(ws));
-    ws.on('error', (error) => log.debug('socket error', { transport: 'ws', connection: id, error }));
+    ws.on('error', (error) => logger.debug('socket error', { transport: 'ws', connection: id, error }));
     ws.once('close', (code, reason) => {
       forgetSocket(tcp);
       registry.remove(sink);
       void connection.closed();
-      log.info('connection closed', { transport: 'ws', connection: id, subject: connection.caller?.subject, code, reason: String(reason ?? '') });
+      logger.info('connection closed', { transport: 'ws', connection: id, subject: connection.caller?.subject, code, reason: String(reason ?? '') });
     });
   };
 
@@ -187,7 +190,7 @@ export function attachWebSocket(deps: {
     if (deps.addresses) {
       const address = deps.addresses.addressOf(request);
       const admitted = deps.addresses.open(address);
-      if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, log, address);
+      if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, logger, address);
       socket.once('close', admitted);
     }
     server.handleUpgrade(request, socket, head, (ws) => {
@@ -217,7 +220,7 @@ export function attachWebSocket(deps: {
     },
     async drain(windowMs) {
       // Spread the closes over the window: clients reconnect (elsewhere) in a trickle.
-      await closeSpread([...server.clients], windowMs, (socket) => socket.close(1001, 'server shutting down; reconnect'));
+      await closeSpread([...server.clients], windowMs, (socket) => socket.close(CLOSES.goingAway.code, 'server shutting down; reconnect'));
     },
     async close(code, reason) {
       if (keepAlive) clearInterval(keepAlive);

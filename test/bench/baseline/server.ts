@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
 import { WebSocketServer } from 'ws';
 import { openPostgres } from '../../../src/db/client.ts';
-import { eventFilter, type EventCriteria } from '../../../src/delivery/filters.ts';
+import { eventFilter, type EventCriteria } from '../../../src/domain/event-filter.ts';
 import type { EventType, WalletEvent } from '../../../src/domain/events.ts';
 import { typeResolvers } from '../../../src/graphql/resolvers/types.ts';
 import { loadTypeDefs } from '../../../src/graphql/schema.ts';
@@ -35,7 +35,7 @@ const pubsub = new RedisPubSub({ publisher: new Redis(env.REDIS_URL!), subscribe
 const ledger = new Ledger(
   database.db,
   { publish: async (_owner: string, events: readonly WalletEvent[]) => void (await Promise.all(events.map((event) => pubsub.publish(TOPIC, event)))) },
-  { maxGroup: 1, maxConcurrentGroups: 10 },
+  { groupCommit: { maxGroup: 1, maxConcurrentGroups: 10, maxWaitingPostings: 10_000 } },
 );
 
 interface Context {

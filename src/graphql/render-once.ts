@@ -1,0 +1,186 @@
+/**
+ * Subscription results, made once per event and shared (docs/ARCHITECTURE.md, "Render
+ * once, send many"). Every subscriber of an owner on this instance receives the very same
+ * event object from its feed, and an event's fields resolve from the event alone, so a
+ * (document, operation, variables) gives the same result for every subscriber: it is
+ * executed once, the event's cursor is added to its `extensions` once, and the result
+ * object is shared, so its JSON text is made once too ({@link resultJson}).
+ *
+ * A stream that ends with a refusal (SLOW_CONSUMER, an expired token…) yields one last
+ * result whose field errors with the refusal's code, then completes: the client is told
+ * why. Such a result is the subscriber's own, never cached or shared.
+ */
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { DomainError } from '../domain/errors.ts';
+import { cursorOf, encodeFirehoseCursor, type WalletEvent } from '../domain/events.ts';
+import type { GraphQLContext } from './context.ts';
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/** The payload a resolver receives when its stream was refused mid-way (see resolvers/subscription.ts). */
+export interface StreamFailure {
+  failure: DomainError;
+}
+
+/** True for a payload that is an event (not a per-stream refusal). */
+function isEvent(payload: unknown): payload is WalletEvent {
+  return typeof payload === 'object' && payload !== null && 'eventId' in payload;
+}
+
+/** The result with the event's cursor in its extensions, so every result can be resumed from. */
+function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResult {
+  // A firehose event resumes the firehose: its cursor is a feed cursor.
+  const cursor = event.firehosePosition ? encodeFirehoseCursor(event.firehosePosition) : cursorOf(event);
+  return { ...result, extensions: { ...result.extensions, cursor, sequence: event.sequence, eventId: event.eventId } };
+}
+
+/**
+ * Runs subscriptions with shared results. `subscribe` is used directly by the connection
+ * transports (so no per-result plugin layers sit between a feed and a socket); `plugin()`
+ * puts the same behaviour into Yoga's pipeline for its SSE streams.
+ */
+export class LiveResults {
+  private readonly results = new WeakMap<object, Map<string, Result>>();
+  private readonly documentIds = new WeakMap<DocumentNode, number>();
+  private nextDocumentId = 0;
+
+  /** `onSent` is told about every event whose result leaves for a subscriber (metrics). */
+  constructor(private readonly onSent: (event: WalletEvent) => void = () => {}) {}
+
+  /**
+   * Subscribes: a stream of shared results, or the result that refused the subscription.
+   * `present` sees each result that carries errors (masking), never a shared one without.
+   */
+  async subscribe(args: ExecutionArgs, present: (result: ExecutionResult) => ExecutionResult = (result) => result): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return present(source as ExecutionResult);
+    return new LiveStream(source as AsyncIterableIterator<unknown>, this, args, this.keyOf(args), present);
+  }
+
+  /** The Yoga plugin doing the same for subscriptions Yoga runs itself. */
+  plugin(): Plugin<GraphQLContext> {
+    return {
+      onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(((args: ExecutionArgs) => this.subscribe(args)) as never),
+    };
+  }
+
+  /** The result of `payload` for the operation `key` names, shared when `payload` is an event. */
+  resultOf(args: ExecutionArgs, key: string, payload: unknown): Result {
+    if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
+    this.onSent(payload);
+    let byKey = this.results.get(payload);
+    if (!byKey) this.results.set(payload, (byKey = new Map()));
+    let result = byKey.get(key);
+    if (!result) {
+      const executed = execute({ ...args, rootValue: payload });
+      result = executed instanceof Promise ? executed.then((done) => withCursor(done, payload)) : withCursor(executed, payload);
+      byKey.set(key, result);
+    }
+    return result;
+  }
+
+  /** Same parsed document (Yoga caches parses by text), operation and variables → same key. */
+  private keyOf(args: ExecutionArgs): string {
+    let id = this.documentIds.get(args.document);
+    if (id === undefined) this.documentIds.set(args.document, (id = this.nextDocumentId++));
+    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+  }
+}
+
+/**
+ * One subscription's results. A class, not closures: it is one object per subscription
+ * whatever the number of events, and `return()` reaches the feed at once (an unsubscribing
+ * client ends the stream now, not at the next event).
+ */
+class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults {
+  private ended = false;
+  /** A result taken by `takeNow` whose execution had not finished. */
+  private pending: Promise<ExecutionResult> | null = null;
+
+  constructor(
+    private readonly source: AsyncIterableIterator<unknown>,
+    private readonly live: LiveResults,
+    private readonly args: ExecutionArgs,
+    private readonly key: string,
+    private readonly present: (result: ExecutionResult) => ExecutionResult,
+  ) {}
+
+  takeNow(): IteratorResult<ExecutionResult> | null {
+    if (this.ended || this.pending) return null;
+    const step = (this.source as Partial<ReadySource>).takeNow?.();
+    if (!step) return null;
+    if (step.done) return { value: undefined, done: true };
+    const result = this.live.resultOf(this.args, this.key, step.value);
+    if (result instanceof Promise) {
+      this.pending = result;
+      return null;
+    }
+    return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.pending) {
+      const result = await this.pending;
+      this.pending = null;
+      return { value: result.errors ? this.present(result) : result, done: false };
+    }
+    if (this.ended) return { value: undefined, done: true };
+    let payload: unknown;
+    try {
+      const step = await this.source.next();
+      if (step.done) return { value: undefined, done: true };
+      payload = step.value;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      this.ended = true;
+      payload = { failure: error } satisfies StreamFailure;
+    }
+    const result = await this.live.resultOf(this.args, this.key, payload);
+    return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.ended = true;
+    await this.source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.return();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+}
+
+/** An event source that can hand out what it already holds without a promise (a OwnerStream). */
+interface ReadySource {
+  takeNow(): IteratorResult<unknown> | null;
+}
+
+/**
+ * Results that can be taken without waiting while they are ready: `takeNow()` returns the
+ * next one, or null when only `next()` can tell (a wait, a log read, an execution).
+ */
+export interface ReadyResults {
+  takeNow(): IteratorResult<ExecutionResult> | null;
+}
+
+const json = new WeakMap<ExecutionResult, string>();
+
+/**
+ * The JSON text of `result`, made once per result object: a shared live result is
+ * serialized once however many subscribers it goes to, and each transport builds its
+ * frame around this text.
+ */
+export function resultJson(result: ExecutionResult): string {
+  let text = json.get(result);
+  if (text === undefined) {
+    text = JSON.stringify(result);
+    json.set(result, text);
+  }
+  return text;
+}

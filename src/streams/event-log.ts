@@ -1,0 +1,89 @@
+/** Reads the durable event log: replay, gap repair and the `events` polling query. */
+import { and, asc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
+import type { Database } from '../db/client.ts';
+import { events, owners } from '../db/schema.ts';
+import type { EventType, WalletEvent } from '../domain/events.ts';
+
+/** Narrows a log read; both fields are optional. */
+export interface LogQuery {
+  types?: readonly EventType[] | null;
+  walletId?: string | null;
+  /** Read no further than this sequence (inclusive). */
+  upTo?: number | null;
+}
+
+/** The servable range of an owner's log: see {@link EventLog.bounds}. */
+export interface LogBounds {
+  first: number;
+  last: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toEvent(row: typeof events.$inferSelect): WalletEvent {
+  return {
+    eventId: row.eventId,
+    ownerId: row.ownerId,
+    walletId: row.walletId,
+    sequence: row.sequence,
+    occurredAt: row.occurredAt.toISOString(),
+    type: row.type,
+    data: row.data,
+  } as WalletEvent;
+}
+
+export class EventLog {
+  constructor(private readonly db: Database) {}
+
+  /** Up to `limit` of the owner's events after `afterSequence`, in sequence order. */
+  async read(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
+    const rows = await this.readQuery(ownerId, afterSequence, limit, query);
+    return rows.map(toEvent);
+  }
+
+  /** The query {@link read} runs, unexecuted (so its plan can be examined). */
+  readQuery(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}) {
+    const conditions: SQL[] = [eq(events.ownerId, ownerId), gt(events.sequence, afterSequence)];
+    if (query.upTo != null) conditions.push(lte(events.sequence, query.upTo));
+    if (query.types?.length) conditions.push(inArray(events.type, [...query.types]));
+    if (query.walletId) conditions.push(eq(events.walletId, query.walletId));
+    return this.db
+      .select()
+      .from(events)
+      .where(and(...conditions))
+      .orderBy(asc(events.sequence))
+      .limit(limit);
+  }
+
+  /** One event by id, or null (unknown or pruned). */
+  async find(eventId: string): Promise<WalletEvent | null> {
+    if (!UUID.test(eventId)) return null;
+    const [row] = await this.db.select().from(events).where(eq(events.eventId, eventId));
+    return row ? toEvent(row) : null;
+  }
+
+  /**
+   * What the owner's log can serve: every sequence from `first` (the retention watermark)
+   * to `last` (the head) is present. An owner with no events has `{ first: 1, last: 0 }`.
+   */
+  async bounds(ownerId: string): Promise<LogBounds> {
+    const [row] = await this.db.select({ first: owners.firstSequence, last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId));
+    return row ?? { first: 1, last: 0 };
+  }
+
+  /** Log heads of several owners in one query (owners without events are left out). */
+  async heads(ownerIds: readonly string[]): Promise<Map<string, number>> {
+    if (ownerIds.length === 0) return new Map();
+    const rows = await this.db.select().from(owners).where(inArray(owners.ownerId, [...ownerIds]));
+    return new Map(rows.map((row) => [row.ownerId, row.lastSequence]));
+  }
+
+  /** The owner's last committed sequence; 0 when they have no events. */
+  async head(ownerId: string): Promise<number> {
+    const [row] = await this.db.select({ last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId));
+    return row?.last ?? 0;
+  }
+}
+
+/** What feeds and streams read of the log: the head, and pages after a position. */
+export type LogReader = Pick<EventLog, 'head' | 'read'>;

@@ -1,0 +1,288 @@
+/**
+ * A subscription: a position in its owner's feed, plus its filter (docs/ARCHITECTURE.md,
+ * "OwnerFeeds"). It holds no queue of its own: each `next()` takes the events after its
+ * position from the feed's ring, or, when the ring no longer reaches back that far (a
+ * resume from an old cursor, a reader that fell behind), a page from the log. Replay and
+ * lag are therefore one path, paced by the reader. Filtered-out events still advance the
+ * position, so a filter never looks like a gap.
+ */
+import { DomainError, ErrorCode } from '../domain/errors.ts';
+import type { WalletEvent } from '../domain/events.ts';
+import { checkContiguous, cursorExpired } from './cursor-check.ts';
+import type { LogReader } from './event-log.ts';
+import type { Membership } from './owner-feeds.ts';
+import type { EventFilter, StoredCriteria } from '../domain/event-filter.ts';
+import type { OwnerFeedSubscriber, LogReadReason } from './owner-feed.ts';
+import type { ConsumerKey, Signal } from '../backbone/topic-messages.ts';
+import { StreamGuard, type StreamGuardOptions } from './stream-guard.ts';
+
+/** How one subscription behaves; everything about its position is decided by the caller. */
+export interface OwnerStreamOptions extends StreamGuardOptions {
+  ownerId: string;
+  filter: EventFilter;
+  /** Most events taken from the ring or the log at once. */
+  pageSize: number;
+  /** The durable consumer this stream serves, if any (its acks arrive as topic notices). */
+  consumer?: ConsumerKey | null;
+  /** With a consumer: end the stream if a delivered event stays unacked this long (0 = never). */
+  ackTimeoutMs?: number;
+  /** With an ack timeout: at most this many delivered events wait for their ack (SLOW_CONSUMER past it). */
+  maxUnacked?: number;
+  /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
+  onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
+  /** Called once when the stream ends, however it ends. */
+  onEnd?: () => void;
+}
+
+/** What a stream reports (for metrics). */
+export interface StreamObserver {
+  delivered(event: WalletEvent): void;
+  replayed(): void;
+  /** A replay reached the head the stream found when it opened: `events` replayed in `ms`. */
+  replayFinished(ms: number, events: number): void;
+  ended(code: string): void;
+  logRead(reason: LogReadReason): void;
+  /** The stream paused because its client's connection held too many unsent bytes. */
+  paused(): void;
+}
+
+/** A subscription's iterator, with the hooks its opener uses to place it. */
+export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFeedSubscriber {
+  private position = 0;
+  private filter: EventFilter;
+  /** Events taken from the ring or the log, not yet looked at. */
+  private batch: WalletEvent[] = [];
+  private batchIndex = 0;
+  /** Delivered events not yet acked (consumer streams with an ack timeout only). */
+  private readonly unacked: { sequence: number; at: number }[] = [];
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
+  private closed = false;
+  private membership: Membership | null = null;
+  private replay: { from: number; to: number; started: number } | null = null;
+  private readonly guard: StreamGuard;
+
+  constructor(
+    private readonly log: LogReader,
+    private readonly options: OwnerStreamOptions,
+    private readonly observer?: StreamObserver,
+  ) {
+    this.filter = options.filter;
+    this.guard = new StreamGuard(options, this, () => observer?.paused());
+  }
+
+  /** Joins the feed (through `join`), so signals reach this stream from now on. */
+  joined(membership: Membership): void {
+    this.membership = membership;
+    if (this.closed) membership.leave();
+  }
+
+  /** Places the stream after `sequence`; `head` is the owner's head when it opened (for replay metrics). */
+  place(sequence: number, head: number): void {
+    this.position = sequence;
+    if (sequence < head) {
+      this.observer?.replayed();
+      this.replay = { from: sequence, to: head, started: performance.now() };
+    }
+  }
+
+  /** The stream's failure if it already ended while opening, else null. */
+  get endedWith(): Error | null {
+    return this.closed ? (this.failure ?? new DomainError(ErrorCode.BAD_USER_INPUT, 'the subscription was closed while it opened')) : null;
+  }
+
+  async next(): Promise<IteratorResult<WalletEvent>> {
+    for (;;) {
+      if (this.failure) {
+        // Report the failure once; afterwards the iterator is simply done.
+        const failure = this.failure;
+        this.failure = null;
+        throw failure;
+      }
+      if (this.closed) return { value: undefined, done: true };
+      if (this.guard.backedUp()) {
+        // Paused: the ring or the log has the rest when the client reads again.
+        await this.guard.pause(() => new Promise<void>((resolve) => (this.waiter = resolve)));
+        continue;
+      }
+      this.guard.flowing();
+      const event = this.nextInBatch();
+      if (event) return this.handOut(event);
+      try {
+        await this.refill();
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    }
+  }
+
+  /**
+   * The next event if it can be had without waiting (from the batch or the ring), else
+   * null: then `next()` is the way on. Lets a transport drain what is ready in one go
+   * instead of a promise per event per subscriber.
+   */
+  takeNow(): IteratorResult<WalletEvent> | null {
+    for (;;) {
+      if (this.failure) return null; // next() reports it
+      if (this.closed) return { value: undefined, done: true };
+      if (this.guard.backedUp()) return null; // next() pauses
+      this.guard.flowing();
+      const event = this.nextInBatch();
+      if (event) return this.handOut(event);
+      const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
+      if (!fromRing || fromRing.length === 0) return null; // the log, or a wait: next() does both
+      this.setBatch(fromRing);
+    }
+  }
+
+  return(): Promise<IteratorResult<WalletEvent>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<WalletEvent>> {
+    this.close();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<WalletEvent> {
+    return this;
+  }
+
+  /** The feed appended events. */
+  wake(): void {
+    const resume = this.waiter;
+    this.waiter = null;
+    resume?.();
+  }
+
+  signal(signal: Signal): void {
+    switch (signal.kind) {
+      case 'ack':
+        if (this.isMine(signal)) this.acked(signal.sequence);
+        return;
+      case 'preferences':
+        if (this.isMine(signal) && this.options.onPreferences) this.filter = this.options.onPreferences(signal.criteria);
+        return;
+      case 'tick':
+        this.checkDeadlines(signal.now);
+        return;
+      case 'revoked':
+        return this.guard.revoked(signal);
+      default:
+        return;
+    }
+  }
+
+  /** Fills the batch from the ring, else from the log, else waits for the feed. */
+  private async refill(): Promise<void> {
+    const feed = this.membership!.feed;
+    const fromRing = feed.after(this.position, this.options.pageSize);
+    if (fromRing === null) {
+      // Behind the ring: read the log, one page at a time, at the reader's pace.
+      const page = await this.log.read(this.options.ownerId, this.position, this.options.pageSize, { upTo: feed.head });
+      this.observer?.logRead('replay');
+      // Pruned under our feet (a hole, or nothing where the feed knows events): say so rather than skip.
+      if (page.length === 0) throw cursorExpired(this.position);
+      checkContiguous(this.position, page);
+      this.setBatch(page);
+      return;
+    }
+    if (fromRing.length > 0) {
+      this.setBatch(fromRing);
+      return;
+    }
+    await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  /**
+   * The batch's next event that passes the filter, or null at the batch's end. Events the
+   * filter skips still advance the position, so a filter never looks like a gap.
+   */
+  private nextInBatch(): WalletEvent | null {
+    for (let event = this.batch[this.batchIndex]; event; event = this.batch[this.batchIndex]) {
+      this.batchIndex++;
+      this.position = event.sequence;
+      this.noteReplayProgress();
+      if (this.filter(event)) return event;
+    }
+    return null;
+  }
+
+  private setBatch(events: WalletEvent[]): void {
+    this.batch = events;
+    this.batchIndex = 0;
+  }
+
+  private noteReplayProgress(): void {
+    if (this.replay && this.position >= this.replay.to) {
+      this.observer?.replayFinished(performance.now() - this.replay.started, this.replay.to - this.replay.from);
+      this.replay = null;
+    }
+  }
+
+  /** True when a notice is about this stream's consumer (same principal, same name). */
+  private isMine(notice: { principal: string; consumer: string }): boolean {
+    const mine = this.options.consumer;
+    return mine != null && notice.principal === mine.principal && notice.consumer === mine.name;
+  }
+
+  /** Marks `event` as delivered (for ack deadlines) and wraps it for the iterator. */
+  private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
+    this.observer?.delivered(event);
+    if (this.options.consumer && this.options.ackTimeoutMs) {
+      const max = this.options.maxUnacked ?? Number.POSITIVE_INFINITY;
+      if (this.unacked.length >= max) this.fail(this.slowConsumer(`more than ${max} delivered events waited for their ack`));
+      else this.unacked.push({ sequence: event.sequence, at: Date.now() });
+    }
+    return { value: event, done: false };
+  }
+
+  private acked(sequence: number): void {
+    while (this.unacked.length > 0 && this.unacked[0]!.sequence <= sequence) this.unacked.shift();
+  }
+
+  private checkDeadlines(now: number): void {
+    this.guard.tick(now);
+    if (this.closed) return;
+    const oldest = this.unacked[0];
+    const timeout = this.options.ackTimeoutMs ?? 0;
+    if (oldest && timeout > 0 && now - oldest.at > timeout) {
+      this.fail(
+        new DomainError(ErrorCode.ACK_TIMEOUT, `event ${oldest.sequence} was not acknowledged within ${timeout} ms; resubscribe to receive unacked events again`, {
+          sequence: oldest.sequence,
+        }),
+      );
+    }
+  }
+
+  /** The SLOW_CONSUMER refusal, with where this stream stood. */
+  slowConsumer(why: string): DomainError {
+    return new DomainError(ErrorCode.SLOW_CONSUMER, `${why} for this subscriber; resume from your last cursor (or your consumer's acked position)`, {
+      lastSequence: this.position,
+    });
+  }
+
+  /** Ends the stream with `error`, reported by the next `next()`. */
+  fail(error: Error): void {
+    if (this.closed) return;
+    if (error instanceof DomainError) this.observer?.ended(error.code);
+    this.failure = error;
+    this.shutdown();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.failure = null;
+    this.shutdown();
+  }
+
+  /** The one place a stream ends: leaves its feed, drops its batch, releases a waiting `next()`. */
+  private shutdown(): void {
+    this.closed = true;
+    this.options.onEnd?.();
+    this.membership?.leave();
+    this.batch = [];
+    this.wake();
+  }
+}

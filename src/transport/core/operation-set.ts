@@ -1,0 +1,129 @@
+/**
+ * The operations running on one connection (a graphql-ws socket or a graphql-sse
+ * stream), whatever the wire: each result is written to the connection's {@link Sink} as
+ * the transport's frame around the result's shared JSON text, so a live result is
+ * serialized once however many subscribers it reaches (docs/ARCHITECTURE.md, "Render once,
+ * send many").
+ */
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import { resultJson, type ReadyResults } from '../../graphql/render-once.ts';
+import type { OperationStart } from './operations.ts';
+import type { Sink } from './sink.ts';
+import { ErrorCode } from '../../domain/errors.ts';
+
+/** An error as it goes on the wire. */
+export type WireError = ReturnType<GraphQLError['toJSON']>;
+
+/** How a transport frames an operation's messages; `id` arrives JSON-encoded. */
+export interface FrameFormat {
+  /** `result` is the shared result object (read only: `json` is its text). */
+  next(idJson: string, resultJson: string, result: ExecutionResult): string;
+  complete(idJson: string): string;
+  error(idJson: string, errors: readonly WireError[]): string;
+}
+
+/** A running operation; its identity tells a stale continuation from a reused id. */
+interface Operation {
+  results: AsyncIterableIterator<ExecutionResult> | null;
+}
+
+export class OperationSet {
+  private readonly operations = new Map<string, Operation>();
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly format: FrameFormat,
+    private readonly hooks: {
+      /** Operation `id` ended, however it ended (once per opened operation). */
+      ended(id: string): void;
+      /** A failure on the server's side; returns the reference the client is given. */
+      failed(error: unknown): string;
+    },
+  ) {}
+
+  has(id: string): boolean {
+    return this.operations.has(id);
+  }
+
+  /**
+   * Opens operation `id` with `start`. Returns its refusal (validation, a limit) without
+   * sending anything, or null once it is accepted: its results then flow to the sink, and
+   * a `complete` follows the last one unless the client completed it first. Throws when
+   * `start` fails on the server's side.
+   */
+  async open(id: string, start: () => Promise<OperationStart>): Promise<readonly GraphQLError[] | null> {
+    const operation: Operation = { results: null };
+    this.operations.set(id, operation);
+    let started: OperationStart;
+    try {
+      started = await start();
+    } catch (error) {
+      this.end(id, operation);
+      throw error;
+    }
+    const current = this.operations.get(id) === operation;
+    if (started.kind === 'errors') {
+      this.end(id, operation);
+      return started.errors;
+    }
+    if (started.kind === 'result') {
+      if (current) {
+        this.sink.send(this.format.next(JSON.stringify(id), JSON.stringify(started.result), started.result));
+        this.sink.send(this.format.complete(JSON.stringify(id)));
+      }
+      this.end(id, operation);
+      return null;
+    }
+    if (!current) {
+      // Completed by the client (or the connection closed) while it was starting.
+      await started.results.return?.();
+      return null;
+    }
+    operation.results = started.results;
+    void this.pump(id, operation, started.results);
+    return null;
+  }
+
+  /** The client completed `id`: no more results for it. */
+  async complete(id: string): Promise<void> {
+    const operation = this.operations.get(id);
+    if (!operation) return;
+    this.end(id, operation);
+    await operation.results?.return?.();
+  }
+
+  /** The connection closed: ends every operation. */
+  async closeAll(): Promise<void> {
+    const running = [...this.operations];
+    this.operations.clear();
+    for (const [id] of running) this.hooks.ended(id);
+    await Promise.all(running.map(([, operation]) => operation.results?.return?.()));
+  }
+
+  /** Sends each result as it comes; completes when the stream does, unless the client did first. */
+  private async pump(id: string, operation: Operation, results: AsyncIterableIterator<ExecutionResult>): Promise<void> {
+    const idJson = JSON.stringify(id);
+    try {
+      const ready = (results as Partial<ReadyResults>).takeNow ? (results as unknown as ReadyResults) : null;
+      for (;;) {
+        // What is ready goes out at once; only a wait costs a promise.
+        const step = ready?.takeNow() ?? (await results.next());
+        if (this.operations.get(id) !== operation) return;
+        if (step.done) break;
+        this.sink.send(this.format.next(idJson, resultJson(step.value), step.value));
+      }
+      this.sink.send(this.format.complete(idJson));
+    } catch (error) {
+      if (this.operations.get(id) !== operation) return;
+      // A stream that throws is our failure, not the client's: say so with a reference.
+      this.sink.send(this.format.error(idJson, [{ message: `Internal server error (reference ${this.hooks.failed(error)})`, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }]));
+    }
+    this.end(id, operation);
+  }
+
+  private end(id: string, operation: Operation): void {
+    if (this.operations.get(id) !== operation) return;
+    this.operations.delete(id);
+    this.hooks.ended(id);
+  }
+}

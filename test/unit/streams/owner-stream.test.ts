@@ -1,0 +1,160 @@
+/**
+ * One subscription, alone, over a real feed and an in-memory log: it is a position, not a
+ * queue. It reads the ring, or the log when it is behind, at its reader's pace; its filter
+ * advances the position without a gap; it pauses in place while its connection is backed
+ * up and goes on from the same place when it drains; its guard ends it at SLOW_CONSUMER,
+ * at token expiry (unless the connection closes itself then) and at a revocation.
+ */
+import { describe, expect, it } from 'vitest';
+import { DomainError } from '../../../src/domain/errors.ts';
+import type { WalletEvent } from '../../../src/domain/events.ts';
+import type { ClientConnection } from '../../../src/streams/client-connection.ts';
+import { OwnerFeed } from '../../../src/streams/owner-feed.ts';
+import { OwnerStream, type OwnerStreamOptions } from '../../../src/streams/owner-stream.ts';
+import { MemoryLog } from '../../support/memory-log.ts';
+
+const everything = () => true;
+
+/** A feed over `log` (positioned at its head), and streams joined to it. */
+async function setUp(log: MemoryLog, ringBytes = 1_000_000) {
+  const feed = new OwnerFeed(log.ownerId, { log, ringBytes: () => ringBytes, onRingBytes: () => {}, onLogRead: () => {}, onRepaired: () => {}, onError: () => {} });
+  await feed.start(Promise.resolve());
+  const open = (after: number, options: Partial<OwnerStreamOptions> = {}) => {
+    const stream = new OwnerStream(log, { ownerId: log.ownerId, filter: everything, pageSize: 3, ...options });
+    feed.add(stream);
+    stream.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(stream) });
+    stream.place(after, feed.head);
+    return stream;
+  };
+  /** Publishes `count` new events to the feed, as the backbone would. */
+  const publish = (count: number) => feed.receive({ kind: 'events', events: log.append(count) });
+  return { feed, open, publish };
+}
+
+async function take(stream: OwnerStream, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(((await stream.next()).value as WalletEvent).sequence);
+  return out;
+}
+
+/** A connection whose backlog the test sets, and that drains when told. */
+function connection(closesAtTokenExpiry = false) {
+  let backlog = 0;
+  const listeners = new Set<() => void>();
+  const self: ClientConnection & { set(bytes: number): void; drain(): void } = {
+    bufferedBytes: () => backlog,
+    onDrain(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    closesAtTokenExpiry,
+    set: (bytes) => (backlog = bytes),
+    drain() {
+      backlog = 0;
+      for (const listener of [...listeners]) listener();
+    },
+  };
+  return self;
+}
+
+const codeOf = async (promise: Promise<unknown>) => ((await promise.then(() => null, (error: unknown) => error)) as DomainError | null)?.code;
+
+describe('OwnerStream', () => {
+  it('hands out what follows its position from the ring, then waits for the feed', async () => {
+    const log = new MemoryLog();
+    const { feed, open, publish } = await setUp(log);
+    publish(5);
+    for (let turn = 0; feed.head < 5 && turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const stream = open(2);
+    expect(await take(stream, 3)).toEqual([3, 4, 5]);
+    const waiting = stream.next();
+    publish(1);
+    expect(((await waiting).value as WalletEvent).sequence).toBe(6);
+    expect(log.reads).toBe(0);
+  });
+
+  it('reads the log a page at a time when behind the ring, then joins the ring', async () => {
+    const log = new MemoryLog();
+    log.append(10);
+    const { open } = await setUp(log, 0); // no ring at all: every read is the log's
+    const stream = open(0);
+    expect(await take(stream, 10)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(log.reads).toBe(4); // pages of 3: 1-3, 4-6, 7-9, 10
+  });
+
+  it('skips what its filter refuses without looking like a gap', async () => {
+    const log = new MemoryLog();
+    log.append(2, 'BALANCE');
+    log.append(1, 'TRANSACTION');
+    log.append(2, 'BALANCE');
+    log.append(1, 'TRANSACTION');
+    const { open } = await setUp(log);
+    const stream = open(0, { filter: (event) => event.type === 'TRANSACTION' });
+    expect(await take(stream, 2)).toEqual([3, 6]);
+  });
+
+  it('ends with CURSOR_EXPIRED when the log no longer holds what follows its position', async () => {
+    const log = new MemoryLog();
+    log.append(6);
+    const { open } = await setUp(log, 0);
+    log.first = 4;
+    expect(await codeOf(open(1).next())).toBe('CURSOR_EXPIRED');
+  });
+
+  it('pauses in place while its connection is backed up, and goes on from the same event when it drains', async () => {
+    const log = new MemoryLog();
+    log.append(4);
+    const { open } = await setUp(log);
+    const client = connection();
+    const stream = open(0, { connection: client, maxBufferedBytes: 100, slowConsumerTimeoutMs: 60_000 });
+    expect(await take(stream, 1)).toEqual([1]);
+    client.set(1_000);
+    let settled = false;
+    const next = stream.next().then((result) => ((settled = true), result));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    client.drain();
+    expect(((await next).value as WalletEvent).sequence).toBe(2);
+  });
+
+  it('ends with SLOW_CONSUMER only when it stays paused past its time bound', async () => {
+    const log = new MemoryLog();
+    log.append(2);
+    const { open } = await setUp(log);
+    const client = connection();
+    const stream = open(0, { connection: client, maxBufferedBytes: 100, slowConsumerTimeoutMs: 1_000 });
+    client.set(1_000);
+    const next = stream.next();
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.signal({ kind: 'tick', now: Date.now() + 500 }); // within the bound: it looks again, still paused
+    stream.signal({ kind: 'tick', now: Date.now() + 5_000 });
+    expect(await codeOf(next)).toBe('SLOW_CONSUMER');
+  });
+
+  it("ends at its opener's token expiry, unless its connection closes itself then", async () => {
+    const log = new MemoryLog();
+    const { open } = await setUp(log);
+    const openedBy = { subject: 'alice', tokenId: 't-1', expiresAt: Math.floor(Date.now() / 1000) - 60 };
+    const onSse = open(0, { connection: connection(false), openedBy, tokenClockSkewMs: 0 });
+    const onSocket = open(0, { connection: connection(true), openedBy, tokenClockSkewMs: 0 });
+    const sseNext = onSse.next();
+    const socketNext = onSocket.next();
+    for (const stream of [onSse, onSocket]) stream.signal({ kind: 'tick', now: Date.now() });
+    expect(await codeOf(sseNext)).toBe('UNAUTHENTICATED');
+    let socketSettled = false;
+    void socketNext.then(() => (socketSettled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(socketSettled).toBe(false);
+    await onSocket.return();
+  });
+
+  it("ends when its opener's access is revoked, and only then", async () => {
+    const log = new MemoryLog();
+    const { open } = await setUp(log);
+    const stream = open(0, { openedBy: { subject: 'alice', tokenId: 't-1', expiresAt: null } });
+    const next = stream.next();
+    stream.signal({ kind: 'revoked', subject: 'bob' });
+    stream.signal({ kind: 'revoked', jti: 't-1' });
+    expect(await codeOf(next)).toBe('UNAUTHENTICATED');
+  });
+});
