@@ -16,9 +16,8 @@ export default defineConfig({
     setupFiles: ['test/support/process-cleanup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // CI has two cores. Files spend much of their time waiting on sockets, timers and the
-    // database, so a third worker keeps both cores busy (two left them a third idle).
-    maxWorkers: 3,
+    // CI has two cores, and the suite is bound by them (a third worker was measured no faster).
+    maxWorkers: 2,
     pool: 'forks',
     // Test files share a worker's module graph: loading the server's modules anew for each
     // of some seventy files cost about 40% of the suite's CPU. Files keep no state in shared

@@ -1,6 +1,6 @@
 /**
  * Bad input on the wire: each malformed WebSocket
- * message gets the close code the graphql-transport-ws protocol prescribes; 10,000
+ * message gets the close code the graphql-transport-ws protocol prescribes; 3,000
  * connection_init attempts with bad tokens are each refused; malformed HTTP requests get
  * a clear 4xx. Throughout, the server stays up and an honest subscriber receives every
  * event, promptly.
@@ -74,23 +74,23 @@ describe.each(BACKENDS)('protocol abuse on $name', (backend) => {
       }
       expect(got).toEqual(Object.fromEntries(cases.map(([name, , code]) => [name, code])));
 
-      // 10,000 connection_init attempts with bad tokens, 100 at a time, while events are posted.
+      // 3,000 connection_init attempts with bad tokens, 100 at a time, while events are posted.
       const started = Date.now();
       let refused = 0;
-      for (let round = 0; round < 100; round++) {
+      for (let round = 0; round < 30; round++) {
         const batch = Array.from({ length: 100 }, async () => {
           const socket = await open(t.server.wsUrl);
           const code = closed(socket);
           socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer not-a-token' } }));
           if ((await code) === 4401) refused++;
         });
-        if (round % 20 === 0) {
+        if (round % 6 === 0) {
           await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' });
           posted++;
         }
         await Promise.all(batch);
       }
-      expect(refused).toBe(10_000);
+      expect(refused).toBe(3_000);
 
       // The honest subscriber got every event (2 per post), in order, each within a second of its commit.
       const events = await honest.waitFor(posted * 2);
