@@ -61,6 +61,18 @@ describe('GraphiQL', () => {
     }
   });
 
+  it("answers a browser's /favicon.ico with the site's icon", async () => {
+    const base = `http://127.0.0.1:${f.server.port}`;
+    const ico = await fetch(`${base}/favicon.ico`, { redirect: 'manual' });
+    expect(ico.status).toBe(301);
+    expect(ico.headers.get('location')).toBe('/favicon.svg');
+    const svg = await fetch(`${base}/favicon.svg`);
+    expect(svg.status).toBe(200);
+    expect(svg.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await svg.text()).toMatch(/^<svg /);
+    expect(await (await fetch(`${base}/`)).text()).toContain('<link rel="icon" href="/favicon.svg"');
+  });
+
   it('serves its own assets, gzipped and cacheable, and loads nothing from elsewhere', async () => {
     const html = await (await fetch(f.server.url, { headers: { accept: 'text/html' } })).text();
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((match) => match[1]!);

@@ -177,6 +177,15 @@ describe('development secret', () => {
     }).catch((error) => error);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--role must be one of user, service, admin');
+    const unknown = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--colour', 'red'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } }).catch((error) => error);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('--help explains each option');
+  });
+
+  it('token command has --help', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--help'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } });
+    expect(stdout).toMatch(/^usage: npm run token/);
+    for (const option of ['--sub', '--role', '--ttl', '--tenant']) expect(stdout).toContain(option);
   });
 });
 

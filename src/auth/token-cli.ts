@@ -21,10 +21,33 @@ function parseTtl(text: string): number {
   return seconds;
 }
 
+const HELP = `${USAGE}
+
+Prints a development JWT signed with JWT_SECRET, or with the secret the server generated
+and keeps in DATA_DIR (so run it in the server's checkout, with the same environment).
+
+  --sub     the owner id (users) or the producer's name (services)      required
+  --role    user (own wallets), service (producers, within a tenant),
+            admin (platform-wide)                                       default user
+  --ttl     lifetime: seconds, or 30m, 12h, 7d                          default 12h
+  --tenant  the tenant of a service token                                default "default"
+  --help    this text
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { sub: { type: 'string' }, role: { type: 'string', default: 'user' }, ttl: { type: 'string', default: '12h' }, tenant: { type: 'string' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: { sub: { type: 'string' }, role: { type: 'string', default: 'user' }, ttl: { type: 'string', default: '12h' }, tenant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}\n(npm run token -- --help explains each option)`);
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
   if (!values.sub) throw new Error(`--sub is required\n${USAGE}`);
   if (!ROLES.includes(values.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
   if (values.tenant !== undefined) {

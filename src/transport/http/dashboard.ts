@@ -1,5 +1,5 @@
 /**
- * The live dashboard at `/`: three static files read once at start-up and served from
+ * The live dashboard at `/`: its static files (and the site's icon) read once at start-up and served from
  * memory, with a Content-Security-Policy that allows only this origin's script, style and
  * GraphQL endpoint. The page itself needs no build step.
  */
@@ -12,6 +12,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/dashboard/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -21,7 +22,13 @@ export function dashboardHandler(): (req: IncomingMessage, res: ServerResponse) 
   const bodies = new Map(Object.entries(FILES).map(([path, { file, type }]) => [path, { body: readFileSync(new URL(file, DIR)), type }]));
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const entry = bodies.get((req.url ?? '/').split('?')[0]!);
+    const path = (req.url ?? '/').split('?')[0]!;
+    // Browsers ask for /favicon.ico on their own; the icon is an SVG.
+    if (path === '/favicon.ico') {
+      res.writeHead(301, { location: '/favicon.svg', 'cache-control': 'public, max-age=86400' }).end();
+      return true;
+    }
+    const entry = bodies.get(path);
     if (!entry) return false;
     res.writeHead(200, {
       'content-type': entry.type,
