@@ -18,13 +18,18 @@ function refusal(message: string, extensions: Record<string, unknown> = {}): Gra
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extensions } });
 }
 
+/** The three refusals, the same whether a variable or a literal broke the bound. */
+const malformedText = () => refusal('text must be well-formed Unicode (it holds an unpaired surrogate)', { reason: 'malformed-text' });
+const tooManyItems = (max: number) => refusal(`a list may hold at most ${max} items (MAX_LIST_ITEMS)`, { limit: max });
+const tooDeep = () => refusal(`values may nest at most ${MAX_VALUE_DEPTH} deep`, { limit: MAX_VALUE_DEPTH });
+
 /** The refusal for `value` (a variables object, a list, text…), or null when it is within bounds. */
 export function checkValue(value: unknown, maxListItems: number, depth = 0): GraphQLError | null {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? refusal('text must be well-formed Unicode (it holds an unpaired surrogate)', { reason: 'malformed-text' }) : null;
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? malformedText() : null;
   if (typeof value !== 'object' || value === null) return null;
-  if (depth >= MAX_VALUE_DEPTH) return refusal(`values may nest at most ${MAX_VALUE_DEPTH} deep`, { limit: MAX_VALUE_DEPTH });
+  if (depth >= MAX_VALUE_DEPTH) return tooDeep();
   if (Array.isArray(value)) {
-    if (value.length > maxListItems) return refusal(`a list may hold at most ${maxListItems} items (MAX_LIST_ITEMS)`, { limit: maxListItems });
+    if (value.length > maxListItems) return tooManyItems(maxListItems);
     for (const item of value) {
       const found = checkValue(item, maxListItems, depth + 1);
       if (found) return found;
@@ -44,20 +49,20 @@ export function checkLiterals(document: DocumentNode, maxListItems: number): Gra
   let depth = 0;
   const enter = () => {
     depth += 1;
-    if (depth > MAX_VALUE_DEPTH && !found) found = refusal(`values may nest at most ${MAX_VALUE_DEPTH} deep`, { limit: MAX_VALUE_DEPTH });
+    if (depth > MAX_VALUE_DEPTH && !found) found = tooDeep();
   };
   const leave = () => void (depth -= 1);
   visit(document, {
     [Kind.LIST]: {
       enter(node) {
         enter();
-        if (node.values.length > maxListItems && !found) found = refusal(`a list may hold at most ${maxListItems} items (MAX_LIST_ITEMS)`, { limit: maxListItems });
+        if (node.values.length > maxListItems && !found) found = tooManyItems(maxListItems);
       },
       leave,
     },
     [Kind.OBJECT]: { enter, leave },
     [Kind.STRING](node) {
-      if (!found && LONE_SURROGATE.test(node.value)) found = refusal('text must be well-formed Unicode (it holds an unpaired surrogate)', { reason: 'malformed-text' });
+      if (!found && LONE_SURROGATE.test(node.value)) found = malformedText();
     },
   });
   return found;
