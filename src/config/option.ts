@@ -126,14 +126,9 @@ export function bool(env: string, fallback: boolean, doc: string): Option<boolea
   };
 }
 
-/** Free text; `fallback` null means "unset". */
-export function text(env: string, fallback: string | null, doc: string, rangeText = 'text'): Option<string | null> {
+/** Free text; a `fallback` of null means "unset" (the value's type then allows null). */
+export function text<F extends string | null>(env: string, fallback: F, doc: string, rangeText = 'text'): Option<string | F> {
   return { env, doc, defaultText: fallback ?? 'none', rangeText, read: (raw) => raw ?? fallback };
-}
-
-/** Free text that always has a value. */
-export function textWithDefault(env: string, fallback: string, doc: string, rangeText = 'text'): Option<string> {
-  return { env, doc, defaultText: fallback, rangeText, read: (raw) => raw ?? fallback };
 }
 
 /** One of `allowed`. */

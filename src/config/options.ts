@@ -6,7 +6,7 @@
  */
 import { LOG_LEVELS } from '../logging/logger.ts';
 import { proxyList } from './address-list.ts';
-import { bool, ConfigError, custom, DAY, duration, int, oneOf, parseDuration, text, textWithDefault, url, type Env } from './option.ts';
+import { bool, ConfigError, custom, DAY, duration, int, oneOf, parseDuration, text, url, type Env } from './option.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -73,14 +73,14 @@ function streamPageSize(raw: string | null, env: Env): number {
 export const OPTIONS = {
   production: custom('NODE_ENV', false, 'none', 'production, or anything else', '`production` refuses to start without `JWT_SECRET`, `JWT_PUBLIC_KEY` or `JWT_JWKS_URL`', (raw) => raw === 'production'),
   port: int('PORT', 4000, 0, 65535, 'HTTP and WebSocket port'),
-  host: textWithDefault('HOST', '0.0.0.0', 'interface to bind', 'an address or host name'),
-  dataDir: textWithDefault('DATA_DIR', '.data', "PGlite's directory (embedded mode), owned by one process at a time; `memory://` keeps it in memory", 'a directory, or memory://'),
+  host: text('HOST', '0.0.0.0', 'interface to bind', 'an address or host name'),
+  dataDir: text('DATA_DIR', '.data', "PGlite's directory (embedded mode), owned by one process at a time; `memory://` keeps it in memory", 'a directory, or memory://'),
   databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'use PostgreSQL 14+ instead of PGlite'),
   databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000, 'PostgreSQL connections per instance'),
   redisUrl: url('REDIS_URL', ['redis:', 'rediss:'], 'use Redis 6+ pub/sub between instances instead of in-process'),
   redisClusterNodes: custom<{ host: string; port: number }[] | null>('REDIS_CLUSTER_NODES', null, 'none', 'host:port,…', 'a Redis 7 Cluster with sharded pub/sub instead of `REDIS_URL`', clusterNodes),
   redisClusterSlotsRefreshMs: duration('REDIS_CLUSTER_SLOTS_REFRESH', 5_000, 100, 3_600_000, "how often an instance re-reads the cluster's slot map (a resharding moves its subscriptions then)"),
-  pubsubPrefix: textWithDefault('PUBSUB_PREFIX', 'wallet-events:', 'prefix of every Redis channel (several deployments can share a Redis)'),
+  pubsubPrefix: text('PUBSUB_PREFIX', 'wallet-events:', 'prefix of every Redis channel (several deployments can share a Redis)'),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'JSON log lines (pino), with tokens, `authorization`, secrets and cookies redacted'),
   auth: {
     secret: custom<string | null>('JWT_SECRET', null, 'generated in development', 'at least 32 characters', 'HS256/384/512 shared secret', (raw) => {
