@@ -1,5 +1,5 @@
 /**
- * The layers of src/, enforced (npm run check:layers, in CI). docs/ARCHITECTURE.md,
+ * The layers of src/ and the client package's independence, enforced (npm run check:layers, in CI). docs/ARCHITECTURE.md,
  * "Layers", explains each folder; a test keeps that table and LAYERS below equal.
  * A folder may import its own files, the folders listed for it, and packages.
  */
@@ -23,7 +23,6 @@ const LAYERS = {
   'transport/graphql-sse': ['domain', 'config', 'logging', 'auth', 'graphql', 'transport/core', 'transport/sse'],
   'transport/graphql-ws': ['domain', 'config', 'logging', 'auth', 'graphql', 'transport/core', 'transport/address-guard'],
   'transport/http': ['domain', 'config', 'logging', 'transport/core', 'transport/address-guard', 'transport/sse', 'transport/graphql-sse'],
-  client: [],
 };
 
 const escape = (folder) => folder.replace(/[/]/g, '\\/');
@@ -34,7 +33,7 @@ module.exports = {
       name: 'no-cycle',
       comment: 'No file imports itself through others: layers point one way.',
       severity: 'error',
-      from: { path: '^src/' },
+      from: { path: '^(src|packages/client/src)/' },
       to: { circular: true },
     },
     ...Object.entries(LAYERS).map(([folder, allowed]) => ({
@@ -53,15 +52,29 @@ module.exports = {
     },
     {
       name: 'client-runs-in-browsers',
-      comment: 'The client library runs in browsers: no Node built-in modules.',
+      comment: 'The client package (packages/client/) runs in browsers: no Node built-in modules.',
       severity: 'error',
-      from: { path: '^src/client/' },
+      from: { path: '^packages/client/src/' },
       to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'client-stands-alone',
+      comment: 'The client package is published on its own: it imports its own files and packages, nothing of the server.',
+      severity: 'error',
+      from: { path: '^packages/client/src/' },
+      to: { path: '^(src|test|tools|examples)/' },
+    },
+    {
+      name: 'server-without-client',
+      comment: 'The server does not depend on the client package it serves.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^packages/' },
     },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^src/graphql/generated/' },
+    exclude: { path: '^(src/graphql|packages/client/src)/generated/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },

@@ -25,9 +25,9 @@ function clientPreset(folder: string) {
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
   generates: {
-    // Typed documents for the client library (src/client/): `graphql(...)` returns a
+    // Typed documents for the client package (packages/client/): `graphql(...)` returns a
     // TypedDocumentNode whose result and variables types come from the schema.
-    'src/client/generated/': clientPreset('src/client'),
+    'packages/client/src/generated/': clientPreset('packages/client/src'),
     // The same preset for the README's client examples (examples/), which the tests run.
     'examples/generated/': clientPreset('examples'),
     'src/graphql/generated/resolvers-types.ts': {

@@ -4,7 +4,7 @@ import { ApolloClient, InMemoryCache, gql } from '@apollo/client/core';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws'; // Node only: browsers have WebSocket built in.
-import { resumable } from '../src/client/index.ts';
+import { resumable } from '@wallet-events/client';
 
 const WALLET_EVENTS = gql`
   subscription WalletEvents($after: String) {

@@ -3,7 +3,7 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws'; // Node only: browsers have WebSocket built in.
-import { resumable } from '../src/client/index.ts';
+import { resumable } from '@wallet-events/client';
 import { graphql } from './generated/gql.ts';
 import type { BalanceUpdatesSubscription } from './generated/graphql.ts';
 

@@ -5,7 +5,7 @@ import { Client, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws'; // Node only: browsers have WebSocket built in.
-import { resumable } from '../src/client/index.ts';
+import { resumable } from '@wallet-events/client';
 
 const WALLET_EVENTS = `
   subscription WalletEvents($after: String) {

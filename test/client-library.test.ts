@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { backoffDelay, WalletEventsClient, WalletEventsSubscription, type ConnectionState } from '../src/client/index.ts';
+import { backoffDelay, WalletEventsSubscription } from '@wallet-events/client';
+import { WalletEventsClient, type ConnectionState } from '@wallet-events/client/graphql-ws';
 import { BACKENDS, label } from './support/backends.ts';
 import { waitUntil } from './support/clients.ts';
 import { serverOn, spawnedPair } from './support/fixture.ts';

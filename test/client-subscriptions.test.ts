@@ -7,7 +7,8 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CONNECTION_LOST, HANDLER_FAILED, NOT_RESUMABLE, WalletEventsClient, type WalletEventsError } from '../src/client/index.ts';
+import { CONNECTION_LOST, HANDLER_FAILED, NOT_RESUMABLE, type WalletEventsError } from '@wallet-events/client';
+import { WalletEventsClient } from '@wallet-events/client/graphql-ws';
 import { BACKENDS, label } from './support/backends.ts';
 import { gql, waitUntil } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';

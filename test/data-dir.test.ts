@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataDirError, LOCK_FILE, lockDataDir } from '../src/db/data-dir-lock.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { baseEnv, freePort, spawnServer, type ServerProcess } from './support/server.ts';
+import { baseEnv, freePort, SERVER_ENTRY, spawnServer, type ServerProcess } from './support/server.ts';
 import { tracked } from './support/processes.ts';
 
 const dirs: string[] = [];
@@ -69,7 +69,7 @@ describe('two servers on one data directory', () => {
     const embedded = { DATA_DIR: dir, DATABASE_URL: '', REDIS_URL: '' };
     const first = await spawnServer(embedded, await freePort());
     running.push(first);
-    const second = tracked(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...baseEnv({ ...embedded, PORT: String(await freePort()) }) }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const second = tracked(spawn(process.execPath, [SERVER_ENTRY], { env: { ...process.env, ...baseEnv({ ...embedded, PORT: String(await freePort()) }) }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stderr = '';
     second.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const [code] = (await once(second, 'exit')) as [number];

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { WalletEventsClient } from '../src/client/index.ts';
+import { WalletEventsClient } from '@wallet-events/client/graphql-ws';
 import { BACKENDS, label } from './support/backends.ts';
 import { gql, waitUntil } from './support/clients.ts';
 import { spawnedPair } from './support/fixture.ts';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../src/auth/mint.ts';
-import { WalletEventsClient } from '../src/client/index.ts';
+import { WalletEventsClient } from '@wallet-events/client/graphql-ws';
 import { codes, gql, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
 import { startServer, type RunningServer } from './support/server.ts';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { watchWithApollo } from '../examples/apollo-client.ts';
 import { watchWithUrqlSse, watchWithUrqlWs } from '../examples/urql-client.ts';
-import { resumable } from '../src/client/index.ts';
+import { resumable } from '@wallet-events/client';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { subscribeSse, waitUntil } from './support/clients.ts';
 import { producer, ownerId, type Producer } from './support/ledger-ops.ts';

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
 import { gql } from './support/clients.ts';
-import { freePort, spawnServer, startServer } from './support/server.ts';
+import { freePort, SERVER_ENTRY, spawnServer, startServer } from './support/server.ts';
 import { TEST_SECRET } from './support/tokens.ts';
 import { RUN_MARKER, tracked } from './support/processes.ts';
 
@@ -21,7 +21,7 @@ const run = promisify(execFile);
 /** Runs the server entry point with `env` (and no inherited settings) until it exits. */
 function startAndCollect(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = tracked(spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { PATH: process.env.PATH!, [RUN_MARKER]: process.env[RUN_MARKER], ...env } }));
+    const child = tracked(spawn(process.execPath, [SERVER_ENTRY], { env: { PATH: process.env.PATH!, [RUN_MARKER]: process.env[RUN_MARKER], ...env } }));
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -139,7 +139,7 @@ describe('development secret', () => {
       expect(server.output()).toContain(`development secret kept in ${join(dataDir, 'dev-jwt-secret')}`);
       expect(server.output()).toContain('npm run token -- --sub alice --role user');
       expect((await stat(join(dataDir, 'dev-jwt-secret'))).mode & 0o777).toBe(0o600);
-      const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'user'], {
+      const { stdout } = await run(process.execPath, ['dist/auth/token-cli.js', '--sub', 'alice', '--role', 'user'], {
         env: { PATH: process.env.PATH!, DATA_DIR: dataDir },
       });
       const res = await gql(server.url, stdout.trim(), '{ me { id role } }');
@@ -150,7 +150,7 @@ describe('development secret', () => {
   });
 
   it('token command warns when --ttl outlives JWT_MAX_TOKEN_AGE, and still prints the token', async () => {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'user', '--ttl', '7d'], {
+    const { stdout, stderr } = await run(process.execPath, ['dist/auth/token-cli.js', '--sub', 'alice', '--role', 'user', '--ttl', '7d'], {
       env: { PATH: process.env.PATH!, JWT_SECRET: TEST_SECRET, JWT_MAX_TOKEN_AGE: '24h' },
     });
     expect(stderr).toContain('longer than JWT_MAX_TOKEN_AGE');
@@ -159,7 +159,7 @@ describe('development secret', () => {
 
   it('token command mints a service token of a tenant, and refuses a tenant on other roles or one that is not a name', async () => {
     const env = { PATH: process.env.PATH!, JWT_SECRET: TEST_SECRET };
-    const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', ...args], { env });
+    const cli = (...args: string[]) => run(process.execPath, ['dist/auth/token-cli.js', ...args], { env });
     const { stdout } = await cli('--sub', 'acme-payouts', '--role', 'service', '--tenant', 'acme');
     const claims = JSON.parse(Buffer.from(stdout.trim().split('.')[1]!, 'base64url').toString('utf8'));
     expect(claims).toMatchObject({ sub: 'acme-payouts', role: 'service', tenant: 'acme' });
@@ -172,18 +172,18 @@ describe('development secret', () => {
   });
 
   it('token command explains bad arguments', async () => {
-    const result = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--sub', 'alice', '--role', 'root'], {
+    const result = await run(process.execPath, ['dist/auth/token-cli.js', '--sub', 'alice', '--role', 'root'], {
       env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' },
     }).catch((error) => error);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('--role must be one of user, service, admin');
-    const unknown = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--colour', 'red'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } }).catch((error) => error);
+    const unknown = await run(process.execPath, ['dist/auth/token-cli.js', '--colour', 'red'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } }).catch((error) => error);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--help explains each option');
   });
 
   it('token command has --help', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/auth/token-cli.ts', '--help'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } });
+    const { stdout } = await run(process.execPath, ['dist/auth/token-cli.js', '--help'], { env: { PATH: process.env.PATH!, DATA_DIR: 'memory://' } });
     expect(stdout).toMatch(/^usage: npm run token/);
     for (const option of ['--sub', '--role', '--ttl', '--tenant']) expect(stdout).toContain(option);
   });

@@ -1,7 +1,7 @@
 // One resumable graphql-ws connection for the page, and its state for React to show.
 import { createClient } from 'graphql-ws';
 import { Client, subscriptionExchange } from 'urql';
-import { resumable } from '../../src/client/index.ts';
+import { resumable } from '@wallet-events/client';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 

@@ -5,7 +5,7 @@
  * JSON line. Usage: node --import tsx test/support/feed-worker.ts <ws url> <service token>
  */
 import WebSocket from 'ws';
-import { WalletEventsClient } from '../../src/client/index.ts';
+import { WalletEventsClient } from '@wallet-events/client/graphql-ws';
 
 const [url, bearer] = process.argv.slice(2);
 const client = new WalletEventsClient({ url: url!, token: () => bearer!, webSocketImpl: WebSocket, ackBatchSize: 10, ackIntervalMs: 20, backoff: { initialMs: 50, maxMs: 200 } });

@@ -1,13 +1,17 @@
 /**
- * Once per run: says up front whether the PostgreSQL + Redis half of the suite will run,
- * marks this run's processes, and at the end fails the run if any process it started is
+ * Once per run: builds the server and the client package (tests start the compiled
+ * server, as `npm start` does, and import the client by its package name), says up front
+ * whether the PostgreSQL + Redis half of the suite will run, marks this run's processes, and at the end fails the run if any process it started is
  * still running (after killing it), so a suite that leaks a process cannot pass.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { RUN_MARKER } from './processes.ts';
 
 export default function setup(): () => void {
+  // Incremental: a few seconds when little changed. A compile error fails the run here.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   const configured = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
   if (configured) {
     process.stdout.write('PostgreSQL + Redis suites: running (DATABASE_URL and REDIS_URL are set)\n');

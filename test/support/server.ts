@@ -60,12 +60,20 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** What `npm start` runs: the compiled server (the test run builds it first, global-setup.ts). */
+export const SERVER_ENTRY = 'dist/main.js';
+
+/** Node's arguments to run `script`: compiled JavaScript as it is, TypeScript through tsx. */
+export function nodeArgsFor(script: string): string[] {
+  return script.endsWith('.ts') ? ['--import', 'tsx', script] : ['--enable-source-maps', script];
+}
+
 /**
  * Starts `npm start`'s entry point as a separate process, as a deployment would (or
  * another `script` that logs `"msg":"listening"` once it listens, such as the bench baseline).
  */
 export async function spawnServer(env: Record<string, string>, port: number, options: { script?: string; nodeArgs?: string[] } = {}): Promise<ServerProcess> {
-  const child = tracked(spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.script ?? 'src/main.ts'], {
+  const child = tracked(spawn(process.execPath, [...(options.nodeArgs ?? []), ...nodeArgsFor(options.script ?? SERVER_ENTRY)], {
     env: { ...process.env, ...baseEnv({ LOG_LEVEL: 'info', ...env, PORT: String(port) }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   }));

@@ -3,8 +3,8 @@
  * from the last cursor) and which go to the app, and which documents can resume.
  */
 import { describe, expect, it } from 'vitest';
-import { isTransient } from '../../src/client/error-codes.ts';
-import { NOT_RESUMABLE, resumable, type OperationRequest, type ResultSink, type SubscribingClient } from '../../src/client/resumable.ts';
+import { isTransient } from '../../packages/client/src/error-codes.ts';
+import { NOT_RESUMABLE, resumable, type OperationRequest, type ResultSink, type SubscribingClient } from '../../packages/client/src/resumable.ts';
 
 const graphqlErrors = (code: string) => [{ message: code, extensions: { code } }];
 

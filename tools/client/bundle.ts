@@ -14,10 +14,10 @@ export interface BrowserBundle {
   packages: string[];
 }
 
-/** The bundles the README quotes: the wrapper alone (the app has graphql-ws already), and the whole client. */
+/** The bundles the client guide quotes: the wrapper alone (the app has graphql-ws already), and the whole client. */
 export const CLIENT_ENTRIES = {
-  resumable: "export { resumable } from './src/client/index.ts';",
-  WalletEventsClient: "export { WalletEventsClient } from './src/client/index.ts';",
+  resumable: "export { resumable } from '@wallet-events/client';",
+  WalletEventsClient: "export { WalletEventsClient } from '@wallet-events/client/graphql-ws';",
 } as const;
 
 /** Bundles `source` (module text resolved from the repository's root) for browsers. */
@@ -44,7 +44,7 @@ export async function browserBundle(name: string, source: string): Promise<Brows
   return { name, minifiedBytes: code.byteLength, gzippedBytes: gzipSync(code).byteLength, packages: [...packages].sort() };
 }
 
-/** Both README bundles. */
+/** Both bundles the client guide quotes. */
 export function clientBundles(): Promise<BrowserBundle[]> {
   return Promise.all(Object.entries(CLIENT_ENTRIES).map(([name, source]) => browserBundle(name, source)));
 }
