@@ -77,6 +77,12 @@ describe.each(BACKENDS)('bad input on $name', (backend) => {
       expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 0) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
       expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, first: 100000) { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
       expect(codes(await gql(t.server.url, userToken, 'query { events(after: "garbage") { edges { cursor } } }'))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, userToken, 'query { events(last: 0) { edges { cursor } } }'))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(t.server.url, userToken, 'query { events(last: 100000) { edges { cursor } } }'))).toEqual(['BAD_USER_INPUT']);
+      const { endCursor } = (await gql(t.server.url, userToken, 'query { events(last: 1) { pageInfo { endCursor } } }')).data!.events.pageInfo;
+      const both = await gql(t.server.url, userToken, 'query($c: String) { events(last: 1, after: $c) { edges { cursor } } }', { c: endCursor });
+      expect(codes(both)).toEqual(['BAD_USER_INPUT']);
+      expect(both.errors![0]!.message).toMatch(/cannot be combined with after/);
       expect(codes(await gql(t.server.url, userToken, 'query($w: ID!) { transactions(walletId: $w, after: "zzz") { edges { cursor } } }', { w: walletId }))).toEqual(['BAD_USER_INPUT']);
       expect(codes(await gql(t.server.url, t.serviceToken, '{ wallets { id } }'))).toEqual(['BAD_USER_INPUT']); // a service must name the owner
       expect(await state()).toEqual(before);

@@ -97,6 +97,29 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     await page.screenshot({ path: '.artifacts/dashboard.png', fullPage: true });
   });
 
+  it("opens on the owner's recent history, then goes on live from its end, and a 19-digit balance fits its card", async () => {
+    const owner = `dash-history-${port}`;
+    const ops = producer(server.url, await token('producer', 'service'));
+    const wallet = await ops.createWallet(owner);
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: '1234567890123456789', status: 'SUCCESS', description: 'Before opening' });
+    await ops.post({ walletId: wallet.id, direction: 'DEBIT', type: 'PAYMENT', amount: '100', status: 'SUCCESS', description: 'Also before' });
+    const fresh = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    await fresh.goto(`http://127.0.0.1:${port}/#token=${await token(owner, 'user', 3600)}`);
+    await fresh.waitForSelector('#state[data-state="connected"]', { timeout: 10_000 });
+    // Nothing new has happened, yet both earlier postings are there, newest on top.
+    const rows = () => fresh.$$eval('#feed tr[data-sequence]', (trs) => trs.map((tr) => Number((tr as HTMLElement).dataset.sequence)));
+    expect(await rows()).toEqual([4, 2]);
+    expect(await fresh.textContent('#feed tr[data-sequence="2"]')).toContain('Before opening');
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', type: 'REFUND', amount: '1', status: 'SUCCESS' });
+    await fresh.waitForSelector('#feed tr[data-sequence="6"]', { timeout: 5_000 });
+    expect(await rows()).toEqual([6, 4, 2]);
+    const card = `[data-wallet="${wallet.id}"]`;
+    await fresh.waitForFunction((sel) => document.querySelector(`${sel} .available`)?.textContent === '12,345,678,901,234,566.90 NGN', card, { timeout: 5_000 });
+    const fits = await fresh.$eval(card, (el) => [...el.querySelectorAll('*')].every((child) => child.getBoundingClientRect().right <= el.getBoundingClientRect().right + 0.5));
+    expect(fits).toBe(true);
+    await fresh.close();
+  });
+
   it('asks for a token, keyboard first, when it has none or a bad one', async () => {
     const fresh = await browser.newPage();
     await fresh.goto(`http://127.0.0.1:${port}/#token=not-a-token`);

@@ -81,9 +81,9 @@ export async function resolveOwner(ctx: GraphQLContext, args: { ownerId?: string
 }
 
 /** Checks `first` against the configured page bound. */
-export function pageSize(first: number | null | undefined, fallback: number, max: number): number {
+export function pageSize(first: number | null | undefined, fallback: number, max: number, field = 'first'): number {
   const size = first ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`first must be between 1 and ${max}`, 'first');
+  if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`${field} must be between 1 and ${max}`, field);
   return size;
 }
 

@@ -1,5 +1,5 @@
 /** Reads the durable event log: replay, gap repair and the `events` polling query. */
-import { and, asc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { events, owners } from '../db/schema.ts';
 import type { EventType, WalletEvent } from '../domain/events.ts';
@@ -43,16 +43,25 @@ export class EventLog {
 
   /** The query {@link read} runs, unexecuted (so its plan can be examined). */
   readQuery(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}) {
-    const conditions: SQL[] = [eq(events.ownerId, ownerId), gt(events.sequence, afterSequence)];
+    const conditions = [...matching(ownerId, query), gt(events.sequence, afterSequence)];
     if (query.upTo != null) conditions.push(lte(events.sequence, query.upTo));
-    if (query.types?.length) conditions.push(inArray(events.type, [...query.types]));
-    if (query.walletId) conditions.push(eq(events.walletId, query.walletId));
     return this.db
       .select()
       .from(events)
       .where(and(...conditions))
       .orderBy(asc(events.sequence))
       .limit(limit);
+  }
+
+  /** The newest `limit` events of the owner matching `query`, oldest first. */
+  async readLatest(ownerId: string, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(and(...matching(ownerId, query)))
+      .orderBy(desc(events.sequence))
+      .limit(limit);
+    return rows.reverse().map(toEvent);
   }
 
   /** One event by id, or null (unknown or pruned). */
@@ -86,4 +95,12 @@ export class EventLog {
 }
 
 /** What feeds and streams read of the log: the head, and pages after a position. */
+/** The conditions for an owner's events that `query` asks for (its types and wallet). */
+function matching(ownerId: string, query: LogQuery): SQL[] {
+  const conditions: SQL[] = [eq(events.ownerId, ownerId)];
+  if (query.types?.length) conditions.push(inArray(events.type, [...query.types]));
+  if (query.walletId) conditions.push(eq(events.walletId, query.walletId));
+  return conditions;
+}
+
 export type LogReader = Pick<EventLog, 'head' | 'read'>;

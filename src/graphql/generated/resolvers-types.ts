@@ -355,6 +355,9 @@ export type Query = {
   /**
    * The event log for polling, oldest first, after `after` (an event cursor from any API).
    * Users read their own log; service/admin tokens name `ownerId` or a `walletId`.
+   * With `last` instead of `after`: the newest `last` events (still oldest first), whose
+   * `endCursor` a subscription can start after, to show recent history and then live events
+   * with no gap.
    */
   events: WalletEventConnection;
   /**
@@ -391,6 +394,7 @@ export type Query = {
 export type QueryEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
   ownerId?: InputMaybe<Scalars['ID']['input']>;
   types?: InputMaybe<Array<WalletEventType>>;
   walletId?: InputMaybe<Scalars['ID']['input']>;

@@ -35,6 +35,14 @@ export const Query: QueryResolvers = {
 
   async events(_parent, args, ctx) {
     const owner = await resolveOwner(ctx, args);
+    if (args.last != null) {
+      if (args.after) throw new DomainError(ErrorCode.BAD_USER_INPUT, 'last reads the newest events; it cannot be combined with after', { field: 'last' });
+      const newest = await ctx.services.eventLog.readLatest(owner, pageSize(args.last, 100, ctx.services.maxPageSize, 'last'), { types: args.types, walletId: args.walletId });
+      return {
+        edges: newest.map((event) => ({ cursor: cursorOf(event), node: event })),
+        pageInfo: { hasNextPage: false, endCursor: newest.length ? cursorOf(newest.at(-1)!) : null },
+      };
+    }
     const size = pageSize(args.first, 100, ctx.services.maxPageSize);
     let rows;
     if (args.after) {
