@@ -1,7 +1,7 @@
 /**
  * The client library runs in browsers: it
  * bundles for the browser platform, where a Node-only import fails the build; the wrapper
- * alone pulls in no package; the README quotes the sizes `npm run client:size` prints.
+ * alone pulls in no package; the client guide quotes the sizes `npm run client:size` prints.
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -18,11 +18,11 @@ describe('the client library in a browser bundle', () => {
     await expect(browserBundle('node-only', "import { readFileSync } from 'node:fs'; export const read = readFileSync;")).rejects.toThrow(/node:fs/);
   });
 
-  it('the README quotes the current sizes', async () => {
-    const readme = await readFile('README.md', 'utf8');
+  it('the client guide quotes the current sizes', async () => {
+    const guide = await readFile('docs/guides/clients.md', 'utf8');
     for (const bundle of await clientBundles()) {
       const row = `| \`${bundle.name}\` | ${(bundle.minifiedBytes / 1024).toFixed(1)} KB | ${(bundle.gzippedBytes / 1024).toFixed(1)} KB |`;
-      expect(readme, `README.md should have the row ${row} (run npm run client:size)`).toContain(row);
+      expect(guide, `docs/guides/clients.md should have the row ${row} (run npm run client:size)`).toContain(row);
     }
   });
 });

@@ -2,8 +2,8 @@
  * Real clients: Apollo Client with GraphQLWsLink, urql with
  * subscriptionExchange over graphql-ws and over graphql-sse, and a client typed by the
  * graphql-codegen client preset each subscribe, receive, and resume after a cursor with
- * no gap and no duplicate. The code under test is examples/, which the README shows
- * verbatim (checked below), so the README's examples are tested code.
+ * no gap and no duplicate. The code under test is examples/, which the client guide
+ * (docs/guides/clients.md) shows verbatim (checked below), so its examples are tested code.
  */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -71,12 +71,12 @@ describe.each(BACKENDS)('real clients on $name', (backend) => {
   });
 });
 
-describe('README client examples', () => {
+describe('the client guide\'s examples', () => {
   it('shows the tested example files verbatim', async () => {
-    const readme = await readFile('README.md', 'utf8');
+    const guide = await readFile('docs/guides/clients.md', 'utf8');
     for (const file of ['examples/apollo-client.ts', 'examples/urql-client.ts', 'examples/typed-client.ts']) {
       const code = (await readFile(file, 'utf8')).trim();
-      expect(readme, `README.md must contain ${file} as a code block (copy it again after editing the example)`).toContain(code);
+      expect(guide, `docs/guides/clients.md must contain ${file} as a code block (copy it again after editing the example)`).toContain(code);
     }
   });
 });

@@ -1,4 +1,4 @@
-/** `npm run client:size`: the client library's browser bundles, minified and gzipped (the README quotes these). */
+/** `npm run client:size`: the client library's browser bundles, minified and gzipped (docs/guides/clients.md quotes these). */
 import { clientBundles } from './client/bundle.ts';
 
 for (const bundle of await clientBundles()) {

@@ -17,7 +17,7 @@ export type Config = Omit<ValuesOf<typeof OPTIONS>, 'auth'> & {
 };
 /** How tokens are verified. After loading, `algorithm` is set and at most one key source is. */
 export type AuthConfig = Omit<ValuesOf<typeof OPTIONS>['auth'], 'algorithm'> & { algorithm: string };
-/** Abuse limits and bounds on what a client may ask (README, "Security"). */
+/** Abuse limits and bounds on what a client may ask (docs/operations/security.md). */
 export type Limits = Config['limits'];
 /** Per client address: new connections a second, connections held, failed authentications and their cool-down. */
 export type AddressLimits = Limits['address'];

@@ -1,7 +1,7 @@
 /**
  * How one setting is declared: its environment variable, what it means, its default and
  * the values it takes, and how a raw value is read. Each setting is declared once
- * (options.ts); the loader, the README's configuration table and its check all read that.
+ * (options.ts); the loader, the configuration reference (docs/reference/configuration.md) and its check all read that.
  */
 
 /** Raised for a missing or malformed setting; `variable` names the culprit. */
@@ -22,7 +22,7 @@ export type Env = Record<string, string | undefined>;
 export interface Option<T> {
   /** The environment variable. */
   readonly env: string;
-  /** What it does, in a sentence (the README's "meaning" column). */
+  /** What it does, in a sentence (the "meaning" column of the configuration reference). */
   readonly doc: string;
   /** The default as a person would write it (`7d`, `4000`, `none`). */
   readonly defaultText: string;

@@ -1,6 +1,6 @@
 /**
  * Every setting of the server, declared once: its environment variable, its meaning, its
- * default and its range. `loadConfig` reads this tree; the README's configuration table is
+ * default and its range. `loadConfig` reads this tree; the configuration reference (docs/reference/configuration.md) is
  * generated from it (`npm run docs`) and a test keeps the two equal. Groups (`limits`,
  * `webhooks`, …) are the objects the subsystems take: none of them has a default of its own.
  */

@@ -3,7 +3,7 @@
  * (`extensions.code`) and every WebSocket close code, each with its meaning, its HTTP
  * status, and whether a client should try again. Every refusal the server sends takes its
  * code from here (GraphQL errors, graphql-sse and event-stream answers, socket closes); the
- * README's tables are generated from it (`npm run docs`) and the client library's retry
+ * reference (docs/reference/errors.md) is generated from it (`npm run docs`) and the client library's retry
  * rules are checked against it. Codes are part of the public contract: never renamed.
  */
 
@@ -16,7 +16,7 @@ export type Retry =
 
 /** One error code. */
 export interface ErrorSpec {
-  /** What it means, in a sentence (the README's "meaning" column). */
+  /** What it means, in a sentence (the "meaning" column of docs/reference/errors.md). */
   readonly meaning: string;
   /**
    * The HTTP status of an answer that is this refusal alone (graphql-sse, event streams, the

@@ -1,4 +1,4 @@
-/** Roles a token can carry (README, "Security"). */
+/** Roles a token can carry (docs/operations/security.md). */
 export type Role = 'user' | 'service' | 'admin';
 export const ROLES: readonly Role[] = ['user', 'service', 'admin'];
 

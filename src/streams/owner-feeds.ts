@@ -13,7 +13,7 @@ import { OwnerFeed, type OwnerFeedSubscriber, type LogReadReason } from './owner
 import type { PubSub } from '../backbone/pubsub.ts';
 import { readTopicMessage, type Signal } from '../backbone/topic-messages.ts';
 
-/** Bounds and timings of the feeds; see the README's configuration table. */
+/** Bounds and timings of the feeds; see docs/reference/configuration.md. */
 export interface OwnerFeedOptions {
   /** Larger backbone messages are dropped unread. */
   maxMessageBytes: number;

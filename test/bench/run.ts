@@ -27,7 +27,7 @@ const { values } = parseArgs({
 const scale: Scale = values.scale === 'smoke' ? 'smoke' : 'full';
 const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 if (!postgres.available) {
-  console.error('npm run bench needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (see README, "Running with PostgreSQL and Redis").');
+  console.error('npm run bench needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL (see docs/operations/deploying.md).');
   process.exit(2);
 }
 const progress = values.quiet ? undefined : (line: string) => process.stderr.write(`\r\x1b[K  ${line}`);

@@ -1,6 +1,6 @@
 /**
  * The benchmark scenarios, each a load run with the sizes of the
- * chosen scale: `full` is what the README's table reports; `smoke` is seconds long and
+ * chosen scale: `full` is what docs/operations/performance.md reports; `smoke` is seconds long and
  * keeps the harness working in the test suite.
  */
 import { readFile } from 'node:fs/promises';

@@ -1,21 +1,21 @@
 /**
- * The tables the README and the client library repeat are the code's own: the
- * configuration, error and close code tables in the README are what `npm run docs` makes
- * from their declarations, and the client library's retry rules agree with the error table.
+ * What the docs and the client package repeat is the code's own: the reference pages'
+ * generated blocks (configuration, error and close codes, the API, the metrics) are what
+ * `npm run docs` makes from their declarations, and the client's retry rules agree with
+ * the error table.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TERMINAL_CLOSE_CODES, TRANSIENT_CODES } from '../../src/client/error-codes.ts';
+import { TERMINAL_CLOSE_CODES, TRANSIENT_CODES } from '../../packages/client/src/error-codes.ts';
 import { optionsOf } from '../../src/config/option.ts';
 import { OPTIONS } from '../../src/config/options.ts';
 import { CLOSES, ERRORS } from '../../src/domain/errors.ts';
-import { withTables } from '../../tools/docs/tables.ts';
-
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+import { GENERATED_PAGES, withGenerated } from '../../tools/docs/tables.ts';
 
 describe('declared once, documented from the declaration', () => {
-  it('the README tables are fresh (run npm run docs after changing a declaration)', () => {
-    expect(readme).toBe(withTables(readme));
+  it.each(GENERATED_PAGES)('%s is fresh (run npm run docs after changing a declaration or the schema)', (page) => {
+    const text = readFileSync(new URL(`../../${page}`, import.meta.url), 'utf8');
+    expect(text).toBe(withGenerated(page, text));
   });
 
   it('every setting has its own variable, a meaning, a default and a range', () => {

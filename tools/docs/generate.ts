@@ -1,9 +1,11 @@
-/** `npm run docs`: rewrites the README's generated tables from the code's declarations. */
+/** `npm run docs`: rewrites the generated blocks of the reference pages (docs/reference/) from the code and the schema. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withTables } from './tables.ts';
+import { GENERATED_PAGES, withGenerated } from './tables.ts';
 
-const path = new URL('../../README.md', import.meta.url);
-const before = readFileSync(path, 'utf8');
-const after = withTables(before);
-if (after !== before) writeFileSync(path, after);
-process.stdout.write(after === before ? 'README.md tables are up to date\n' : 'README.md tables rewritten\n');
+for (const page of GENERATED_PAGES) {
+  const path = new URL(`../../${page}`, import.meta.url);
+  const before = readFileSync(path, 'utf8');
+  const after = withGenerated(page, before);
+  if (after !== before) writeFileSync(path, after);
+  process.stdout.write(`${page}: ${after === before ? 'up to date' : 'rewritten'}\n`);
+}

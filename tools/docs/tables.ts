@@ -1,11 +1,16 @@
 /**
- * The README's reference tables, made from their declarations in the code: settings
- * (src/config/options.ts), error codes and close codes (src/domain/errors.ts). `npm run
- * docs` writes them between their markers; a test checks the README holds them as made.
+ * The generated parts of the docs, made from their declarations: settings
+ * (src/config/options.ts), error and close codes (src/domain/errors.ts), the GraphQL API
+ * (schema/'s descriptions) and the metrics (src/metrics/). `npm run docs` writes each
+ * between its markers in the page that holds them; a test checks every page is as made.
  */
+import { buildSchema } from 'graphql';
 import { optionsOf } from '../../src/config/option.ts';
 import { OPTIONS } from '../../src/config/options.ts';
 import { CLOSES, ERRORS } from '../../src/domain/errors.ts';
+import { loadTypeDefs } from '../../src/graphql/schema.ts';
+import { apiReference } from './api-reference.ts';
+import { metricsTable } from './metrics-reference.ts';
 
 /** A markdown table cell: pipes escaped, on one line. */
 function cell(text: string): string {
@@ -31,23 +36,29 @@ export function closeTable(): string {
   return ['| code | when | graphql-ws client reconnects? | client library resumes? |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-/** The generated blocks by marker name. */
-export const GENERATED_TABLES: Record<string, () => string> = {
-  configuration: configurationTable,
-  'error-codes': errorTable,
-  'close-codes': closeTable,
+/** The generated blocks by marker name, and the page (from the repository's root) that holds each. */
+export const GENERATED: Record<string, { page: string; make: () => string }> = {
+  configuration: { page: 'docs/reference/configuration.md', make: configurationTable },
+  'error-codes': { page: 'docs/reference/errors.md', make: errorTable },
+  'close-codes': { page: 'docs/reference/errors.md', make: closeTable },
+  'api-reference': { page: 'docs/reference/api.md', make: () => apiReference(buildSchema(loadTypeDefs().join('\n'))) },
+  metrics: { page: 'docs/reference/metrics.md', make: metricsTable },
 };
 
-/** `text` with every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block made anew. */
-export function withTables(text: string): string {
+/** The pages that hold generated blocks. */
+export const GENERATED_PAGES = [...new Set(Object.values(GENERATED).map(({ page }) => page))];
+
+/** `text`, the page at `page`, with each of its `<!-- generated:NAME … -->…<!-- /generated:NAME -->` blocks made anew. */
+export function withGenerated(page: string, text: string): string {
   let out = text;
-  for (const [name, make] of Object.entries(GENERATED_TABLES)) {
-    const start = `<!-- generated:${name} (npm run docs; edit the declaration, not this table) -->`;
+  for (const [name, block] of Object.entries(GENERATED)) {
+    if (block.page !== page) continue;
+    const start = `<!-- generated:${name} (npm run docs; edit the declaration, not this page) -->`;
     const end = `<!-- /generated:${name} -->`;
     const from = out.indexOf(start);
     const to = out.indexOf(end);
-    if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} block`);
-    out = `${out.slice(0, from + start.length)}\n${make()}\n${out.slice(to)}`;
+    if (from < 0 || to < from) throw new Error(`${page} has no ${start} … ${end} block`);
+    out = `${out.slice(0, from + start.length)}\n${block.make()}\n${out.slice(to)}`;
   }
   return out;
 }
