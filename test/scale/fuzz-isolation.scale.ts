@@ -6,12 +6,12 @@
  * filter rules.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, label } from './support/backends.ts';
-import { gqlData, subscribeSse, subscribeWs, waitUntil, wsClient, type Collector } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
-import { ownerId } from './support/ledger-ops.ts';
-import { seededRandom } from './support/random.ts';
-import { token } from './support/tokens.ts';
+import { BACKENDS, label } from '../support/backends.ts';
+import { gqlData, subscribeSse, subscribeWs, waitUntil, wsClient, type Collector } from '../support/clients.ts';
+import { serverOn } from '../support/fixture.ts';
+import { ownerId } from '../support/ledger-ops.ts';
+import { seededRandom } from '../support/random.ts';
+import { token } from '../support/tokens.ts';
 
 type Rnd = ReturnType<typeof seededRandom>;
 type LogEvent = { sequence: number; ownerId: string; walletId: string; type: string; transaction?: any; balance?: any; walletStatus?: any };

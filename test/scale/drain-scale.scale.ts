@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
+import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 
 const SOCKETS = 19_000;
 const WINDOW_MS = 4_000;

@@ -6,10 +6,10 @@
  * unit-tested in test/unit/streams/owner-feed.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { BACKENDS } from './support/backends.ts';
-import { gqlData, waitUntil, wsClient } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
-import { ownerId } from './support/ledger-ops.ts';
+import { BACKENDS } from '../support/backends.ts';
+import { gqlData, waitUntil, wsClient } from '../support/clients.ts';
+import { serverOn } from '../support/fixture.ts';
+import { ownerId } from '../support/ledger-ops.ts';
 
 const OWNERS = 1_000;
 /** 16 MiB shared by 10,000 feeds, per feed, times OWNERS. */
