@@ -5,14 +5,14 @@
  * bundle for browsers and run in Chromium, and type-check an app (and reject a wrong one).
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumFor, launchChromium } from './support/browser.ts';
 import { producer } from './support/ledger-ops.ts';
 import { RUN_MARKER, tracked } from './support/processes.ts';
 import { startServer, type RunningServer } from './support/server.ts';
@@ -21,10 +21,7 @@ import { waitUntil } from './support/clients.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('..', import.meta.url).pathname;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-if (!existsSync(CHROMIUM) && process.env.REQUIRE_SERVICES === '1') {
-  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the browser half would be skipped`);
-}
+const haveChromium = chromiumFor('the browser half of the client package test');
 
 /** The app's code: a subscription with the package's typed document, printing each event. */
 const NODE_APP = `
@@ -131,7 +128,7 @@ describe('@wallet-events/client from its tarball, in an empty project', () => {
     expect(Object.keys(full.metafile.inputs).some((path) => path.includes('node_modules/graphql-ws/'))).toBe(true);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))('runs from that bundle in Chromium against the server', async () => {
+  it.skipIf(!haveChromium)('runs from that bundle in Chromium against the server', async () => {
     const { outputFiles } = await build({ stdin: { contents: BROWSER_APP, resolveDir: app, loader: 'js' }, absWorkingDir: app, bundle: true, minify: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent' });
     const script = outputFiles[0]!.text;
     const owner = `pkg-browser-${server.port}`;
@@ -140,10 +137,7 @@ describe('@wallet-events/client from its tarball, in an empty project', () => {
     // The page comes from a loopback origin of its own, as an app's would.
     const page: Server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>client app</title>'));
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       await tab.goto(`http://127.0.0.1:${(page.address() as { port: number }).port}/`);

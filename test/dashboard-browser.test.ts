@@ -5,20 +5,16 @@
  * "reconnecting"; events committed meanwhile (through a second instance) and after the
  * restart all appear, none missing or doubled. A screenshot is saved to .artifacts/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
+import { CHROMIUM, chromiumFor, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.REQUIRE_SERVICES === '1') {
-  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the browser test would be skipped`);
-}
+const haveChromium = chromiumFor('the browser test');
 // Two instances sharing PostgreSQL + Redis let events be committed while the page's own server is down.
 const backend = BACKENDS.find((b) => b.name === 'postgres' && b.available) ?? BACKENDS[0]!;
 
@@ -38,10 +34,7 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     serverEnv = { ...env.env, ...(backend.name === 'embedded' ? { DATA_DIR: `.artifacts/dashboard-data-${port}` } : {}), PORT: String(port), SSE_RETRY: '300ms' };
     server = await startServer(serverEnv);
     if (backend.name === 'postgres') other = await startServer(env.env);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   });
 

@@ -4,18 +4,13 @@
  * Its assets come from the server itself: in headless Chromium with
  * every request off loopback blocked, it renders and runs a live subscription.
  */
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './support/backends.ts';
 import { serverOn } from './support/fixture.ts';
 import { token } from './support/tokens.ts';
+import { CHROMIUM, chromiumFor, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.REQUIRE_SERVICES === '1') {
-  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the GraphiQL browser test would be skipped`);
-}
+const haveChromium = chromiumFor('the GraphiQL browser test');
 
 /** The `defaultTabs` array embedded (as JSON) in the GraphiQL page. */
 function embeddedTabs(html: string): { query: string; variables: string; headers: string }[] {
@@ -88,7 +83,7 @@ describe('GraphiQL', () => {
   it.skipIf(!haveChromium)(haveChromium ? 'renders and runs a live subscription with every request off loopback blocked' : `renders offline (SKIPPED: no ${CHROMIUM})`, { timeout: 60_000 }, async () => {
     const owner = 'graphiql-offline';
     const wallet = await f.ops.createWallet(owner);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const blocked: string[] = [];

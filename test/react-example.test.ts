@@ -6,23 +6,19 @@
  * row exactly once and the balance exact.
  */
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
 import { bundleReactExample } from '../tools/client/bundle.ts';
+import { CHROMIUM, chromiumFor, launchChromium } from './support/browser.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.REQUIRE_SERVICES === '1') {
-  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM} (apt-get install chromium): the React example test would be skipped`);
-}
+const haveChromium = chromiumFor('the React example test');
 const backend = BACKENDS.find((b) => b.name === 'postgres' && b.available) ?? BACKENDS[0]!;
 
 describe.skipIf(!haveChromium)(haveChromium ? `React example in headless Chromium (${backend.name})` : `React example in headless Chromium (SKIPPED: no ${CHROMIUM})`, () => {
@@ -42,7 +38,7 @@ describe.skipIf(!haveChromium)(haveChromium ? `React example in headless Chromiu
     server = await startServer(serverEnv);
     if (backend.name === 'postgres') other = await startServer(env.env);
     const [html, script] = await Promise.all([readFile('examples/react/index.html', 'utf8'), bundleReactExample()]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     // Two static files on loopback (a page from anywhere else may not reach a loopback API in Chromium).
     files = createServer((req, res) => {
