@@ -80,7 +80,7 @@ export async function resolveOwner(ctx: GraphQLContext, args: { ownerId?: string
   return owner;
 }
 
-/** Checks `first` against the configured page bound. */
+/** Checks a page size (`first`, or the argument named `field`) against the configured page bound. */
 export function pageSize(first: number | null | undefined, fallback: number, max: number, field = 'first'): number {
   const size = first ?? fallback;
   if (!Number.isInteger(size) || size < 1 || size > max) throw badInput(`${field} must be between 1 and ${max}`, field);

@@ -94,7 +94,6 @@ export class EventLog {
   }
 }
 
-/** What feeds and streams read of the log: the head, and pages after a position. */
 /** The conditions for an owner's events that `query` asks for (its types and wallet). */
 function matching(ownerId: string, query: LogQuery): SQL[] {
   const conditions: SQL[] = [eq(events.ownerId, ownerId)];
@@ -103,4 +102,5 @@ function matching(ownerId: string, query: LogQuery): SQL[] {
   return conditions;
 }
 
+/** What feeds and streams read of the log: the head, and pages after a position. */
 export type LogReader = Pick<EventLog, 'head' | 'read'>;
