@@ -4,8 +4,6 @@
  * instance) opens at once and receives every later event through the head check; and a
  * subscription that ends while its feed is still attaching leaves nothing behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
 import { acknowledgedSocket, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
@@ -13,7 +11,7 @@ import { instancePair } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
-import { tracked } from './support/processes.ts';
+import { OwnRedis } from './support/own-redis.ts';
 
 const postgres = BACKENDS.find((b) => b.name === 'postgres')!;
 
@@ -53,36 +51,6 @@ describe(`one log read per lost publish, ${label(postgres)}`, () => {
     });
   });
 });
-
-/** A Redis of this suite's own, on a free port, that the test can stop and start again. */
-class OwnRedis {
-  private process: ChildProcess | null = null;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts it, unless it runs (a second one could not bind the port, and the first would be lost track of). */
-  async start(): Promise<void> {
-    if (this.process && this.process.exitCode === null && this.process.signalCode === null) return;
-    this.process = tracked(spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
-    await waitUntil(async () => {
-      const socket = new (await import('node:net')).Socket();
-      return new Promise<boolean>((resolve) => {
-        socket.once('connect', () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-        socket.connect(this.port, '127.0.0.1');
-      });
-    }, 10_000);
-  }
-
-  async stop(): Promise<void> {
-    if (!this.process || this.process.exitCode !== null) return;
-    this.process.kill('SIGKILL');
-    await once(this.process, 'exit');
-  }
-}
 
 describe(`while Redis is down, ${label(postgres)}`, () => {
   describe.skipIf(!postgres.available)('postgres + a Redis of its own', () => {

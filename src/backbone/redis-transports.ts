@@ -43,6 +43,25 @@ async function quit(clients: (Redis | Cluster)[]): Promise<void> {
   for (const client of clients) if (client.status !== 'end') client.disconnect();
 }
 
+/**
+ * Subscribes `subscriber` again to the channels it holds each time it reconnects, in place
+ * of ioredis's own resubscription: ioredis sends that SUBSCRIBE with nobody to catch it, so
+ * a connection closed before Redis answers (a shutdown just after Redis came back) ends in
+ * an unhandled rejection. Returns the set of held channels, which the caller keeps current.
+ */
+function resubscribing(subscriber: Redis, logger: Logger): Set<string> {
+  const channels = new Set<string>();
+  let connectedBefore = false;
+  subscriber.on('ready', () => {
+    // The first connection sends the SUBSCRIBEs queued while it was opening.
+    if (!connectedBefore) return void (connectedBefore = true);
+    if (channels.size === 0) return;
+    logger.info('redis subscriber reconnected; subscribing again', { channels: channels.size });
+    subscriber.subscribe(...channels).catch((error: Error) => logger.warn('redis resubscribe failed; the next reconnect tries again', { error: error.message }));
+  });
+  return channels;
+}
+
 /** One Redis node at `url`: classic pub/sub. */
 export function singleNode(url: string, prefix: string, logger: Logger): RedisTransport {
   // The publisher gives up on a command quickly while Redis is away (the logger covers the
@@ -51,14 +70,15 @@ export function singleNode(url: string, prefix: string, logger: Logger): RedisTr
   const publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}pub` });
   // No INFO ready-check on the subscriber: if a SUBSCRIBE got there first, Redis would
   // refuse the INFO ("only subscriber commands may be used").
-  const subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, connectionName: `${clientName(prefix)}sub` });
+  const subscriber = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: false, autoResubscribe: false, connectionName: `${clientName(prefix)}sub` });
   for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
     client.on('error', (error: Error) => logger.warn('redis connection error', { role, error: error.message }));
   }
+  const channels = resubscribing(subscriber, logger);
   return {
     publish: (channel, message) => publisher.publish(channel, message),
-    subscribe: (channel) => subscriber.subscribe(channel),
-    unsubscribe: (channel) => subscriber.unsubscribe(channel),
+    subscribe: (channel) => (channels.add(channel), subscriber.subscribe(channel)),
+    unsubscribe: (channel) => (channels.delete(channel), subscriber.unsubscribe(channel)),
     onMessage: (handler) => subscriber.on('message', handler),
     ping: () => publisher.ping(),
     close: () => quit([publisher, subscriber]),
