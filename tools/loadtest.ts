@@ -2,13 +2,16 @@
  * `npm run loadtest -- --connections N --owners M --rate R --duration 60s --transport ws|sse`
  *
  * Load for a running server (start it first; this is a separate process): opens N
- * subscribers spread over M owners, produces R events/s, and prints connections held,
- * deliveries/s, commit-to-receive latency, gaps, duplicates, errors and the server's RSS.
+ * subscribers spread over M owners, produces R events/s in an open loop (every request at
+ * its time, however slow the answers; `--rate max` instead keeps `--producers` requests in
+ * flight), and prints connections held, deliveries/s, latency timed from each request's
+ * scheduled time, requests sent late, gaps, duplicates, errors and the server's RSS.
  * Tokens are signed with --secret, JWT_SECRET, or the development secret in .data/.
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../src/config/load.ts';
 import { failureLine } from './load/api.ts';
+import { LATE_MS } from './load/producers.ts';
 import { runLoad, type LoadReport } from './load/run-load.ts';
 
 const { values } = parseArgs({
@@ -75,12 +78,17 @@ if (values.json) {
   const mb = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 2 ** 20).toFixed(0)} MB`);
   const l = report.latencyMs;
   const sent = report.sendLatencyMs;
+  const answered = report.answerLatencyMs;
+  const schedule = report.schedule;
+  const lateness = values.rate === 'max' ? 'closed loop (--rate max): not scheduled' : `${schedule.late.toLocaleString('en')} of ${schedule.sent.toLocaleString('en')} requests left over ${LATE_MS} ms late (worst ${schedule.worstLagMs.toFixed(1)} ms); none skipped`;
   console.log(`
 connections held      ${report.connections.held.toLocaleString('en')} / ${report.connections.target.toLocaleString('en')} (${transport})
 events produced       ${report.eventsProduced.toLocaleString('en')} (${Math.round(report.eventsPerSecond).toLocaleString('en')}/s)
 deliveries            ${report.deliveries.toLocaleString('en')} of ${report.expectedDeliveries.toLocaleString('en')} expected (${Math.round(report.deliveriesPerSecond).toLocaleString('en')}/s)
 commit → receive      p50 ${l.p50.toFixed(1)} ms  p95 ${l.p95.toFixed(1)} ms  p99 ${l.p99.toFixed(1)} ms  max ${l.max.toFixed(1)} ms
-post sent → receive   p50 ${sent.p50.toFixed(1)} ms  p95 ${sent.p95.toFixed(1)} ms  p99 ${sent.p99.toFixed(1)} ms  max ${sent.max.toFixed(1)} ms (transactions)
+post due → answered   p50 ${answered.p50.toFixed(1)} ms  p95 ${answered.p95.toFixed(1)} ms  p99 ${answered.p99.toFixed(1)} ms  max ${answered.max.toFixed(1)} ms
+post due → received   p50 ${sent.p50.toFixed(1)} ms  p95 ${sent.p95.toFixed(1)} ms  p99 ${sent.p99.toFixed(1)} ms  max ${sent.max.toFixed(1)} ms (transactions)
+schedule              ${lateness}
 gaps / duplicates     ${report.gaps} / ${report.duplicates}
 errors                ${report.errors}${report.errorSamples.length ? `  (${report.errorSamples.join('; ')})` : ''}
 server RSS            ${mb(report.serverRssBytes.before)} before, ${mb(report.serverRssBytes.held)} holding, ${mb(report.serverRssBytes.after)} after; ${kb(report.rssPerConnection)} per connection`);

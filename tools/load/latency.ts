@@ -3,6 +3,15 @@
  * constant memory whatever the number of samples, exact to a tenth of a millisecond.
  */
 const BUCKET_MS = 0.1;
+
+/** A distribution's quantiles and maximum in milliseconds, and its number of samples. */
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  count: number;
+}
 const BUCKETS = 100_000;
 
 export class LatencyHistogram {
@@ -37,7 +46,7 @@ export class LatencyHistogram {
     return this.maxMs;
   }
 
-  summary(): { p50: number; p95: number; p99: number; max: number; count: number } {
+  summary(): LatencySummary {
     return { p50: this.quantile(0.5), p95: this.quantile(0.95), p99: this.quantile(0.99), max: this.maxMs, count: this.total };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createWallets, graphql, serverRss, signingSecret, toolToken } from './api.ts';
+import type { LatencySummary } from './latency.ts';
 import { Producers } from './producers.ts';
 import { subscribeSse, subscribeWs, Tally, type Subscriber } from './subscribers.ts';
 
@@ -38,9 +39,13 @@ export interface LoadReport {
   deliveries: number;
   expectedDeliveries: number;
   deliveriesPerSecond: number;
-  latencyMs: { p50: number; p95: number; p99: number; max: number; count: number };
-  /** From the producer sending a posting to a subscriber receiving its transaction event. */
-  sendLatencyMs: { p50: number; p95: number; p99: number; max: number; count: number };
+  latencyMs: LatencySummary;
+  /** From a posting's scheduled send (open loop) to a subscriber receiving its transaction event. */
+  sendLatencyMs: LatencySummary;
+  /** From a posting's scheduled send to the server's answer. */
+  answerLatencyMs: LatencySummary;
+  /** Open loop: requests sent, how many left more than LATE_MS after their time, and the worst lag (the load tool's own shortfall). */
+  schedule: { sent: number; late: number; worstLagMs: number };
   gaps: number;
   duplicates: number;
   errors: number;
@@ -139,6 +144,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     deliveriesPerSecond: tally.received / (activeSeconds / 1000),
     latencyMs: tally.latency.summary(),
     sendLatencyMs: tally.sendLatency.summary(),
+    answerLatencyMs: producers.tally.answered.summary(),
+    schedule: producers.tally.schedule,
     gaps: tally.gaps,
     duplicates: tally.duplicates,
     errors: tally.errors + producers.tally.errors,
