@@ -80,7 +80,7 @@ export interface App {
 
 /** Builds an instance from `config`. Opening the database applies migrations. */
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
-  const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize) : await openPglite(config.dataDir);
+  const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize, config.databasePreparedStatements) : await openPglite(config.dataDir);
   const pubsub: PubSub = config.redisClusterNodes
     ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, logger, config.redisClusterSlotsRefreshMs)
     : config.redisUrl

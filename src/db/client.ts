@@ -12,6 +12,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { preparing } from './prepared-statements.ts';
 import * as schema from './schema.ts';
 
 /** The database handle every layer above `db/` receives. */
@@ -100,9 +101,9 @@ async function freshInMemory(): Promise<PGlite> {
 }
 
 /** Connects to PostgreSQL and applies migrations under an advisory lock. */
-export async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
+export async function openPostgres(url: string, poolSize: number, preparedStatements = true): Promise<DatabaseHandle> {
   const client = postgres(url, { max: poolSize, onnotice: () => {} });
-  const db = drizzlePostgres(client, { schema });
+  const db = drizzlePostgres(preparedStatements ? preparing(client) : client, { schema });
   // The lock is held on a connection of its own: reserving one of the pool would leave a
   // pool of one (DATABASE_POOL_SIZE=1) nothing to migrate with, and start-up would hang.
   const lock = postgres(url, { max: 1, onnotice: () => {} });
