@@ -30,7 +30,7 @@ export class GroupCommit {
     private readonly write: WriteGroup,
     /** Most postings written in one transaction. */
     private readonly maxGroup: number,
-    /** Groups written at the same time (at most the database pool's connections). */
+    /** Groups written at the same time (at most the database pool's connections); a group beyond the first starts only when a full group waits. */
     private readonly maxConcurrent: number,
     /** Most postings waiting for a group before new ones are refused. */
     private readonly maxWaiting: number,
@@ -52,8 +52,14 @@ export class GroupCommit {
     });
   }
 
+  /**
+   * Starts a group when none is running, and a further one beside it only once a full
+   * group is waiting: a second group started for the one posting that just arrived would
+   * pay a whole transaction's round trips for it, where waiting a moment lets it share
+   * the next transaction with everything that arrives meanwhile.
+   */
   private pump(): void {
-    while (this.running < this.maxConcurrent && this.waiting.length > 0) {
+    while (this.running < this.maxConcurrent && this.waiting.length > 0 && (this.running === 0 || this.waiting.length >= this.maxGroup)) {
       const group = this.takeGroup();
       this.running++;
       void this.run(group).finally(() => {

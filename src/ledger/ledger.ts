@@ -26,6 +26,8 @@ interface Change<T> {
   result: T;
   /** Event drafts per owner, in the order they happened. */
   drafts: ReadonlyMap<string, readonly EventDraft[]>;
+  /** Writes still in flight, which the event append is pipelined behind. */
+  written?: Promise<unknown>;
 }
 
 /** How the ledger writes; every field has a default. */
@@ -33,7 +35,7 @@ interface Change<T> {
 export interface GroupCommitSettings {
   /** Most concurrent single postings written in one transaction. */
   maxGroup: number;
-  /** Groups written at the same time; at most the database pool size (1 on PGlite). */
+  /** Groups written at the same time, a further one only while a full group waits; at most the database pool size (1 on PGlite). */
   maxConcurrentGroups: number;
   /** Single postings waiting for a group before new ones are refused (RATE_LIMITED). */
   maxWaitingPostings: number;
@@ -222,8 +224,8 @@ export class Ledger {
   /** Writes checked postings in one transaction (see {@link applyPostings} for `mode`). */
   private writePostings(postings: readonly CheckedPosting[], mode: 'all-or-nothing' | 'each-alone'): Promise<PostingOutcome[]> {
     return this.commit(async (tx, now) => {
-      const { results, drafts } = await applyPostings(tx, postings, now, mode);
-      return { result: results, drafts };
+      const { results, drafts, written } = await applyPostings(tx, postings, now, mode);
+      return { result: results, drafts, written };
     });
   }
 
@@ -248,7 +250,8 @@ export class Ledger {
         written = await this.db.transaction(async (tx) => {
           const now = this.clock();
           const change = await work(tx, now);
-          return { result: change.result, appended: await appendEvents(tx, change.drafts, now) };
+          const [appended] = await Promise.all([appendEvents(tx, change.drafts, now), change.written]);
+          return { result: change.result, appended };
         });
       } catch (error) {
         this.onTransaction('rolled_back');

@@ -1,7 +1,8 @@
 /**
  * Group commit, alone, over a writer the test controls: postings that arrive while a group
  * is written form the next group; a refused item is answered alone while the rest of its
- * group commits; the same key twice never shares a group; the waiting list is bounded.
+ * group commits; the same key twice never shares a group; a second group runs beside the
+ * first only when a full group waits; the waiting list is bounded.
  */
 import { describe, expect, it } from 'vitest';
 import { DomainError, ErrorCode } from '../../../src/domain/errors.ts';
@@ -102,6 +103,19 @@ describe('GroupCommit', () => {
     expect(writer.groups).toEqual([['a'], ['b']]);
     await writer.commitNext();
     expect(writer.groups).toEqual([['a'], ['b'], ['c']]);
+    await writer.commitNext();
+    await writer.commitNext();
+    await Promise.all(all);
+  });
+
+  it('starts a further group beside a running one only when a full group is waiting', async () => {
+    const writer = controlledWriter();
+    const group = new GroupCommit(writer.write, 3, 2, 1_000);
+    const all = [group.post(posting('a')), group.post(posting('b')), group.post(posting('c'))];
+    // Two waiting are fewer than a group: they wait for the running one, to be written together.
+    expect(writer.groups).toEqual([['a']]);
+    all.push(group.post(posting('d')));
+    expect(writer.groups).toEqual([['a'], ['b', 'c', 'd']]);
     await writer.commitNext();
     await writer.commitNext();
     await Promise.all(all);
