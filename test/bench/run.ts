@@ -14,7 +14,11 @@ import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
 import { benchWebhookLatency, benchWebhookThroughput } from './webhooks.ts';
 import { benchCompression } from './compression.ts';
 import type { LoadReport } from '../../tools/load/run-load.ts';
+import { databaseInsertLimit } from './database-limit.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
+
+/** The batch ingest scenario, which the database's own insert rate is set beside. */
+const BATCH_INGEST = 'ingest, postTransactions batches of 500: events/s';
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +66,8 @@ try {
   const ours = await start();
   const baseline = await start('test/bench/baseline/server.ts');
   const rows: string[] = [];
+  /** Each scenario's figure for this server, by name, for the rows that compare against it. */
+  const oursByScenario: Map<string, number> = new Map();
   for (const scenario of SCENARIOS) {
     if (values.only && !scenario.name.includes(values.only)) continue;
     const figures: { value: number; report: LoadReport }[] = [];
@@ -74,6 +80,7 @@ try {
     }
     const detail = (f: (typeof figures)[0]) => `${scenario.detail(f.report)}${f.report.errors ? `; ${f.report.errors} ERRORS` : ''}`;
     const mine = figures[0]!;
+    oursByScenario.set(scenario.name, mine.value);
     const theirs = figures[1];
     if (!theirs) {
       rows.push(`| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.noBaseline} | n/a | ${detail(mine)} |`);
@@ -85,6 +92,17 @@ try {
     const compared = comparable ? `${ratio.toFixed(1)}× ${scenario.higherIsBetter ? 'more' : 'less'}` : 'n/a';
     rows.push(
       `| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.format(theirs.value)} | ${compared} | ${detail(mine)}; baseline: ${detail(theirs)} |`,
+    );
+  }
+  if (!values.only || BATCH_INGEST.includes(values.only) || 'database limit'.includes(values.only)) {
+    progress?.('database limit');
+    const env = await prepareBackend(postgres);
+    envs.push(env);
+    const limit = await databaseInsertLimit(env.env.DATABASE_URL!, scale === 'full' ? 50_000 : 1_000, 500, 500);
+    const batch = oursByScenario.get(BATCH_INGEST);
+    const share = batch === undefined ? 'run the batch ingest scenario to compare' : `batch ingest above reaches ${((100 * batch) / limit.eventsPerSecond).toFixed(0)} % of it`;
+    rows.push(
+      `| PostgreSQL's own insert rate for the same rows (COPY; keys, transactions, 2 events and a balance per posting; a commit per 500 postings): events/s | the limit batch ingest is measured against | ${limit.eventsPerSecond.toLocaleString('en')}/s | n/a | n/a | ${share} |`,
     );
   }
   if (!values.only || 'replay'.includes(values.only)) {

@@ -4,6 +4,7 @@
  * keeps the harness working in the test suite.
  */
 import { readFile } from 'node:fs/promises';
+import { LATE_MS } from '../../tools/load/producers.ts';
 import { runLoad, type LoadOptions, type LoadReport } from '../../tools/load/run-load.ts';
 import { TEST_SECRET } from '../support/tokens.ts';
 
@@ -46,6 +47,8 @@ export interface Scenario {
 
 const n = (value: number) => Math.round(value).toLocaleString('en');
 const ms = (value: number) => `${value.toFixed(1)} ms`;
+/** The open loop's own shortfall: requests that left late (none is ever skipped). */
+const lateness = (r: LoadReport) => `${n(r.schedule.late)} of ${n(r.schedule.sent)} posts left > ${LATE_MS} ms late (worst ${ms(r.schedule.worstLagMs)}), none skipped`;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -85,20 +88,21 @@ export const SCENARIOS: Scenario[] = [
     figure: (r) => r.latencyMs.p50,
     format: ms,
     higherIsBetter: false,
-    detail: (r) => `p95 ${ms(r.latencyMs.p95)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)} (commit → client receive)`,
+    detail: (r) => `p95 ${ms(r.latencyMs.p95)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)} (commit → client receive); ${lateness(r)}`,
   },
   {
     name: 'latency p50, 2,000 connections over 1,000 owners, 500 single posts/s (post sent → received)',
     target: 'p50 ≤ 15 ms, p99 ≤ 50 ms',
     sizes: {
       smoke: { connections: 20, owners: 10, rate: 40, durationMs: 1_000, transport: 'ws', batch: 1, producers: 10 },
-      // Open loop: posts leave on schedule whatever the answers (up to 100 in flight).
+      // Open loop: every post leaves at its time whatever the answers, timed from that time.
       full: { connections: 2_000, owners: 1_000, rate: 1_000, durationMs: 20_000, transport: 'ws', batch: 1, producers: 100 },
     },
     figure: (r) => r.sendLatencyMs.p50,
     format: ms,
     higherIsBetter: false,
-    detail: (r) => `p95 ${ms(r.sendLatencyMs.p95)}, p99 ${ms(r.sendLatencyMs.p99)}, max ${ms(r.sendLatencyMs.max)} (postTransaction sent → client receive, ${n(r.sendLatencyMs.count)} samples)`,
+    detail: (r) =>
+      `p95 ${ms(r.sendLatencyMs.p95)}, p99 ${ms(r.sendLatencyMs.p99)}, max ${ms(r.sendLatencyMs.max)} (postTransaction due → client receive, ${n(r.sendLatencyMs.count)} samples); answered p50 ${ms(r.answerLatencyMs.p50)}, p99 ${ms(r.answerLatencyMs.p99)}; ${lateness(r)}`,
   },
   {
     name: 'ingest, single mutations from 50 producers: events/s',
@@ -114,7 +118,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'ingest, postTransactions batches of 500: events/s',
-    target: '≥ 25,000/s',
+    target: "≥ 40,000/s and ≥ 50 % of PostgreSQL's own rate (next row)",
     noBaseline: 'no batch mutation in the recipe',
     sizes: {
       smoke: { connections: 0, owners: 5, rate: 'max', durationMs: 1_000, transport: 'ws', batch: 50, producers: 2 },
