@@ -4,6 +4,8 @@
  * guess at what was meant) and changes nothing. Every event stream of a subscription at
  * `/graphql` is the resumable one, whatever the client's `Accept` header.
  */
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ERRORS } from '../src/domain/errors.ts';
 import { BACKENDS, label } from './support/backends.ts';
@@ -123,6 +125,15 @@ describe.each(BACKENDS)('malformed requests on $name', (backend) => {
       } as RequestInit);
       expect(chunked.status).toBe(411);
       expect(codes(await gql(t.server.url, ownerToken, `{ me { id } }${' '.repeat(1_400_000)}`))).toEqual([]);
+    });
+
+    it('drops a POST whose client leaves mid-body, and goes on serving', async () => {
+      const { host, port } = new URL(t.server.url);
+      const socket = connect({ host: host.split(':')[0], port: Number(port) });
+      await once(socket, 'connect');
+      socket.write(`POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: Bearer ${ownerToken}\r\n\r\n{"query": "{ me`);
+      socket.destroy(); // 1,000 bytes announced, 15 sent
+      expect(codes(await gql(t.server.url, ownerToken, '{ me { id } }'))).toEqual([]);
     });
 
     it('answers malformed JSON and a body of another type with codes from the table', async () => {

@@ -58,6 +58,8 @@ export function createRouter(deps: RouterDeps): Router {
     if (kind === 'graphql') {
       const refusal = checkGraphQLRequest(req, url, deps.maxRequestBytes);
       if (refusal) return refuse(res, refusal);
+      // A client that goes away mid-body leaves nothing to answer.
+      if (req.method === 'POST' && !(await readBody(req))) return;
     }
     await yoga(req, res);
   }
@@ -92,6 +94,33 @@ export function createRouter(deps: RouterDeps): Router {
  * kind (the same rules as event streams). Yoga would otherwise read any body whole, guess
  * at a missing content type, and fail on malformed variables as an internal error.
  */
+/**
+ * Reads a POST body (its Content-Length is checked already) and leaves it on `req.body`,
+ * where Yoga's request adapter takes it instead of piping the socket through a fetch
+ * body stream: about a fifth of the server's CPU per small request (an AbortController,
+ * a DOMException and a stream pipeline each). A JSON object goes parsed; anything else
+ * goes as its text, which Yoga parses and refuses as it always did. False when the
+ * request was aborted before its body arrived.
+ */
+async function readBody(req: IncomingMessage): Promise<boolean> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+  } catch {
+    return false;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.keys(parsed).length > 0;
+  (req as IncomingMessage & { body?: unknown }).body = isObject ? parsed : text;
+  return true;
+}
+
 function checkGraphQLRequest(req: IncomingMessage, url: URL, maxBytes: number): DomainError | null {
   if (req.method === 'POST') {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
