@@ -91,7 +91,7 @@ export const SCENARIOS: Scenario[] = [
     detail: (r) => `p95 ${ms(r.latencyMs.p95)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)} (commit → client receive); ${lateness(r)}`,
   },
   {
-    name: 'latency p50, 2,000 connections over 1,000 owners, 500 single posts/s (post sent → received)',
+    name: 'latency p50, 2,000 connections over 1,000 owners, 500 single posts/s (post due → received)',
     target: 'p50 ≤ 15 ms, p99 ≤ 50 ms',
     sizes: {
       smoke: { connections: 20, owners: 10, rate: 40, durationMs: 1_000, transport: 'ws', batch: 1, producers: 10 },
