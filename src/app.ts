@@ -48,6 +48,8 @@ import { GRAPHIQL_OPTIONS } from './transport/http/graphiql-tabs.ts';
 import { createRouter } from './transport/http/router.ts';
 import { createEventStreams, SSE_FRAMES } from './transport/sse/event-streams.ts';
 import { WebhookEndpoints } from './webhooks/endpoints.ts';
+import { AlertRules } from './notifications/alert-rule-store.ts';
+import { NotificationReads } from './notifications/notification-reads.ts';
 import { WebhookLeases } from './webhooks/leases.ts';
 import { WebhookStore } from './webhooks/store.ts';
 import { WEBHOOK_USER_AGENT } from './webhooks/sender.ts';
@@ -166,6 +168,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     ledger: new Ledger(database.db, new PubSubPublisher(pubsub, logger, metrics.onPublished), {
       onAppended: metrics.onAppended,
       onTransaction: metrics.onTransaction,
+      onNotified: metrics.onNotified,
       groupCommit: {
         maxGroup: config.groupCommitMax,
         // PGlite is one connection: concurrent groups would only queue for it.
@@ -174,6 +177,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       },
     }),
     queries: new LedgerQueries(database.db),
+    alertRules: new AlertRules(database.db, config.notifications.maxAlertRulesPerOwner),
+    notifications: new NotificationReads(database.db),
     tenancy: new Tenancy(database.db),
     eventLog,
     firehoseLog,

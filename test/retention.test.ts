@@ -4,6 +4,7 @@
  *   when `occurred_at` is not monotonic in sequence, and raises the owner's watermark;
  * - every reader (stream catch-up, the `events` query, acks) answers CURSOR_EXPIRED
  *   rather than skipping events that are gone;
+ * - notifications and fraud flags go with the events, and the unread count with them;
  * - idempotency keys and unused consumers are forgotten after their configured lifetime;
  * - `events(walletId:)` and `events(types:)` are served by indexes, not a walk of the log.
  */
@@ -17,6 +18,9 @@ import { DEFAULT_TENANT } from '../src/domain/principal.ts';
 import { EventLog } from '../src/streams/event-log.ts';
 import { pruneEvents } from '../src/maintenance/retention.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
+import { rowsOf } from '../src/db/client.ts';
+import { NotificationReads } from '../src/notifications/notification-reads.ts';
+import { pruneFraudFlags, pruneNotifications } from '../src/notifications/notification-retention.ts';
 import { BACKENDS, GROUP_COMMIT, label } from './support/backends.ts';
 import { codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { databaseOn, serverOn } from './support/fixture.ts';
@@ -100,6 +104,32 @@ describe.each(BACKENDS)('pruning the log on $name', (backend) => {
       expect((await feed.read(FIREHOSE_START, 100, scope)).map((e) => e.event.sequence)).toEqual([4, 5]);
       // Another tenant's feed is not affected.
       await expect(feed.read(before[0]!.position, 100, { tenant: 'untouched' })).resolves.toEqual([]);
+    });
+
+    it('drops notifications and fraud flags with the events, lowering the unread count by the unread ones that went', async () => {
+      const base = Date.parse('2026-02-01T00:00:00Z');
+      let clock = base;
+      const ledger = new Ledger(store.database.db, { publish: async () => {} }, { clock: () => new Date(clock), groupCommit: GROUP_COMMIT });
+      const reads = new NotificationReads(store.database.db);
+      const owner = ownerId('keep');
+      const wallet = await ledger.createWallet({ ownerId: owner, currency: 'NGN' }, DEFAULT_TENANT);
+      const post = (key: string) => ledger.postTransaction({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: 5n, status: 'SUCCESS', idempotencyKey: `${owner}-${key}` }, 'svc');
+      const flag = async (key: string) => ledger.flagTransaction({ transactionId: (await post(key)).transaction.id, score: 70, reason: key, flaggedBy: 'risk' });
+      await flag('old-read');
+      await flag('old-unread');
+      const [read] = (await reads.page(owner, 10, null, false)).items.map((item) => item.node).filter((n) => n.body.endsWith('old-read'));
+      await ledger.markNotificationsRead(owner, [read!.id]);
+      clock = base + 30 * MINUTE;
+      await flag('young');
+      expect(await reads.unreadCount(owner)).toBe(2);
+
+      const cut = new Date(base + 10 * MINUTE);
+      while ((await pruneNotifications(store.database.db, cut, 1)) > 0);
+      while ((await pruneFraudFlags(store.database.db, cut, 1)) > 0);
+      expect((await reads.page(owner, 10, null, false)).items.map((item) => item.node.body.split(': ').at(-1))).toEqual(['young']);
+      expect(await reads.unreadCount(owner)).toBe(1);
+      const flags = await store.database.db.execute(sql`select reason from fraud_flags where owner_id = ${owner}`);
+      expect(rowsOf<{ reason: string }>(flags).map((row) => row.reason)).toEqual(['young']);
     });
   });
 });

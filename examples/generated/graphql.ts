@@ -16,6 +16,10 @@ export type TransactionStatus =
 
 export type WalletEventType =
   | 'BALANCE'
+  /** A risk service flagged a transaction (`FraudEvent`). */
+  | 'FRAUD'
+  /** The owner's notification centre changed (`NotificationEvent`). */
+  | 'NOTIFICATION'
   | 'TRANSACTION'
   | 'WALLET_STATUS';
 
@@ -28,6 +32,8 @@ export type WalletEventsSubscription = { walletEvents:
     | { eventId: string, sequence: number, cursor: string, type: WalletEventType, balance: { available: string, currency: string } }
     | { eventId: string, sequence: number, cursor: string, type: WalletEventType }
     | { eventId: string, sequence: number, cursor: string, type: WalletEventType }
+    | { eventId: string, sequence: number, cursor: string, type: WalletEventType }
+    | { eventId: string, sequence: number, cursor: string, type: WalletEventType }
    };
 
 export type WalletFeedSubscriptionVariables = Exact<{
@@ -37,6 +43,8 @@ export type WalletFeedSubscriptionVariables = Exact<{
 
 export type WalletFeedSubscription = { walletEvents:
     | { __typename: 'BalanceEvent', eventId: string, sequence: number, walletId: string, balance: { available: string, currency: string } }
+    | { __typename: 'FraudEvent', eventId: string, sequence: number, walletId: string }
+    | { __typename: 'NotificationEvent', eventId: string, sequence: number, walletId: string }
     | { __typename: 'TransactionEvent', eventId: string, sequence: number, walletId: string, transaction: { id: string, direction: Direction, amount: string, currency: string, status: TransactionStatus, description: string | null } }
     | { __typename: 'WalletStatusEvent', eventId: string, sequence: number, walletId: string }
    };

@@ -7,7 +7,7 @@
  * the same prefix, a bad deploy): {@link readTopicMessage} checks the whole shape before
  * any listener sees it, so a malformed message is dropped instead of failing streams.
  */
-import { EVENT_TYPES, type WalletEvent } from '../domain/events.ts';
+import { EVENT_TYPES, NOTIFICATION_KINDS, type WalletEvent } from '../domain/events.ts';
 import { DIRECTIONS, TRANSACTION_STATUSES, TRANSACTION_TYPES } from '../domain/ledger-types.ts';
 import { isListOf, isMoneyText, isOneOf, isOptionalText, isRecord, isText, isUuid, isWhole } from '../domain/shape.ts';
 import type { StoredCriteria } from '../domain/event-filter.ts';
@@ -38,6 +38,7 @@ export type Signal =
 export const EVENTS_PER_MESSAGE = 500;
 
 const STATUS_CHANGES = ['CREATED', 'FROZEN', 'UNFROZEN', 'CLOSED'] as const;
+const NOTIFICATION_CHANGES = ['CREATED', 'READ'] as const;
 const WALLET_STATUSES = ['ACTIVE', 'FROZEN', 'CLOSED'] as const;
 
 /** The JSON value of a backbone message, or why it was refused (too large, not JSON), unread past `maxBytes`. */
@@ -77,6 +78,39 @@ export function readTopicMessage(raw: string, ownerId: string, maxBytes: number)
   }
 }
 
+function isTransactionData(data: Record<string, unknown>): boolean {
+  return (
+    isUuid(data.id) &&
+    isOneOf(data.direction, DIRECTIONS) &&
+    isOneOf(data.type, TRANSACTION_TYPES) &&
+    isMoneyText(data.amount) &&
+    isOneOf(data.status, TRANSACTION_STATUSES) &&
+    (data.previousStatus === null || isOneOf(data.previousStatus, TRANSACTION_STATUSES)) &&
+    isOptionalText(data.counterparty) &&
+    isOptionalText(data.description) &&
+    isOptionalText(data.reversalReason) &&
+    isText(data.createdAt, 64) &&
+    isText(data.updatedAt, 64)
+  );
+}
+
+function isNotificationOf(value: unknown, ownerId: string, walletId: unknown): boolean {
+  if (!isRecord(value)) return false;
+  return (
+    isUuid(value.id) &&
+    value.ownerId === ownerId &&
+    value.walletId === walletId &&
+    isOneOf(value.kind, NOTIFICATION_KINDS) &&
+    isText(value.title, 1_024) &&
+    isText(value.body, 4_096) &&
+    isUuid(value.causeEventId) &&
+    (value.ruleId === null || isUuid(value.ruleId)) &&
+    (value.transactionId === null || isUuid(value.transactionId)) &&
+    isText(value.createdAt, 64) &&
+    (value.readAt === null || isText(value.readAt, 64))
+  );
+}
+
 function isEventOf(value: unknown, ownerId: string): boolean {
   if (!isRecord(value)) return false;
   if (!isUuid(value.eventId) || value.ownerId !== ownerId || !isUuid(value.walletId) || !isWhole(value.sequence, 1)) return false;
@@ -85,23 +119,30 @@ function isEventOf(value: unknown, ownerId: string): boolean {
   if (data.walletId !== value.walletId || !isText(data.currency, 8)) return false;
   switch (value.type) {
     case 'TRANSACTION':
-      return (
-        isUuid(data.id) &&
-        isOneOf(data.direction, DIRECTIONS) &&
-        isOneOf(data.type, TRANSACTION_TYPES) &&
-        isMoneyText(data.amount) &&
-        isOneOf(data.status, TRANSACTION_STATUSES) &&
-        (data.previousStatus === null || isOneOf(data.previousStatus, TRANSACTION_STATUSES)) &&
-        isOptionalText(data.counterparty) &&
-        isOptionalText(data.description) &&
-        isOptionalText(data.reversalReason) &&
-        isText(data.createdAt, 64) &&
-        isText(data.updatedAt, 64)
-      );
+      return isTransactionData(data);
     case 'BALANCE':
       return isMoneyText(data.available) && isMoneyText(data.ledger) && isMoneyText(data.pending);
     case 'WALLET_STATUS':
       return isOneOf(data.change, STATUS_CHANGES) && isOneOf(data.status, WALLET_STATUSES) && isOptionalText(data.reason);
+    case 'FRAUD':
+      return (
+        isUuid(data.flagId) &&
+        isRecord(data.transaction) &&
+        data.transaction.walletId === value.walletId &&
+        isTransactionData(data.transaction) &&
+        isWhole(data.score) &&
+        data.score <= 100 &&
+        isText(data.reason, 1_024) &&
+        isText(data.flaggedBy, 256)
+      );
+    case 'NOTIFICATION':
+      return (
+        isOneOf(data.change, NOTIFICATION_CHANGES) &&
+        (data.change === 'CREATED' ? isNotificationOf(data.notification, ownerId, value.walletId) : data.notification === null) &&
+        isListOf(data.readIds, (id): id is string => isUuid(id), 1_000) &&
+        (data.readAt === null || isText(data.readAt, 64)) &&
+        isWhole(data.unreadCount)
+      );
     default:
       return false;
   }

@@ -154,6 +154,9 @@ export const OPTIONS = {
     deliveryRetentionMs: duration('WEBHOOK_DELIVERY_RETENTION', 7 * DAY, 1_000, 3650 * DAY, 'delivered records are kept this long (queued and dead ones until delivered)'),
     maxEndpointsPerTenant: int('WEBHOOK_MAX_ENDPOINTS_PER_TENANT', 50, 1, 100_000, 'endpoints one tenant may have (`LIMIT_EXCEEDED` past it)'),
   },
+  notifications: {
+    maxAlertRulesPerOwner: int('MAX_ALERT_RULES_PER_OWNER', 20, 1, 10_000, 'alert rules one owner may have (`LIMIT_EXCEEDED` past it)'),
+  },
   limits: {
     subscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000, 'operations one connection may run at once (`LIMIT_EXCEEDED`)'),
     connectionsPerOwner: int('MAX_CONNECTIONS_PER_OWNER', 10, 1, 100_000, 'WebSockets and event streams one owner may hold at once (1013 or 429)'),

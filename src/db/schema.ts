@@ -3,8 +3,9 @@
  * file by `npm run db:generate` and never edited by hand.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { EventType } from '../domain/events.ts';
+import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { EventType, NotificationKind } from '../domain/events.ts';
+import type { AlertRuleKind } from '../domain/alert-rules.ts';
 import type { Direction, TransactionStatus, TransactionType, WalletStatus } from '../domain/ledger-types.ts';
 
 /**
@@ -286,4 +287,87 @@ export const webhookDeliveries = pgTable(
 export const webhookInstances = pgTable('webhook_instances', {
   holder: text('holder').primaryKey(),
   seenAt: timestamp('seen_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
+
+/**
+ * Fraud flags a risk service raised on transactions. The same flag sent again (same
+ * transaction, service, score and reason: `request_hash`) is found here and not raised twice.
+ */
+export const fraudFlags = pgTable(
+  'fraud_flags',
+  {
+    id: uuid('id').primaryKey(),
+    transactionId: uuid('transaction_id').notNull(),
+    ownerId: text('owner_id').notNull(),
+    walletId: uuid('wallet_id').notNull(),
+    score: integer('score').notNull(),
+    reason: text('reason').notNull(),
+    flaggedBy: text('flagged_by').notNull(),
+    requestHash: text('request_hash').notNull(),
+    /** The FRAUD event it appended. */
+    eventId: uuid('event_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [uniqueIndex('fraud_flags_request_idx').on(t.transactionId, t.flaggedBy, t.requestHash), index('fraud_flags_created_idx').on(t.createdAt)],
+);
+
+/**
+ * Alert rules on a wallet, with the state that makes them fire once per crossing: `armed`
+ * (BALANCE_BELOW: the balance is at or above the line), and today's settled spend
+ * (DAILY_SPEND_ABOVE: `spendDay` in the rule's time zone, `spent` in minor units). The
+ * wallet's row lock, taken by every posting, serializes their evaluation.
+ */
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    walletId: uuid('wallet_id').notNull(),
+    kind: text('kind').$type<AlertRuleKind>().notNull(),
+    threshold: bigint('threshold', { mode: 'bigint' }).notNull(),
+    currency: text('currency').notNull(),
+    timeZone: text('time_zone'),
+    armed: boolean('armed').notNull().default(true),
+    spendDay: text('spend_day'),
+    spent: bigint('spent', { mode: 'bigint' }).notNull().default(sql`0`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('alert_rules_wallet_idx').on(t.walletId), index('alert_rules_owner_idx').on(t.ownerId, t.createdAt)],
+);
+
+/** The notification centre: one row per notification, newest by `position`. */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    /** Insertion order, for stable keyset pagination (newest first). */
+    position: bigserial('position', { mode: 'number' }).notNull().unique(),
+    ownerId: text('owner_id').notNull(),
+    walletId: uuid('wallet_id').notNull(),
+    kind: text('kind').$type<NotificationKind>().notNull(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    causeEventId: uuid('cause_event_id').notNull(),
+    ruleId: uuid('rule_id'),
+    transactionId: uuid('transaction_id'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    readAt: timestamp('read_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [
+    index('notifications_owner_position_idx').on(t.ownerId, t.position),
+    index('notifications_owner_unread_idx')
+      .on(t.ownerId, t.position)
+      .where(sql`${t.readAt} is null`),
+    index('notifications_created_idx').on(t.createdAt),
+  ],
+);
+
+/**
+ * Each owner's unread count. A transaction that creates or reads notifications updates it
+ * before it moves the owner's log head, so the counts its events carry follow sequence order.
+ */
+export const notificationInboxes = pgTable('notification_inboxes', {
+  ownerId: text('owner_id').primaryKey(),
+  unread: integer('unread').notNull().default(0),
 });

@@ -38,7 +38,7 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { httpStatus: 415, retry: 'no', meaning: 'a `POST /graphql` body must be `application/json`' },
   METHOD_NOT_ALLOWED: { httpStatus: 405, retry: 'no', meaning: 'that HTTP method is not served at this path' },
   NOT_ACCEPTABLE: { httpStatus: 406, retry: 'no', meaning: 'the request must accept `text/event-stream` here' },
-  NOT_FOUND: { httpStatus: 404, retry: 'no', meaning: "no wallet, transaction, webhook endpoint or delivery with that id (another tenant's answers the same)" },
+  NOT_FOUND: { httpStatus: 404, retry: 'no', meaning: "no wallet, transaction, alert rule, webhook endpoint or delivery with that id (another tenant's answers the same)" },
   CONFLICT: { httpStatus: 409, retry: 'no', meaning: 'a graphql-sse request out of order: the stream is already open, not open yet, or the operation id is running' },
   INSUFFICIENT_FUNDS: { httpStatus: 409, retry: 'no', meaning: 'the debit (or the reversal of a credit) exceeds `available`' },
   WALLET_FROZEN: { httpStatus: 409, retry: 'no', meaning: 'postings to a frozen wallet are refused' },

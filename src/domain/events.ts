@@ -2,8 +2,8 @@ import { badInput } from './errors.ts';
 import type { Direction, TransactionStatus, TransactionType, WalletStatus } from './ledger-types.ts';
 
 /** The kinds of event in the log; also the values of the GraphQL `WalletEventType` enum. */
-export type EventType = 'TRANSACTION' | 'BALANCE' | 'WALLET_STATUS';
-export const EVENT_TYPES: readonly EventType[] = ['TRANSACTION', 'BALANCE', 'WALLET_STATUS'];
+export type EventType = 'TRANSACTION' | 'BALANCE' | 'WALLET_STATUS' | 'FRAUD' | 'NOTIFICATION';
+export const EVENT_TYPES: readonly EventType[] = ['TRANSACTION', 'BALANCE', 'WALLET_STATUS', 'FRAUD', 'NOTIFICATION'];
 
 /** What happened to a wallet's status. */
 export type WalletStatusChange = 'CREATED' | 'FROZEN' | 'UNFROZEN' | 'CLOSED';
@@ -43,6 +43,63 @@ export interface WalletStatusEventData {
   reason: string | null;
 }
 
+/** A risk service's verdict on a transaction: the transaction as it stood when flagged. */
+export interface FraudEventData {
+  walletId: string;
+  currency: string;
+  /** The flag's id (`FraudFlag.id`). */
+  flagId: string;
+  transaction: TransactionEventData;
+  /** 0 (no risk seen) to 100 (certain fraud). */
+  score: number;
+  reason: string;
+  /** The flagging service token's subject. */
+  flaggedBy: string;
+}
+
+/** Why a notification was made: a fraud flag, or the kind of alert rule that fired. */
+export type NotificationKind = 'FRAUD_FLAG' | 'BALANCE_BELOW' | 'TRANSACTION_ABOVE' | 'DAILY_SPEND_ABOVE';
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = ['FRAUD_FLAG', 'BALANCE_BELOW', 'TRANSACTION_ABOVE', 'DAILY_SPEND_ABOVE'];
+
+/** One entry of an owner's notification centre, as stored and as carried by its event. */
+export interface NotificationData {
+  id: string;
+  ownerId: string;
+  walletId: string;
+  kind: NotificationKind;
+  title: string;
+  body: string;
+  /** The event that caused it: the fraud event, or the transaction or balance event a rule fired on. */
+  causeEventId: string;
+  /** The rule that fired; null for a fraud flag. */
+  ruleId: string | null;
+  /** The transaction concerned, when there is one. */
+  transactionId: string | null;
+  createdAt: string;
+  readAt: string | null;
+}
+
+/** What happened in the notification centre. */
+export type NotificationChange = 'CREATED' | 'READ';
+
+/**
+ * A change to the owner's notifications: one created, or some marked read. A read change
+ * of notifications of several wallets is one event per wallet. `unreadCount` is the
+ * owner's whole unread count after the change: the badge every device shows.
+ */
+export interface NotificationEventData {
+  walletId: string;
+  currency: string;
+  change: NotificationChange;
+  /** The notification created; null for READ. */
+  notification: NotificationData | null;
+  /** The notifications this change marked read (READ); empty for CREATED. */
+  readIds: string[];
+  /** When they were marked read (READ); null for CREATED. */
+  readAt: string | null;
+  unreadCount: number;
+}
+
 /** Fields every event carries. */
 interface EventEnvelope {
   /** Globally unique and stable: the id clients deduplicate on. */
@@ -61,13 +118,22 @@ interface EventEnvelope {
 export type WalletEvent =
   | (EventEnvelope & { type: 'TRANSACTION'; data: TransactionEventData })
   | (EventEnvelope & { type: 'BALANCE'; data: BalanceEventData })
-  | (EventEnvelope & { type: 'WALLET_STATUS'; data: WalletStatusEventData });
+  | (EventEnvelope & { type: 'WALLET_STATUS'; data: WalletStatusEventData })
+  | (EventEnvelope & { type: 'FRAUD'; data: FraudEventData })
+  | (EventEnvelope & { type: 'NOTIFICATION'; data: NotificationEventData });
 
-/** An event before the log has given it an id, a sequence and a time. */
-export type EventDraft =
+/**
+ * An event before the log has given it a sequence and a time. Its id is given by the log
+ * too, unless something written in the same transaction must name it first (a
+ * notification names the event that caused it).
+ */
+export type EventDraft = { eventId?: string } & (
   | { type: 'TRANSACTION'; walletId: string; data: TransactionEventData }
   | { type: 'BALANCE'; walletId: string; data: BalanceEventData }
-  | { type: 'WALLET_STATUS'; walletId: string; data: WalletStatusEventData };
+  | { type: 'WALLET_STATUS'; walletId: string; data: WalletStatusEventData }
+  | { type: 'FRAUD'; walletId: string; data: FraudEventData }
+  | { type: 'NOTIFICATION'; walletId: string; data: NotificationEventData }
+);
 
 /** Where a reader stands in one owner's log. */
 export interface LogPosition {
@@ -116,10 +182,12 @@ export interface EventPublisher {
   publishCommitWake?(tenants: readonly string[], txId: number): Promise<void>;
 }
 
-/** The three event variants, by name. */
+/** The event variants, by name. */
 export type TransactionEvent = Extract<WalletEvent, { type: 'TRANSACTION' }>;
 export type BalanceEvent = Extract<WalletEvent, { type: 'BALANCE' }>;
 export type WalletStatusEvent = Extract<WalletEvent, { type: 'WALLET_STATUS' }>;
+export type FraudEvent = Extract<WalletEvent, { type: 'FRAUD' }>;
+export type NotificationEvent = Extract<WalletEvent, { type: 'NOTIFICATION' }>;
 
 /**
  * Where a reader stands in the firehose: feed order is (txId, ownerId, sequence), the

@@ -13,11 +13,17 @@ import type { Ledger } from '../ledger/ledger.ts';
 import type { LedgerQueries } from '../ledger/queries.ts';
 import type { Tenancy } from '../ledger/tenancy.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
+import type { AlertRules } from '../notifications/alert-rule-store.ts';
+import type { NotificationReads } from '../notifications/notification-reads.ts';
 
 /** The application services resolvers call; built once by the composition root. */
 export interface Services {
   ledger: Ledger;
   queries: LedgerQueries;
+  /** Alert rules: create, list, delete. */
+  alertRules: AlertRules;
+  /** The notification centre's reads. */
+  notifications: NotificationReads;
   /** Owners' tenants and wallets' owners, for the access rules. */
   tenancy: Tenancy;
   /** Owners' logs: polling reads and ack look-ups. */

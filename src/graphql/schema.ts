@@ -9,6 +9,7 @@ import { accessMutations, Mutation } from './resolvers/mutation.ts';
 import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { typeResolvers } from './resolvers/types.ts';
+import { AlertRule, FraudEvent, Notification, NotificationEvent, notificationMutations, notificationQueries } from './resolvers/notifications.ts';
 import { WebhookDelivery, WebhookEndpoint, webhookMutations, webhookQueries } from './resolvers/webhooks.ts';
 import { DateTimeScalar, MoneyScalar, SequenceScalar } from './scalars.ts';
 
@@ -31,6 +32,7 @@ export function createSchema(): GraphQLSchema {
       { Query: consumerQueries, Mutation: consumerMutations },
       { Query: firehoseQueries, Subscription: feedSubscription },
       { Mutation: accessMutations },
+      { Query: notificationQueries, Mutation: notificationMutations, FraudEvent, NotificationEvent, Notification, AlertRule },
       { Query: webhookQueries, Mutation: webhookMutations, WebhookEndpoint, WebhookDelivery },
       typeResolvers,
     ],

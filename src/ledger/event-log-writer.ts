@@ -56,7 +56,7 @@ export async function appendEvents(tx: Tx, drafts: ReadonlyMap<string, readonly 
   const ids = new Map<string, string[]>();
   const rows: Record<string, unknown>[] = [];
   for (const [ownerId, list] of drafts) {
-    const owned = list.map(() => randomUUID());
+    const owned = list.map((draft) => draft.eventId ?? randomUUID());
     ids.set(ownerId, owned);
     list.forEach((draft, i) => rows.push({ event_id: owned[i], owner_id: ownerId, back: list.length - 1 - i, wallet_id: draft.walletId, type: draft.type, occurred_at: occurredAt, data: draft.data }));
   }

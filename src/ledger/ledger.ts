@@ -10,7 +10,7 @@ import { transactions, wallets } from '../db/schema.ts';
 import { applyDelta, assertWalletAcceptsPostings, balanceDelta } from '../domain/balance.ts';
 import { parseCurrency } from '../domain/currency.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
-import type { EventDraft, EventPublisher } from '../domain/events.ts';
+import type { EventDraft, EventPublisher, NotificationKind } from '../domain/events.ts';
 import type { Transaction, Wallet } from '../domain/ledger-types.ts';
 import { balanceDraft, transactionDraft, walletStatusDraft } from './event-drafts.ts';
 import { appendEvents, type Appended } from './event-log-writer.ts';
@@ -18,7 +18,11 @@ import { claimOwner } from './owner-claim.ts';
 import { GroupCommit } from './group-commit.ts';
 import { requiredText } from './input-rules.ts';
 import { applyPostings, checkPosting, itemError, PostingRefused, type CheckedPosting, type PostingOutcome, type PostResult, type PostTransactionInput } from './postings.ts';
-import { assertUuid, loadTransaction, loadWallet, toTransaction } from './rows.ts';
+import { assertUuid, isUuid, loadTransaction, loadWallet, toTransaction } from './rows.ts';
+import { checkFlag, raiseFlag, type FraudFlag, type FraudFlagInput } from './fraud-flags.ts';
+import { markRead, type ReadChange } from '../notifications/inbox.ts';
+import { rulesOfWallets } from '../notifications/alert-rule-store.ts';
+import { fireRules } from '../notifications/rule-firing.ts';
 
 export type { PostResult, PostTransactionInput } from './postings.ts';
 
@@ -49,6 +53,8 @@ export interface LedgerOptions {
   groupCommit: GroupCommitSettings;
   /** Told how each database transaction ended (metrics). */
   onTransaction?: (outcome: 'committed' | 'rolled_back') => void;
+  /** Told of each notification a committed transaction made (metrics). */
+  onNotified?: (kind: NotificationKind) => void;
 }
 
 export class Ledger {
@@ -57,6 +63,7 @@ export class Ledger {
   private readonly clock: () => Date;
   private readonly onAppended: (count: number) => void;
   private readonly onTransaction: (outcome: 'committed' | 'rolled_back') => void;
+  private readonly onNotified: (kind: NotificationKind) => void;
   private readonly group: GroupCommit;
 
   constructor(
@@ -67,6 +74,7 @@ export class Ledger {
     this.clock = options.clock ?? (() => new Date());
     this.onAppended = options.onAppended ?? (() => {});
     this.onTransaction = options.onTransaction ?? (() => {});
+    this.onNotified = options.onNotified ?? (() => {});
     this.group = new GroupCommit(
       (postings) => this.writeGroup(postings),
       options.groupCommit.maxGroup,
@@ -164,12 +172,35 @@ export class Ledger {
     });
   }
 
+  /** Flags a transaction as possible fraud (see {@link raiseFlag}); the input is checked before any database access. */
+  async flagTransaction(input: FraudFlagInput): Promise<FraudFlag> {
+    const checked = checkFlag(input);
+    return this.commitOne(async (tx, now) => {
+      const { flag, ownerId, drafts } = await raiseFlag(tx, checked, now);
+      return { result: flag, ownerId, drafts };
+    });
+  }
+
+  /**
+   * Marks the owner's notifications read: those of `ids`, or every unread one when `ids` is
+   * null. The change is one NOTIFICATION event per wallet concerned, so every device of the
+   * owner moves its badge; notifications already read are passed over and make none.
+   */
+  async markNotificationsRead(ownerId: string, ids: readonly string[] | null): Promise<ReadChange> {
+    const wanted = ids === null ? null : ids.filter(isUuid);
+    return this.commitOne(async (tx, now) => {
+      const change = await markRead(tx, ownerId, wanted, now);
+      return { result: change, ownerId, drafts: change.drafts };
+    });
+  }
+
   private async transition(id: string, to: 'SUCCESS' | 'FAILED' | 'REVERSED', reason: string | null): Promise<Transaction> {
     assertUuid(id, 'transaction');
     return this.commitOne(async (tx, now) => {
       const current = await loadTransaction(tx, id, true);
       if (current.status === to) return { result: current, ownerId: current.ownerId, drafts: [] };
-      const wallet = await loadWallet(tx, current.walletId, true);
+      // The rules are read behind the wallet's lock, in the same round trip (see applyPostings).
+      const [wallet, rules] = await Promise.all([loadWallet(tx, current.walletId, true), rulesOfWallets(tx, [current.walletId])]);
       assertWalletAcceptsPostings(wallet);
       const next = applyDelta(wallet, balanceDelta(current.direction, current.amount, current.status, to));
       const [row] = await tx
@@ -181,7 +212,9 @@ export class Ledger {
       const drafts = [transactionDraft(updated, current.status)];
       const balanceEvent = await this.saveBalances(tx, wallet, next, now);
       if (balanceEvent) drafts.push(balanceEvent);
-      return { result: updated, ownerId: current.ownerId, drafts };
+      const notified = await fireRules(tx, new Map([[current.ownerId, drafts]]), rules, now);
+      await notified.written;
+      return { result: updated, ownerId: current.ownerId, drafts: notified.drafts.get(current.ownerId)! };
     });
   }
 
@@ -261,6 +294,7 @@ export class Ledger {
       const { result, appended } = written;
       for (const [ownerId, events] of appended.events) {
         this.onAppended(events.length);
+        for (const event of events) if (event.type === 'NOTIFICATION' && event.data.notification) this.onNotified(event.data.notification.kind);
         await this.publisher.publish(ownerId, events);
       }
       if (appended.tenants.size) await this.publisher.publishCommitWake?.([...appended.tenants], appended.txId);

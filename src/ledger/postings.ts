@@ -17,6 +17,8 @@ import { rowsOf, type Tx } from '../db/client.ts';
 import { inJsonList, insertJsonRows, jsonRecordset, type Column } from '../db/bulk-insert.ts';
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
+import { rulesOfWallets } from '../notifications/alert-rule-store.ts';
+import { fireRules } from '../notifications/rule-firing.ts';
 
 /** What a producer posts. `amount` is already an exact bigint. */
 export interface PostTransactionInput {
@@ -146,8 +148,11 @@ export async function applyPostings(
   mode: 'all-or-nothing' | 'each-alone' = 'all-or-nothing',
 ): Promise<{ results: PostingOutcome[]; drafts: Map<string, EventDraft[]>; written: Promise<unknown> }> {
   const ids = postings.map(() => randomUUID());
-  // A retry's wallet is locked too, though it is not written: harmless, and it saves a round trip.
-  const [claimed, locked] = await Promise.all([claimKeys(tx, postings, ids, now), lockWallets(tx, postings.map((p) => p.walletId))]);
+  const walletIds = postings.map((p) => p.walletId);
+  // A retry's wallet is locked too, though it is not written: harmless, and it saves a round
+  // trip. The alert rules are read in the same round trip, after the locks (statements run
+  // in the order sent), so they hold the state the wallets' last posting left.
+  const [claimed, locked, rules] = await Promise.all([claimKeys(tx, postings, ids, now), lockWallets(tx, walletIds), rulesOfWallets(tx, walletIds)]);
 
   const results: PostingOutcome[] = [];
   const released: number[] = [];
@@ -181,7 +186,7 @@ export async function applyPostings(
       if (claimed.has(index)) released.push(index);
     }
   }
-  const writes = [releaseKeys(tx, released.map((i) => postings[i]!))];
+  const writes: Promise<unknown>[] = [releaseKeys(tx, released.map((i) => postings[i]!))];
   if (created.length > 0) {
     const at = now.toISOString();
     const rows = created.map((t) => ({
@@ -202,7 +207,9 @@ export async function applyPostings(
     writes.push(tx.execute(insertJsonRows('transactions', TRANSACTION_COLUMNS, rows)).then(() => undefined));
   }
   writes.push(saveBalances(tx, [...changed].map((id) => locked.get(id)!)));
-  return { results, drafts, written: Promise.all(writes) };
+  const notified = await fireRules(tx, drafts, rules, now);
+  writes.push(notified.written);
+  return { results, drafts: notified.drafts, written: Promise.all(writes) };
 }
 
 function newTransaction(id: string, posting: CheckedPosting, wallet: Wallet, now: Date): Transaction {

@@ -1,6 +1,6 @@
 /**
- * What the retention job deletes on every instance, and after how long: events past
- * `EVENT_RETENTION`, idempotency keys, unused consumers and their preferences, revocations
+ * What the retention job deletes on every instance, and after how long: events, and the
+ * notifications and fraud flags they caused, past `EVENT_RETENTION`; idempotency keys, unused consumers and their preferences, revocations
  * no valid token can match, and delivered webhook records.
  */
 import type { RevocationList } from '../auth/revocations.ts';
@@ -11,6 +11,7 @@ import { forgetIdempotencyKeys } from '../ledger/idempotency-keys.ts';
 import type { ConsumerCursors } from '../streams/consumers.ts';
 import type { PreferenceStore } from '../streams/preferences.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
+import { pruneFraudFlags, pruneNotifications } from '../notifications/notification-retention.ts';
 import { pruneEvents, type PruneTask } from './retention.ts';
 
 /** The stores that keep something for a while. */
@@ -28,6 +29,8 @@ export function retentionTasks(stores: RetainedStores, config: Config): PruneTas
   const ago = (now: number, ms: number) => new Date(now - ms);
   return [
     { name: 'events', run: (now) => pruneEvents(stores.db, ago(now, config.retentionMs)) },
+    { name: 'notifications', run: (now) => pruneNotifications(stores.db, ago(now, config.retentionMs)) },
+    { name: 'fraud flags', run: (now) => pruneFraudFlags(stores.db, ago(now, config.retentionMs)) },
     { name: 'idempotency keys', run: (now) => forgetIdempotencyKeys(stores.db, ago(now, config.idempotencyKeyRetentionMs)) },
     // Preferences first: they stay while their consumer's cursor is in use.
     ...(config.consumerRetentionMs > 0

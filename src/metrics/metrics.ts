@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { StreamObserver } from '../streams/owner-stream.ts';
 import type { FirehoseObserver } from '../firehose/tenant-firehose.ts';
 import type { OwnerFeedObserver } from '../streams/owner-feeds.ts';
-import type { WalletEvent } from '../domain/events.ts';
+import type { NotificationKind, WalletEvent } from '../domain/events.ts';
 import type { ServerStatsSnapshot } from '../graphql/context.ts';
 import { LatencySamples, RateWindow } from './live-stats.ts';
 import type { WebhookObserver } from '../webhooks/endpoint-worker.ts';
@@ -47,6 +47,12 @@ export class Metrics {
     name: 'wallet_events_write_transactions_total',
     help: 'Database transactions of the ledger, by how they ended',
     labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly notified = new Counter({
+    name: 'wallet_events_notifications_total',
+    help: 'Notifications made by this instance, by kind (FRAUD_FLAG, or the kind of alert rule that fired)',
+    labelNames: ['kind'],
     registers: [this.registry],
   });
   private readonly pauses = this.counter('wallet_events_stream_pauses_total', 'Times a subscription paused because its client read too slowly (it resumes where it stopped)');
@@ -143,6 +149,11 @@ export class Metrics {
   onAppended = (count: number): void => {
     this.appended.inc(count);
     this.eventsIn.add(count);
+  };
+
+  /** A committed transaction made a notification of `kind`. */
+  onNotified = (kind: NotificationKind): void => {
+    this.notified.inc({ kind });
   };
 
   /** A subscription result carrying `event` is handed to the transport. */

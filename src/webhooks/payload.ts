@@ -28,5 +28,14 @@ export function webhookBody(event: WalletEvent, position: FirehosePosition): str
       const { change, status, reason } = event.data;
       return JSON.stringify({ ...envelope, change, status, reason });
     }
+    case 'FRAUD': {
+      const { flagId, transaction, score, reason, flaggedBy } = event.data;
+      const { previousStatus: _previousStatus, ...flagged } = transaction;
+      return JSON.stringify({ ...envelope, flagId, transaction: flagged, score, reason, flaggedBy });
+    }
+    case 'NOTIFICATION': {
+      const { change, notification, readIds, readAt, unreadCount } = event.data;
+      return JSON.stringify({ ...envelope, notificationChange: change, notification, readIds, readAt, unreadCount });
+    }
   }
 }

@@ -3,7 +3,9 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { Principal } from '../../domain/principal.ts';
 import type { Wallet as WalletModel } from '../../domain/ledger-types.ts';
 import type { TransactionView, BalanceView, PreferencesView, WebhookEndpointView, WebhookDeliveryView, WebhookFilterView } from '../views.ts';
-import type { WalletEvent as WalletEventModel, TransactionEvent as TransactionEventModel, BalanceEvent as BalanceEventModel, WalletStatusEvent as WalletStatusEventModel } from '../../domain/events.ts';
+import type { WalletEvent as WalletEventModel, TransactionEvent as TransactionEventModel, BalanceEvent as BalanceEventModel, WalletStatusEvent as WalletStatusEventModel, FraudEvent as FraudEventModel, NotificationEvent as NotificationEventModel, NotificationData as NotificationModel } from '../../domain/events.ts';
+import type { FraudFlag as FraudFlagModel } from '../../ledger/fraud-flags.ts';
+import type { AlertRule as AlertRuleModel } from '../../domain/alert-rules.ts';
 import type { GraphQLContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -41,6 +43,33 @@ export type AckResult = {
   sequence: Scalars['Sequence']['output'];
 };
 
+/** A line on a wallet that makes a notification when it is crossed, evaluated in the transaction of the posting that crosses it. */
+export type AlertRule = {
+  __typename?: 'AlertRule';
+  /** BALANCE_BELOW: true while the balance is at or above the line, so the next drop below fires. Always true for the other kinds. */
+  armed: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  currency: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  kind: AlertRuleKind;
+  ownerId: Scalars['ID']['output'];
+  /** DAILY_SPEND_ABOVE: the debits settled so far on the current day in `timeZone`; null for the other kinds. */
+  spentToday?: Maybe<Scalars['Money']['output']>;
+  /** In the wallet's minor units. */
+  threshold: Scalars['Money']['output'];
+  /** DAILY_SPEND_ABOVE: the IANA zone whose midnight starts a day; null for the other kinds. */
+  timeZone?: Maybe<Scalars['String']['output']>;
+  walletId: Scalars['ID']['output'];
+};
+
+export type AlertRuleKind =
+  /** Fires when the wallet's available balance drops below `threshold`; again only after it has been back at or above it. */
+  | 'BALANCE_BELOW'
+  /** Fires when the debits settled in one day (in `timeZone`) go above `threshold`: at most once a day. */
+  | 'DAILY_SPEND_ABOVE'
+  /** Fires for every new posting (credit or debit) whose amount is above `threshold`. */
+  | 'TRANSACTION_ABOVE';
+
 /** Balances in minor units: available = ledger − pending. */
 export type Balance = {
   __typename?: 'Balance';
@@ -63,6 +92,15 @@ export type BalanceEvent = WalletEvent & {
   sequence: Scalars['Sequence']['output'];
   type: WalletEventType;
   walletId: Scalars['ID']['output'];
+};
+
+export type CreateAlertRuleInput = {
+  kind: AlertRuleKind;
+  /** In the wallet's minor units: greater than zero, or zero for BALANCE_BELOW. */
+  threshold: Scalars['Money']['input'];
+  /** DAILY_SPEND_ABOVE only: an IANA time zone such as `Africa/Lagos`; UTC when absent. */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+  walletId: Scalars['ID']['input'];
 };
 
 export type CreateWalletInput = {
@@ -115,6 +153,41 @@ export type FieldCount = {
   field: Scalars['String']['output'];
 };
 
+/** A risk service flagged a transaction as possible fraud. A notification follows it in the log. */
+export type FraudEvent = WalletEvent & {
+  __typename?: 'FraudEvent';
+  cursor: Scalars['String']['output'];
+  eventId: Scalars['ID']['output'];
+  /** The flag's id (`FraudFlag.id`). */
+  flagId: Scalars['ID']['output'];
+  /** The subject of the service token that flagged it. */
+  flaggedBy: Scalars['String']['output'];
+  occurredAt: Scalars['DateTime']['output'];
+  ownerId: Scalars['ID']['output'];
+  /** Always set. Nullable only so that it has the shape of `WalletStatusEvent.reason`: one document may select both. */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** 0 (no risk seen) to 100 (certain fraud). */
+  score: Scalars['Int']['output'];
+  sequence: Scalars['Sequence']['output'];
+  /** The transaction as it stood when it was flagged. */
+  transaction: Transaction;
+  type: WalletEventType;
+  walletId: Scalars['ID']['output'];
+};
+
+/** What a risk service gets back from `flagTransaction`. */
+export type FraudFlag = {
+  __typename?: 'FraudFlag';
+  createdAt: Scalars['DateTime']['output'];
+  flaggedBy: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  reason: Scalars['String']['output'];
+  /** True when this exact flag (same transaction, service, score and reason) was raised before: nothing new was appended. */
+  replayed: Scalars['Boolean']['output'];
+  score: Scalars['Int']['output'];
+  transaction: Transaction;
+};
+
 export type LatencySummary = {
   __typename?: 'LatencySummary';
   max: Scalars['Float']['output'];
@@ -148,13 +221,27 @@ export type Mutation = {
   ackEvent: AckResult;
   /** Closes a wallet with no funds and no pending debits, for good. */
   closeWallet: Wallet;
+  /** A rule on a wallet: by its owner (user token), or a service for an owner of its tenant. At most `MAX_ALERT_RULES_PER_OWNER` per owner. */
+  createAlertRule: AlertRule;
   createWallet: Wallet;
   /** A new endpoint, receiving what commits from now on. Its secret is shown here only. */
   createWebhookEndpoint: WebhookEndpointWithSecret;
+  /** Deletes a rule and returns it as it was. */
+  deleteAlertRule: AlertRule;
   /** Deletes the endpoint and its delivery records. */
   deleteWebhookEndpoint: Scalars['Boolean']['output'];
+  /**
+   * A risk service's verdict on a transaction (`service` tokens, within their tenant): a
+   * `FraudEvent` and a notification in the owner's log. The same flag sent again returns
+   * the first (`replayed: true`) and appends nothing.
+   */
+  flagTransaction: FraudFlag;
   /** Refuses postings to the wallet until unfrozen; its events still flow. */
   freezeWallet: Wallet;
+  /** Marks every unread notification of the owner read. */
+  markAllNotificationsRead: NotificationsRead;
+  /** Marks some of the owner's notifications read; one `NotificationEvent` per wallet concerned tells every device. */
+  markNotificationsRead: NotificationsRead;
   postTransaction: PostTransactionPayload;
   /**
    * Posts many transactions in one database transaction, in order: all of them or, when any
@@ -211,6 +298,12 @@ export type MutationCloseWalletArgs = {
 
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationCreateAlertRuleArgs = {
+  input: CreateAlertRuleInput;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationCreateWalletArgs = {
   input: CreateWalletInput;
 };
@@ -223,8 +316,22 @@ export type MutationCreateWebhookEndpointArgs = {
 
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationDeleteAlertRuleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationDeleteWebhookEndpointArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationFlagTransactionArgs = {
+  reason: Scalars['String']['input'];
+  score: Scalars['Int']['input'];
+  transactionId: Scalars['ID']['input'];
 };
 
 
@@ -232,6 +339,19 @@ export type MutationDeleteWebhookEndpointArgs = {
 export type MutationFreezeWalletArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationMarkAllNotificationsReadArgs = {
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationMarkNotificationsReadArgs = {
+  ids: Array<Scalars['ID']['input']>;
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -313,6 +433,82 @@ export type MutationUpdateWebhookEndpointArgs = {
   input: UpdateWebhookEndpointInput;
 };
 
+/** An entry of the owner's notification centre. */
+export type Notification = {
+  __typename?: 'Notification';
+  body: Scalars['String']['output'];
+  /** That event, while the log still holds it. */
+  cause?: Maybe<WalletEvent>;
+  /** The event that caused it: the fraud event, or the transaction or balance event a rule fired on. */
+  causeEventId: Scalars['ID']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  kind: NotificationKind;
+  /** Null while unread. */
+  readAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The rule that fired; null for a fraud flag. */
+  ruleId?: Maybe<Scalars['ID']['output']>;
+  /** A short line, as a phone shows it. */
+  title: Scalars['String']['output'];
+  /** The transaction concerned, when there is one. */
+  transactionId?: Maybe<Scalars['ID']['output']>;
+  walletId: Scalars['ID']['output'];
+};
+
+export type NotificationChange =
+  /** A notification was made: `notification` is it. */
+  | 'CREATED'
+  /** Notifications were marked read: `readIds` are they. */
+  | 'READ';
+
+export type NotificationConnection = {
+  __typename?: 'NotificationConnection';
+  edges: Array<NotificationEdge>;
+  pageInfo: PageInfo;
+};
+
+export type NotificationEdge = {
+  __typename?: 'NotificationEdge';
+  cursor: Scalars['String']['output'];
+  node: Notification;
+};
+
+/** The owner's notification centre changed. A read change of several wallets' notifications is one event per wallet. */
+export type NotificationEvent = WalletEvent & {
+  __typename?: 'NotificationEvent';
+  cursor: Scalars['String']['output'];
+  eventId: Scalars['ID']['output'];
+  /** The notification made (CREATED); null for READ. */
+  notification?: Maybe<Notification>;
+  /** (Not `change`, which `WalletStatusEvent` has with another type: one document may select both.) */
+  notificationChange: NotificationChange;
+  occurredAt: Scalars['DateTime']['output'];
+  ownerId: Scalars['ID']['output'];
+  /** When they were marked read (READ); null for CREATED. */
+  readAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The notifications marked read (READ); empty for CREATED. */
+  readIds: Array<Scalars['ID']['output']>;
+  sequence: Scalars['Sequence']['output'];
+  type: WalletEventType;
+  /** The owner's unread notifications just after this change: the badge every device shows. */
+  unreadCount: Scalars['Int']['output'];
+  walletId: Scalars['ID']['output'];
+};
+
+export type NotificationKind =
+  | 'BALANCE_BELOW'
+  | 'DAILY_SPEND_ABOVE'
+  | 'FRAUD_FLAG'
+  | 'TRANSACTION_ABOVE';
+
+export type NotificationsRead = {
+  __typename?: 'NotificationsRead';
+  /** The notifications this call marked read (those already read, or not the owner's, are left out). */
+  readIds: Array<Scalars['ID']['output']>;
+  /** The owner's unread notifications after it. */
+  unreadCount: Scalars['Int']['output'];
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -352,6 +548,8 @@ export type PostingStatus =
 
 export type Query = {
   __typename?: 'Query';
+  /** The owner's alert rules, oldest first, optionally of one wallet. Users read their own; service/admin tokens name `ownerId` or `walletId`. */
+  alertRules: Array<AlertRule>;
   /**
    * The event log for polling, oldest first, after `after` (an event cursor from any API).
    * Users read their own log; service/admin tokens name `ownerId` or a `walletId`.
@@ -371,6 +569,8 @@ export type Query = {
   feed: FeedConnection;
   /** Who the token says you are, with your own wallets. */
   me: Me;
+  /** The owner's notifications, newest first, as a cursor connection. */
+  notifications: NotificationConnection;
   /** Live figures of the instance that answers (admin tokens). Each instance reports its own. */
   serverStats: ServerStats;
   /** A consumer's saved filter, or null when it has none. */
@@ -379,6 +579,8 @@ export type Query = {
   transaction?: Maybe<Transaction>;
   /** A wallet's transactions, newest first, as a cursor connection. */
   transactions: TransactionConnection;
+  /** How many of the owner's notifications are unread: the badge. */
+  unreadNotificationCount: Scalars['Int']['output'];
   /** A wallet you may read (yours, or any for service/admin). NOT_FOUND when it does not exist. */
   wallet?: Maybe<Wallet>;
   /** Your wallets; service/admin tokens name the owner. */
@@ -388,6 +590,12 @@ export type Query = {
   webhookEndpoint: WebhookEndpoint;
   /** The caller's tenant's endpoints (admins: `tenant`'s, or every tenant's). Service and admin tokens. */
   webhookEndpoints: Array<WebhookEndpoint>;
+};
+
+
+export type QueryAlertRulesArgs = {
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
+  walletId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -411,6 +619,14 @@ export type QueryFeedArgs = {
 };
 
 
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
 export type QuerySubscriptionPreferencesArgs = {
   consumer: Scalars['String']['input'];
   ownerId?: InputMaybe<Scalars['ID']['input']>;
@@ -427,6 +643,11 @@ export type QueryTransactionsArgs = {
   filter?: InputMaybe<TransactionFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   walletId: Scalars['ID']['input'];
+};
+
+
+export type QueryUnreadNotificationCountArgs = {
+  ownerId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -782,6 +1003,10 @@ export type WalletEventFilter = {
 
 export type WalletEventType =
   | 'BALANCE'
+  /** A risk service flagged a transaction (`FraudEvent`). */
+  | 'FRAUD'
+  /** The owner's notification centre changed (`NotificationEvent`). */
+  | 'NOTIFICATION'
   | 'TRANSACTION'
   | 'WALLET_STATUS';
 
@@ -1001,9 +1226,12 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   AckResult: ResolverTypeWrapper<AckResult>;
+  AlertRule: ResolverTypeWrapper<AlertRuleModel>;
+  AlertRuleKind: AlertRuleKind;
   Balance: ResolverTypeWrapper<BalanceView>;
   BalanceEvent: ResolverTypeWrapper<BalanceEventModel>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CreateAlertRuleInput: CreateAlertRuleInput;
   CreateWalletInput: CreateWalletInput;
   CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -1013,12 +1241,21 @@ export type ResolversTypes = {
   FeedPartition: FeedPartition;
   FieldCount: ResolverTypeWrapper<FieldCount>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  FraudEvent: ResolverTypeWrapper<FraudEventModel>;
+  FraudFlag: ResolverTypeWrapper<FraudFlagModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LatencySummary: ResolverTypeWrapper<LatencySummary>;
   Me: ResolverTypeWrapper<Principal>;
   Money: ResolverTypeWrapper<Scalars['Money']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Notification: ResolverTypeWrapper<NotificationModel>;
+  NotificationChange: NotificationChange;
+  NotificationConnection: ResolverTypeWrapper<Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversTypes['NotificationEdge']> }>;
+  NotificationEdge: ResolverTypeWrapper<Omit<NotificationEdge, 'node'> & { node: ResolversTypes['Notification'] }>;
+  NotificationEvent: ResolverTypeWrapper<NotificationEventModel>;
+  NotificationKind: NotificationKind;
+  NotificationsRead: ResolverTypeWrapper<NotificationsRead>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PostTransactionInput: PostTransactionInput;
   PostTransactionPayload: ResolverTypeWrapper<Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversTypes['Transaction'] }>;
@@ -1065,9 +1302,11 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   AckResult: AckResult;
+  AlertRule: AlertRuleModel;
   Balance: BalanceView;
   BalanceEvent: BalanceEventModel;
   Boolean: Scalars['Boolean']['output'];
+  CreateAlertRuleInput: CreateAlertRuleInput;
   CreateWalletInput: CreateWalletInput;
   CreateWebhookEndpointInput: CreateWebhookEndpointInput;
   DateTime: Scalars['DateTime']['output'];
@@ -1076,12 +1315,19 @@ export type ResolversParentTypes = {
   FeedPartition: FeedPartition;
   FieldCount: FieldCount;
   Float: Scalars['Float']['output'];
+  FraudEvent: FraudEventModel;
+  FraudFlag: FraudFlagModel;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   LatencySummary: LatencySummary;
   Me: Principal;
   Money: Scalars['Money']['output'];
   Mutation: Record<PropertyKey, never>;
+  Notification: NotificationModel;
+  NotificationConnection: Omit<NotificationConnection, 'edges'> & { edges: Array<ResolversParentTypes['NotificationEdge']> };
+  NotificationEdge: Omit<NotificationEdge, 'node'> & { node: ResolversParentTypes['Notification'] };
+  NotificationEvent: NotificationEventModel;
+  NotificationsRead: NotificationsRead;
   PageInfo: PageInfo;
   PostTransactionInput: PostTransactionInput;
   PostTransactionPayload: Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversParentTypes['Transaction'] };
@@ -1122,6 +1368,19 @@ export type AckResultResolvers<ContextType = GraphQLContext, ParentType extends 
   sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
 };
 
+export type AlertRuleResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AlertRule'] = ResolversParentTypes['AlertRule']> = {
+  armed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AlertRuleKind'], ParentType, ContextType>;
+  ownerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  spentToday?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  threshold?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  timeZone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  walletId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type BalanceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Balance'] = ResolversParentTypes['Balance']> = {
   available?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1160,6 +1419,32 @@ export type FieldCountResolvers<ContextType = GraphQLContext, ParentType extends
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FraudEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FraudEvent'] = ResolversParentTypes['FraudEvent']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  flagId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  flaggedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ownerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
+  transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['WalletEventType'], ParentType, ContextType>;
+  walletId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type FraudFlagResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FraudFlag'] = ResolversParentTypes['FraudFlag']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  flaggedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
+};
+
 export type LatencySummaryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LatencySummary'] = ResolversParentTypes['LatencySummary']> = {
   max?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   p50?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -1182,10 +1467,15 @@ export interface MoneyScalarConfig extends GraphQLScalarTypeConfig<ResolversType
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   ackEvent?: Resolver<ResolversTypes['AckResult'], ParentType, ContextType, RequireFields<MutationAckEventArgs, 'consumer' | 'eventId'>>;
   closeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCloseWalletArgs, 'id' | 'reason'>>;
+  createAlertRule?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType, RequireFields<MutationCreateAlertRuleArgs, 'input'>>;
   createWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationCreateWalletArgs, 'input'>>;
   createWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookEndpointArgs, 'input'>>;
+  deleteAlertRule?: Resolver<ResolversTypes['AlertRule'], ParentType, ContextType, RequireFields<MutationDeleteAlertRuleArgs, 'id'>>;
   deleteWebhookEndpoint?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteWebhookEndpointArgs, 'id'>>;
+  flagTransaction?: Resolver<ResolversTypes['FraudFlag'], ParentType, ContextType, RequireFields<MutationFlagTransactionArgs, 'reason' | 'score' | 'transactionId'>>;
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'id' | 'reason'>>;
+  markAllNotificationsRead?: Resolver<ResolversTypes['NotificationsRead'], ParentType, ContextType, Partial<MutationMarkAllNotificationsReadArgs>>;
+  markNotificationsRead?: Resolver<ResolversTypes['NotificationsRead'], ParentType, ContextType, RequireFields<MutationMarkNotificationsReadArgs, 'ids'>>;
   postTransaction?: Resolver<ResolversTypes['PostTransactionPayload'], ParentType, ContextType, RequireFields<MutationPostTransactionArgs, 'input'>>;
   postTransactions?: Resolver<Array<ResolversTypes['PostTransactionPayload']>, ParentType, ContextType, RequireFields<MutationPostTransactionsArgs, 'inputs'>>;
   redeliverDeadWebhooks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRedeliverDeadWebhooksArgs, 'endpointId'>>;
@@ -1200,6 +1490,51 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
 };
 
+export type NotificationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Notification'] = ResolversParentTypes['Notification']> = {
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cause?: Resolver<Maybe<ResolversTypes['WalletEvent']>, ParentType, ContextType>;
+  causeEventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['NotificationKind'], ParentType, ContextType>;
+  readAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  ruleId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  transactionId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  walletId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type NotificationConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationConnection'] = ResolversParentTypes['NotificationConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['NotificationEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type NotificationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationEdge'] = ResolversParentTypes['NotificationEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Notification'], ParentType, ContextType>;
+};
+
+export type NotificationEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationEvent'] = ResolversParentTypes['NotificationEvent']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  notification?: Resolver<Maybe<ResolversTypes['Notification']>, ParentType, ContextType>;
+  notificationChange?: Resolver<ResolversTypes['NotificationChange'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  ownerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  readAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  readIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  sequence?: Resolver<ResolversTypes['Sequence'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['WalletEventType'], ParentType, ContextType>;
+  unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  walletId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type NotificationsReadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NotificationsRead'] = ResolversParentTypes['NotificationsRead']> = {
+  readIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1211,13 +1546,16 @@ export type PostTransactionPayloadResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  alertRules?: Resolver<Array<ResolversTypes['AlertRule']>, ParentType, ContextType, Partial<QueryAlertRulesArgs>>;
   events?: Resolver<ResolversTypes['WalletEventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   feed?: Resolver<ResolversTypes['FeedConnection'], ParentType, ContextType, RequireFields<QueryFeedArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, RequireFields<QueryNotificationsArgs, 'first' | 'unreadOnly'>>;
   serverStats?: Resolver<ResolversTypes['ServerStats'], ParentType, ContextType>;
   subscriptionPreferences?: Resolver<Maybe<ResolversTypes['SubscriptionPreferences']>, ParentType, ContextType, RequireFields<QuerySubscriptionPreferencesArgs, 'consumer'>>;
   transaction?: Resolver<Maybe<ResolversTypes['Transaction']>, ParentType, ContextType, RequireFields<QueryTransactionArgs, 'id'>>;
   transactions?: Resolver<ResolversTypes['TransactionConnection'], ParentType, ContextType, RequireFields<QueryTransactionsArgs, 'first' | 'walletId'>>;
+  unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryUnreadNotificationCountArgs>>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType, RequireFields<QueryWalletArgs, 'id'>>;
   wallets?: Resolver<Array<ResolversTypes['Wallet']>, ParentType, ContextType, Partial<QueryWalletsArgs>>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'endpointId' | 'first'>>;
@@ -1319,7 +1657,7 @@ export type WalletResolvers<ContextType = GraphQLContext, ParentType extends Res
 };
 
 export type WalletEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WalletEvent'] = ResolversParentTypes['WalletEvent']> = {
-  __resolveType: TypeResolveFn<'BalanceEvent' | 'TransactionEvent' | 'WalletStatusEvent', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'BalanceEvent' | 'FraudEvent' | 'NotificationEvent' | 'TransactionEvent' | 'WalletStatusEvent', ParentType, ContextType>;
 };
 
 export type WalletEventConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['WalletEventConnection'] = ResolversParentTypes['WalletEventConnection']> = {
@@ -1415,16 +1753,24 @@ export type WebhookLeaseResolvers<ContextType = GraphQLContext, ParentType exten
 
 export type Resolvers<ContextType = GraphQLContext> = {
   AckResult?: AckResultResolvers<ContextType>;
+  AlertRule?: AlertRuleResolvers<ContextType>;
   Balance?: BalanceResolvers<ContextType>;
   BalanceEvent?: BalanceEventResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   FeedConnection?: FeedConnectionResolvers<ContextType>;
   FeedEdge?: FeedEdgeResolvers<ContextType>;
   FieldCount?: FieldCountResolvers<ContextType>;
+  FraudEvent?: FraudEventResolvers<ContextType>;
+  FraudFlag?: FraudFlagResolvers<ContextType>;
   LatencySummary?: LatencySummaryResolvers<ContextType>;
   Me?: MeResolvers<ContextType>;
   Money?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
+  Notification?: NotificationResolvers<ContextType>;
+  NotificationConnection?: NotificationConnectionResolvers<ContextType>;
+  NotificationEdge?: NotificationEdgeResolvers<ContextType>;
+  NotificationEvent?: NotificationEventResolvers<ContextType>;
+  NotificationsRead?: NotificationsReadResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PostTransactionPayload?: PostTransactionPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -6,12 +6,12 @@ import type { Principal } from '../../domain/principal.ts';
 import type { MutationResolvers } from '../generated/resolvers-types.ts';
 
 /** A service token, with its tenant (every service token has one). */
-function requireService(ctx: GraphQLContext): Principal & { tenant: string } {
+export function requireService(ctx: GraphQLContext): Principal & { tenant: string } {
   return requireRole(ctx, 'service') as Principal & { tenant: string };
 }
 
 /** FORBIDDEN unless the transaction `id` belongs to the caller's tenant (NOT_FOUND when absent). */
-async function assertTransactionInTenant(ctx: GraphQLContext, principal: Principal, id: string): Promise<void> {
+export async function assertTransactionInTenant(ctx: GraphQLContext, principal: Principal, id: string): Promise<void> {
   await assertCanReach(ctx, principal, (await ctx.services.queries.transaction(id)).ownerId);
 }
 

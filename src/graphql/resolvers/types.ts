@@ -5,7 +5,13 @@ import { formatMoney } from '../../domain/money.ts';
 import type { Resolvers } from '../generated/resolvers-types.ts';
 import { transactionConnection } from './connections.ts';
 
-const EVENT_TYPENAMES = { TRANSACTION: 'TransactionEvent', BALANCE: 'BalanceEvent', WALLET_STATUS: 'WalletStatusEvent' } as const;
+const EVENT_TYPENAMES = {
+  TRANSACTION: 'TransactionEvent',
+  BALANCE: 'BalanceEvent',
+  WALLET_STATUS: 'WalletStatusEvent',
+  FRAUD: 'FraudEvent',
+  NOTIFICATION: 'NotificationEvent',
+} as const;
 
 export const typeResolvers: Resolvers = {
   Me: {

@@ -24,6 +24,10 @@ export type TransactionType =
 
 export type WalletEventType =
   | 'BALANCE'
+  /** A risk service flagged a transaction (`FraudEvent`). */
+  | 'FRAUD'
+  /** The owner's notification centre changed (`NotificationEvent`). */
+  | 'NOTIFICATION'
   | 'TRANSACTION'
   | 'WALLET_STATUS';
 
@@ -48,6 +52,8 @@ export type WalletEventsSubscriptionVariables = Exact<{
 
 export type WalletEventsSubscription = { walletEvents:
     | { __typename: 'BalanceEvent', eventId: string, sequence: number, cursor: string, walletId: string, occurredAt: string, type: WalletEventType, balance: { available: string, ledger: string, pending: string, currency: string } }
+    | { __typename: 'FraudEvent', eventId: string, sequence: number, cursor: string, walletId: string, occurredAt: string, type: WalletEventType }
+    | { __typename: 'NotificationEvent', eventId: string, sequence: number, cursor: string, walletId: string, occurredAt: string, type: WalletEventType }
     | { __typename: 'TransactionEvent', previousStatus: TransactionStatus | null, eventId: string, sequence: number, cursor: string, walletId: string, occurredAt: string, type: WalletEventType, transaction: { id: string, direction: Direction, type: TransactionType, amount: string, currency: string, status: TransactionStatus, counterparty: string | null, description: string | null } }
     | { __typename: 'WalletStatusEvent', change: WalletStatusChange, status: WalletStatus, reason: string | null, eventId: string, sequence: number, cursor: string, walletId: string, occurredAt: string, type: WalletEventType }
    };
