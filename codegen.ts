@@ -50,6 +50,7 @@ const config: CodegenConfig = {
           Notification: '../../domain/events.ts#NotificationData as NotificationModel',
           FraudFlag: '../../ledger/fraud-flags.ts#FraudFlag as FraudFlagModel',
           AlertRule: '../../domain/alert-rules.ts#AlertRule as AlertRuleModel',
+          PushDevice: '../views.ts#PushDeviceView',
           SubscriptionPreferences: '../views.ts#PreferencesView',
           WebhookEndpoint: '../views.ts#WebhookEndpointView',
           WebhookDelivery: '../views.ts#WebhookDeliveryView',

@@ -50,6 +50,7 @@ import { createEventStreams, SSE_FRAMES } from './transport/sse/event-streams.ts
 import { WebhookEndpoints } from './webhooks/endpoints.ts';
 import { AlertRules } from './notifications/alert-rule-store.ts';
 import { NotificationReads } from './notifications/notification-reads.ts';
+import { createPush } from './push/push-service.ts';
 import { WebhookLeases } from './webhooks/leases.ts';
 import { WebhookStore } from './webhooks/store.ts';
 import { WEBHOOK_USER_AGENT } from './webhooks/sender.ts';
@@ -164,6 +165,19 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   const webhooks = new WebhookEndpoints(webhookStore, { firehoseLog, logger, leases }, hooks);
   metrics.watchWebhooks(leases);
 
+  // Push: devices, and the dispatcher that delivers notifications to them.
+  const push = await createPush(config.push, {
+    db: database.db,
+    log: eventLog,
+    pubsub,
+    logger,
+    observer: metrics.push,
+    policy: outbound,
+    embedded: config.databaseUrl ? null : { dataDir: config.dataDir },
+    maxMessageBytes: config.backboneMaxMessageBytes,
+    roundIntervalMs: config.headCheckIntervalMs,
+  });
+
   const services: Services = {
     ledger: new Ledger(database.db, new PubSubPublisher(pubsub, logger, metrics.onPublished), {
       onAppended: metrics.onAppended,
@@ -179,6 +193,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     queries: new LedgerQueries(database.db),
     alertRules: new AlertRules(database.db, config.notifications.maxAlertRulesPerOwner),
     notifications: new NotificationReads(database.db),
+    push: { devices: push.devices, webPushPublicKey: push.webPushPublicKey },
     tenancy: new Tenancy(database.db),
     eventLog,
     firehoseLog,
@@ -251,6 +266,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   await leases.start();
+  await push.dispatcher.start();
 
   return {
     config,
@@ -281,6 +297,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       await Promise.race([services.ledger.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())))]);
       for (const stop of stopTimers) stop();
       await leases.stop();
+      await push.dispatcher.stop();
       firehose.close();
       revoker.stop();
       registry.stop();

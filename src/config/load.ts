@@ -23,6 +23,8 @@ export type Limits = Config['limits'];
 export type AddressLimits = Limits['address'];
 /** Webhook delivery settings. */
 export type WebhookConfig = Config['webhooks'];
+/** Push to devices: delivery, Web Push, FCM and APNs. */
+export type PushConfig = Config['push'];
 /** permessage-deflate on WebSockets (RFC 7692). */
 export type WsCompression = Config['wsCompression'];
 
@@ -33,6 +35,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (values.limits.maxListItems < values.limits.maxBatchSize) {
     throw new ConfigError('MAX_LIST_ITEMS', `must be at least MAX_BATCH_SIZE (${values.limits.maxBatchSize}): a batch is a list argument`);
   }
+  checkPush(values.push);
   const warnings = env.SUBSCRIBER_QUEUE_LIMIT?.trim() ? ['SUBSCRIBER_QUEUE_LIMIT is read as STREAM_PAGE_SIZE (at most 500); rename it'] : [];
   return { ...values, auth: checkAuth(values.auth, values.production), warnings };
 }
@@ -46,6 +49,24 @@ function readTree(tree: OptionTree, env: Env): Record<string, unknown> {
 function readOption(option: Option<unknown>, env: Env): unknown {
   const raw = env[option.env]?.trim();
   return option.read(raw ? raw : null, env);
+}
+
+/** The rules between the push settings: a VAPID pair is both keys, an APNs key comes with its id, team and topic. */
+function checkPush(push: ValuesOf<typeof OPTIONS>['push']): void {
+  const { publicKey, privateKey } = push.webPush;
+  if (Boolean(publicKey) !== Boolean(privateKey)) throw new ConfigError(publicKey ? 'WEB_PUSH_VAPID_PRIVATE_KEY' : 'WEB_PUSH_VAPID_PUBLIC_KEY', 'set both VAPID keys, or neither');
+  if (publicKey && Buffer.from(publicKey, 'base64url').length !== 65) throw new ConfigError('WEB_PUSH_VAPID_PUBLIC_KEY', 'must be a P-256 public key: 65 bytes, base64url');
+  if (privateKey && Buffer.from(privateKey, 'base64url').length !== 32) throw new ConfigError('WEB_PUSH_VAPID_PRIVATE_KEY', 'must be a P-256 private key: 32 bytes, base64url');
+  const apns = push.apns;
+  if (apns.key) {
+    for (const [value, name] of [
+      [apns.keyId, 'APNS_KEY_ID'],
+      [apns.teamId, 'APNS_TEAM_ID'],
+      [apns.topic, 'APNS_TOPIC'],
+    ] as const) {
+      if (!value) throw new ConfigError(name, 'is required with APNS_KEY');
+    }
+  }
 }
 
 /** The rules between the JWT settings: one key source, required in production, an algorithm of its family. */

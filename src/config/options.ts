@@ -4,6 +4,7 @@
  * generated from it (`npm run docs`) and a test keeps the two equal. Groups (`limits`,
  * `webhooks`, …) are the objects the subsystems take: none of them has a default of its own.
  */
+import { readFileSync } from 'node:fs';
 import { LOG_LEVELS } from '../logging/logger.ts';
 import { proxyList } from './address-list.ts';
 import { bool, ConfigError, custom, DAY, duration, int, oneOf, parseDuration, text, url, type Env } from './option.ts';
@@ -36,13 +37,65 @@ function trustedProxies(raw: string): string[] {
   return list;
 }
 
-/** A comma-separated list of durations such as `5s,30s,2m`, each between 1 ms and 30 days. */
-function retrySchedule(raw: string): number[] {
-  const name = 'WEBHOOK_RETRY_SCHEDULE';
+/** A comma-separated list of durations such as `5s,30s,2m`, each between 1 ms and 30 days (the setting `name`). */
+function retrySchedule(name: string) {
+  return (raw: string): number[] => retryDelays(raw, name);
+}
+
+function retryDelays(raw: string, name: string): number[] {
   const list = raw.split(',').map((part) => parseDuration(part.trim(), name));
   if (list.length > 50) throw new ConfigError(name, `at most 50 retries, got ${list.length}`);
   for (const value of list) if (value < 1 || value > 30 * DAY) throw new ConfigError(name, `each delay must be between 1 ms and 30 days, got ${value} ms`);
   return list;
+}
+
+/** A Firebase service account key, as JSON or the path of a JSON file. */
+export interface FcmServiceAccount {
+  projectId: string;
+  clientEmail: string;
+  privateKey: string;
+  tokenUri: string;
+}
+
+function fcmServiceAccount(raw: string): FcmServiceAccount {
+  const name = 'FCM_SERVICE_ACCOUNT';
+  let text = raw;
+  if (!raw.startsWith('{')) {
+    try {
+      text = readFileSync(raw, 'utf8');
+    } catch (error) {
+      throw new ConfigError(name, `is neither JSON nor a readable file (${(error as Error).message})`);
+    }
+  }
+  let key: Record<string, unknown>;
+  try {
+    key = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(name, 'is not JSON');
+  }
+  const field = (k: string) => {
+    if (typeof key[k] !== 'string' || !key[k]) throw new ConfigError(name, `has no "${k}"`);
+    return key[k] as string;
+  };
+  const privateKey = field('private_key');
+  if (!privateKey.includes('-----BEGIN PRIVATE KEY-----')) throw new ConfigError(name, '"private_key" is not a PEM private key');
+  return { projectId: field('project_id'), clientEmail: field('client_email'), privateKey, tokenUri: typeof key.token_uri === 'string' ? key.token_uri : 'https://oauth2.googleapis.com/token' };
+}
+
+/** A PEM given inline (`\n` escapes allowed) or as the path of a file. */
+function pemOrPath(name: string) {
+  return (raw: string): string => {
+    let pem = raw.replace(/\\n/g, '\n');
+    if (!pem.includes('-----BEGIN')) {
+      try {
+        pem = readFileSync(raw, 'utf8');
+      } catch (error) {
+        throw new ConfigError(name, `is neither a PEM nor a readable file (${(error as Error).message})`);
+      }
+      if (!pem.includes('-----BEGIN')) throw new ConfigError(name, `the file ${raw} holds no PEM`);
+    }
+    return pem;
+  };
 }
 
 /** `*` or a comma-separated list of origins such as `https://app.example.com`. */
@@ -143,7 +196,7 @@ export const OPTIONS = {
     allowHttp: bool('WEBHOOK_ALLOW_HTTP', false, 'also accept `http:` endpoint URLs'),
     allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false, 'also reach loopback, private, link-local and metadata addresses (local receivers, tests)'),
     timeoutMs: duration('WEBHOOK_TIMEOUT', 10_000, 100, 300_000, "per attempt, until the response's end"),
-    retryScheduleMs: custom('WEBHOOK_RETRY_SCHEDULE', [5_000, 30_000, 120_000, 600_000, 3_600_000, 6 * 3_600_000, DAY], '5s,30s,2m,10m,1h,6h,1d', 'up to 50 durations, each 1ms to 30d', 'the delay before each retry (±20 %); after the last one fails, the delivery is dead', retrySchedule),
+    retryScheduleMs: custom('WEBHOOK_RETRY_SCHEDULE', [5_000, 30_000, 120_000, 600_000, 3_600_000, 6 * 3_600_000, DAY], '5s,30s,2m,10m,1h,6h,1d', 'up to 50 durations, each 1ms to 30d', 'the delay before each retry (±20 %); after the last one fails, the delivery is dead', retrySchedule('WEBHOOK_RETRY_SCHEDULE')),
     breakerThreshold: int('WEBHOOK_BREAKER_THRESHOLD', 20, 1, 1_000_000, 'failures in a row that pause an endpoint'),
     breakerCooldownMs: duration('WEBHOOK_BREAKER_COOLDOWN', 60_000, 10, DAY, 'how long a paused endpoint waits before its probe'),
     concurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 1_000, 'requests in flight (and connections kept) per endpoint'),
@@ -156,6 +209,37 @@ export const OPTIONS = {
   },
   notifications: {
     maxAlertRulesPerOwner: int('MAX_ALERT_RULES_PER_OWNER', 20, 1, 10_000, 'alert rules one owner may have (`LIMIT_EXCEEDED` past it)'),
+  },
+  push: {
+    deliver: bool('PUSH_DELIVERY', true, '`false`: this instance registers push devices but takes no device leases'),
+    maxDevicesPerOwner: int('PUSH_MAX_DEVICES_PER_OWNER', 20, 1, 10_000, 'push devices one owner may register (`LIMIT_EXCEEDED` past it)'),
+    leaseTtlMs: duration('PUSH_LEASE_TTL', 15_000, 300, 3_600_000, "a device's lease lifetime: a dead instance's devices move after this"),
+    retryScheduleMs: custom('PUSH_RETRY_SCHEDULE', [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000], '1s,5s,30s,2m,10m,1h', 'up to 50 durations, each 1ms to 30d', 'the delay before each retry of a failed push (±20 %); after the last one fails, the push is a dead letter and the device goes on', retrySchedule('PUSH_RETRY_SCHEDULE')),
+    timeoutMs: duration('PUSH_TIMEOUT', 10_000, 100, 300_000, 'per push request, until the push service answers'),
+    concurrency: int('PUSH_CONCURRENCY', 64, 1, 10_000, 'devices an instance pushes to at once (each device one push at a time, in order)'),
+    batchSize: int('PUSH_BATCH_SIZE', 200, 1, 10_000, "events of an owner's log one device's step reads"),
+    ttlMs: duration('PUSH_TTL', 86_400_000, 0, 28 * DAY, 'how long a push service keeps an undelivered push for an offline device (Web Push `TTL`, FCM `ttl`, APNS expiration)', 'deliver now or never'),
+    webPush: {
+      publicKey: text('WEB_PUSH_VAPID_PUBLIC_KEY', null, 'the VAPID public key (base64url, 65 bytes): with the private key; without both, one pair is generated and kept in `DATA_DIR` on PGlite, and Web Push is off on PostgreSQL'),
+      privateKey: text('WEB_PUSH_VAPID_PRIVATE_KEY', null, 'the VAPID private key (base64url, 32 bytes)'),
+      subject: custom('WEB_PUSH_SUBJECT', 'mailto:push@wallet-events.invalid', 'mailto:push@wallet-events.invalid', 'a mailto: or https: URL', 'the contact push services see in the VAPID token (`sub`)', (raw) => {
+        if (!/^(mailto:\S+@\S+|https:\/\/\S+)$/.test(raw)) throw new ConfigError('WEB_PUSH_SUBJECT', 'must be a mailto: or https: URL');
+        return raw;
+      }),
+    },
+    fcm: {
+      serviceAccount: custom<FcmServiceAccount | null>('FCM_SERVICE_ACCOUNT', null, 'none', 'the key JSON, or a path to it', "a Firebase service account key (its `project_id`, `client_email`, `private_key`, `token_uri`); without it FCM devices are refused", fcmServiceAccount),
+      apiUrl: url('FCM_API_URL', ['https:', 'http:'], 'where FCM HTTP v1 requests go (default `https://fcm.googleapis.com`)'),
+      tokenUrl: url('FCM_TOKEN_URL', ['https:', 'http:'], "where OAuth2 access tokens are asked for (default: the key's `token_uri`)"),
+    },
+    apns: {
+      key: custom<string | null>('APNS_KEY', null, 'none', 'PEM (PKCS#8), `\\n` escapes allowed, or a path to it', 'the APNs auth key (.p8) that signs provider tokens (ES256); with `APNS_KEY_ID`, `APNS_TEAM_ID` and `APNS_TOPIC`; without it APNS devices are refused', pemOrPath('APNS_KEY')),
+      keyId: text('APNS_KEY_ID', null, "the auth key's id (the provider token's `kid`)"),
+      teamId: text('APNS_TEAM_ID', null, "the Apple team id (the provider token's `iss`)"),
+      topic: text('APNS_TOPIC', null, "the app's bundle id (`apns-topic`)"),
+      host: url('APNS_HOST', ['https:'], 'the APNs server (default `https://api.push.apple.com`; `https://api.sandbox.push.apple.com` for development builds)'),
+      ca: custom<string | null>('APNS_CA', null, 'none', 'PEM, or a path to it', 'a certificate authority to trust for `APNS_HOST`, besides the usual ones (a private relay, a test server)', pemOrPath('APNS_CA')),
+    },
   },
   limits: {
     subscriptionsPerConnection: int('MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000, 'operations one connection may run at once (`LIMIT_EXCEEDED`)'),

@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { EventType, NotificationKind } from '../domain/events.ts';
 import type { AlertRuleKind } from '../domain/alert-rules.ts';
+import type { PushPlatform } from '../domain/push.ts';
 import type { Direction, TransactionStatus, TransactionType, WalletStatus } from '../domain/ledger-types.ts';
 
 /**
@@ -370,4 +371,67 @@ export const notifications = pgTable(
 export const notificationInboxes = pgTable('notification_inboxes', {
   ownerId: text('owner_id').primaryKey(),
   unread: integer('unread').notNull().default(0),
+});
+
+/**
+ * Devices that receive an owner's notifications by push (and, if they opt in, further
+ * event types). Each follows the owner's log from its own position (`sequence`, the last
+ * event handled), moved only once that event's push was delivered, given up (a dead
+ * letter) or not for this device; the lease says which instance pushes to it now.
+ */
+export const pushDevices = pgTable(
+  'push_devices',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: text('owner_id').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    platform: text('platform').$type<PushPlatform>().notNull(),
+    /** The Web Push endpoint URL, the FCM registration token or the APNs device token. */
+    address: text('address').notNull(),
+    /** Web Push: the subscription's P-256 public key and auth secret (base64url). */
+    p256dh: text('p256dh'),
+    auth: text('auth'),
+    /** Event types pushed besides notifications; null for notifications only. */
+    types: jsonb('types').$type<EventType[] | null>(),
+    label: text('label'),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    /** Failed tries of the push at `sequence + 1`, and when the next one is due. */
+    attempts: integer('attempts').notNull().default(0),
+    retryAt: timestamp('retry_at', { withTimezone: true, mode: 'date' }),
+    lastError: text('last_error'),
+    lastPushedAt: timestamp('last_pushed_at', { withTimezone: true, mode: 'date' }),
+    leaseHolder: text('lease_holder'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true, mode: 'date' }),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('push_devices_address_idx').on(t.ownerId, t.platform, t.address),
+    index('push_devices_holder_idx').on(t.leaseHolder),
+    index('push_devices_lease_idx').on(t.leaseExpiresAt),
+  ],
+);
+
+/** Pushes given up after the retry schedule: what was not delivered, and why. */
+export const pushDeadLetters = pgTable(
+  'push_dead_letters',
+  {
+    id: uuid('id').primaryKey(),
+    deviceId: uuid('device_id')
+      .notNull()
+      .references(() => pushDevices.id, { onDelete: 'cascade' }),
+    ownerId: text('owner_id').notNull(),
+    eventId: uuid('event_id').notNull(),
+    sequence: bigint('sequence', { mode: 'number' }).notNull(),
+    attempts: integer('attempts').notNull(),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('push_dead_letters_device_idx').on(t.deviceId, t.createdAt), index('push_dead_letters_created_idx').on(t.createdAt)],
+);
+
+/** Instances that push, each renewing its row with its leases: how many are alive decides each one's share of the devices. */
+export const pushInstances = pgTable('push_instances', {
+  holder: text('holder').primaryKey(),
+  seenAt: timestamp('seen_at', { withTimezone: true, mode: 'date' }).notNull(),
 });

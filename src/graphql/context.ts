@@ -15,6 +15,7 @@ import type { Tenancy } from '../ledger/tenancy.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
 import type { AlertRules } from '../notifications/alert-rule-store.ts';
 import type { NotificationReads } from '../notifications/notification-reads.ts';
+import type { PushDevices } from '../push/push-devices.ts';
 
 /** The application services resolvers call; built once by the composition root. */
 export interface Services {
@@ -24,6 +25,8 @@ export interface Services {
   alertRules: AlertRules;
   /** The notification centre's reads. */
   notifications: NotificationReads;
+  /** Push devices, and the VAPID public key browsers subscribe with (null: Web Push is off). */
+  push: { devices: PushDevices; webPushPublicKey: string | null };
   /** Owners' tenants and wallets' owners, for the access rules. */
   tenancy: Tenancy;
   /** Owners' logs: polling reads and ack look-ups. */

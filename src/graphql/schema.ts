@@ -10,6 +10,7 @@ import { Query } from './resolvers/query.ts';
 import { Subscription } from './resolvers/subscription.ts';
 import { typeResolvers } from './resolvers/types.ts';
 import { AlertRule, FraudEvent, Notification, NotificationEvent, notificationMutations, notificationQueries } from './resolvers/notifications.ts';
+import { PushDevice, pushMutations, pushQueries } from './resolvers/push.ts';
 import { WebhookDelivery, WebhookEndpoint, webhookMutations, webhookQueries } from './resolvers/webhooks.ts';
 import { DateTimeScalar, MoneyScalar, SequenceScalar } from './scalars.ts';
 
@@ -32,6 +33,7 @@ export function createSchema(): GraphQLSchema {
       { Query: consumerQueries, Mutation: consumerMutations },
       { Query: firehoseQueries, Subscription: feedSubscription },
       { Mutation: accessMutations },
+      { Query: pushQueries, Mutation: pushMutations, PushDevice },
       { Query: notificationQueries, Mutation: notificationMutations, FraudEvent, NotificationEvent, Notification, AlertRule },
       { Query: webhookQueries, Mutation: webhookMutations, WebhookEndpoint, WebhookDelivery },
       typeResolvers,

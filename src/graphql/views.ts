@@ -8,6 +8,7 @@ import type { Transaction } from '../domain/ledger-types.ts';
 import type { EventCriteria } from '../domain/event-filter.ts';
 import type { StoredFilter } from '../webhooks/endpoint-rules.ts';
 import type { DeliveryRow, EndpointRow } from '../webhooks/store.ts';
+import type { DeviceRow } from '../push/push-store.ts';
 
 export type TransactionView = Transaction | TransactionEventData;
 export type BalanceView = BalanceEventData;
@@ -24,3 +25,5 @@ export type WebhookEndpointView = EndpointRow;
 export type WebhookDeliveryView = DeliveryRow;
 /** An endpoint's filter as stored (amounts as digit strings). */
 export type WebhookFilterView = StoredFilter;
+/** A push device as stored (its token or endpoint is never resolved). */
+export type PushDeviceView = DeviceRow;

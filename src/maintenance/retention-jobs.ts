@@ -1,6 +1,6 @@
 /**
  * What the retention job deletes on every instance, and after how long: events, and the
- * notifications and fraud flags they caused, past `EVENT_RETENTION`; idempotency keys, unused consumers and their preferences, revocations
+ * notifications, fraud flags and push dead letters they caused, past `EVENT_RETENTION`; idempotency keys, unused consumers and their preferences, revocations
  * no valid token can match, and delivered webhook records.
  */
 import type { RevocationList } from '../auth/revocations.ts';
@@ -12,6 +12,7 @@ import type { ConsumerCursors } from '../streams/consumers.ts';
 import type { PreferenceStore } from '../streams/preferences.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
 import { pruneFraudFlags, pruneNotifications } from '../notifications/notification-retention.ts';
+import { pruneDeadLetters } from '../push/push-store.ts';
 import { pruneEvents, type PruneTask } from './retention.ts';
 
 /** The stores that keep something for a while. */
@@ -41,6 +42,7 @@ export function retentionTasks(stores: RetainedStores, config: Config): PruneTas
         ]
       : []),
     { name: 'revocations', run: (now) => stores.revocations.prune(now) },
+    { name: 'push dead letters', run: (now) => pruneDeadLetters(stores.db, ago(now, config.retentionMs)) },
     { name: 'webhook deliveries', run: (now) => stores.webhooks.pruneDelivered(ago(now, config.webhooks.deliveryRetentionMs)) },
   ];
 }

@@ -12,6 +12,7 @@ import type { NotificationKind, WalletEvent } from '../domain/events.ts';
 import type { ServerStatsSnapshot } from '../graphql/context.ts';
 import { LatencySamples, RateWindow } from './live-stats.ts';
 import type { WebhookObserver } from '../webhooks/endpoint-worker.ts';
+import type { PushObserver } from '../push/push-dispatcher.ts';
 
 /** What the webhook gauges read at scrape time: the endpoints delivered by this instance. */
 export interface WebhookGaugeSource {
@@ -53,6 +54,19 @@ export class Metrics {
     name: 'wallet_events_notifications_total',
     help: 'Notifications made by this instance, by kind (FRAUD_FLAG, or the kind of alert rule that fired)',
     labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  private readonly pushes = new Counter({
+    name: 'wallet_events_pushes_total',
+    help: 'Pushes to devices by platform and outcome: delivered (the push service took it), failed (retried, or a dead letter past the schedule), gone (the device was removed)',
+    labelNames: ['platform', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly pushLag = new Histogram({
+    name: 'wallet_events_push_lag_seconds',
+    help: "From an event's commit to its push service taking the push",
+    labelNames: ['platform'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [this.registry],
   });
   private readonly pauses = this.counter('wallet_events_stream_pauses_total', 'Times a subscription paused because its client read too slowly (it resumes where it stopped)');
@@ -149,6 +163,14 @@ export class Metrics {
   onAppended = (count: number): void => {
     this.appended.inc(count);
     this.eventsIn.add(count);
+  };
+
+  /** How pushes end, and how long after their event's commit they were taken. */
+  readonly push: PushObserver = {
+    onPush: (platform, outcome, lagMs) => {
+      this.pushes.inc({ platform, outcome });
+      if (lagMs !== null) this.pushLag.observe({ platform }, lagMs / 1000);
+    },
   };
 
   /** A committed transaction made a notification of `kind`. */

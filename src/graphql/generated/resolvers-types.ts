@@ -2,7 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Principal } from '../../domain/principal.ts';
 import type { Wallet as WalletModel } from '../../domain/ledger-types.ts';
-import type { TransactionView, BalanceView, PreferencesView, WebhookEndpointView, WebhookDeliveryView, WebhookFilterView } from '../views.ts';
+import type { TransactionView, BalanceView, PushDeviceView, PreferencesView, WebhookEndpointView, WebhookDeliveryView, WebhookFilterView } from '../views.ts';
 import type { WalletEvent as WalletEventModel, TransactionEvent as TransactionEventModel, BalanceEvent as BalanceEventModel, WalletStatusEvent as WalletStatusEventModel, FraudEvent as FraudEventModel, NotificationEvent as NotificationEventModel, NotificationData as NotificationModel } from '../../domain/events.ts';
 import type { FraudFlag as FraudFlagModel } from '../../ledger/fraud-flags.ts';
 import type { AlertRule as AlertRuleModel } from '../../domain/alert-rules.ts';
@@ -253,6 +253,13 @@ export type Mutation = {
   redeliverDeadWebhooks: Scalars['Int']['output'];
   /** Sends a DEAD delivery again, from a fresh retry schedule. */
   redeliverWebhook: WebhookDelivery;
+  /**
+   * Registers one of the caller's devices (a user token: a device belongs to a person). It
+   * is pushed each notification made from now on, once, and the opted-in event types.
+   * Registering the same subscription or token again updates it and keeps its place. At
+   * most `PUSH_MAX_DEVICES_PER_OWNER` per owner.
+   */
+  registerPushDevice: PushDevice;
   /** Reverses a SUCCESS transaction. Repeating it returns it unchanged. */
   reverseTransaction: Transaction;
   /**
@@ -274,6 +281,8 @@ export type Mutation = {
   /** Settles a PENDING transaction. Repeating the same settlement returns it unchanged. */
   settleTransaction: Transaction;
   unfreezeWallet: Wallet;
+  /** Removes one of the caller's devices and returns it. */
+  unregisterPushDevice: PushDevice;
   /**
    * Saves the filter used by `consumer`'s subscriptions that give no filter of their own; its
    * live subscriptions switch to it without reconnecting.
@@ -380,6 +389,12 @@ export type MutationRedeliverWebhookArgs = {
 
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationRegisterPushDeviceArgs = {
+  input: RegisterPushDeviceInput;
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationReverseTransactionArgs = {
   id: Scalars['ID']['input'];
   reason: Scalars['String']['input'];
@@ -416,6 +431,12 @@ export type MutationSettleTransactionArgs = {
 
 /** Producer mutations need a `service` token. Each one is a single database transaction. */
 export type MutationUnfreezeWalletArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** Producer mutations need a `service` token. Each one is a single database transaction. */
+export type MutationUnregisterPushDeviceArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -546,6 +567,31 @@ export type PostingStatus =
   /** Posts a settled transaction at once. */
   | 'SUCCESS';
 
+/** A device that receives its owner's notifications by push. */
+export type PushDevice = {
+  __typename?: 'PushDevice';
+  createdAt: Scalars['DateTime']['output'];
+  /** Pushes given up after the retry schedule (`PUSH_RETRY_SCHEDULE`). */
+  deadLetters: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  label?: Maybe<Scalars['String']['output']>;
+  /** Why the last push failed, while it waits for a retry. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  /** When a push to it was last delivered to its push service. */
+  lastPushedAt?: Maybe<Scalars['DateTime']['output']>;
+  platform: PushPlatform;
+  /** Event types pushed besides notifications; empty for notifications only. */
+  types: Array<WalletEventType>;
+};
+
+export type PushPlatform =
+  /** Apple Push Notification service (iOS, macOS). */
+  | 'APNS'
+  /** Firebase Cloud Messaging HTTP v1 (Android, and web apps on Firebase). */
+  | 'FCM'
+  /** Web Push (RFC 8030) to a browser's push service, with VAPID and aes128gcm encryption. */
+  | 'WEB_PUSH';
+
 export type Query = {
   __typename?: 'Query';
   /** The owner's alert rules, oldest first, optionally of one wallet. Users read their own; service/admin tokens name `ownerId` or `walletId`. */
@@ -571,6 +617,8 @@ export type Query = {
   me: Me;
   /** The owner's notifications, newest first, as a cursor connection. */
   notifications: NotificationConnection;
+  /** The caller's push devices (user tokens: a device belongs to a person). */
+  pushDevices: Array<PushDevice>;
   /** Live figures of the instance that answers (admin tokens). Each instance reports its own. */
   serverStats: ServerStats;
   /** A consumer's saved filter, or null when it has none. */
@@ -585,6 +633,8 @@ export type Query = {
   wallet?: Maybe<Wallet>;
   /** Your wallets; service/admin tokens name the owner. */
   wallets: Array<Wallet>;
+  /** The server's VAPID public key (base64url) for `pushManager.subscribe({ applicationServerKey })`; null when Web Push is off. */
+  webPushPublicKey?: Maybe<Scalars['String']['output']>;
   /** An endpoint's deliveries, newest first; `status: DEAD` is its dead-letter queue. */
   webhookDeliveries: WebhookDeliveryConnection;
   webhookEndpoint: WebhookEndpoint;
@@ -676,6 +726,18 @@ export type QueryWebhookEndpointArgs = {
 
 export type QueryWebhookEndpointsArgs = {
   tenant?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RegisterPushDeviceInput = {
+  /** A name the person recognises, such as `Ada's iPhone`. */
+  label?: InputMaybe<Scalars['String']['input']>;
+  platform: PushPlatform;
+  /** FCM: the registration token. APNS: the device token (hex). */
+  token?: InputMaybe<Scalars['String']['input']>;
+  /** Event types pushed besides notifications (which every device gets): TRANSACTION, BALANCE, WALLET_STATUS, FRAUD. */
+  types?: InputMaybe<Array<WalletEventType>>;
+  /** WEB_PUSH: the browser's subscription. */
+  webPush?: InputMaybe<WebPushSubscriptionInput>;
 };
 
 export type RevocationResult = {
@@ -1037,6 +1099,13 @@ export type WalletStatusEvent = WalletEvent & {
   walletId: Scalars['ID']['output'];
 };
 
+/** A browser's PushSubscription, as `subscription.toJSON()` gives it (`endpoint`, `keys.p256dh`, `keys.auth`). */
+export type WebPushSubscriptionInput = {
+  auth: Scalars['String']['input'];
+  endpoint: Scalars['String']['input'];
+  p256dh: Scalars['String']['input'];
+};
+
 export type WebhookDelivery = {
   __typename?: 'WebhookDelivery';
   attempts: Scalars['Int']['output'];
@@ -1260,7 +1329,10 @@ export type ResolversTypes = {
   PostTransactionInput: PostTransactionInput;
   PostTransactionPayload: ResolverTypeWrapper<Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversTypes['Transaction'] }>;
   PostingStatus: PostingStatus;
+  PushDevice: ResolverTypeWrapper<PushDeviceView>;
+  PushPlatform: PushPlatform;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RegisterPushDeviceInput: RegisterPushDeviceInput;
   RevocationResult: ResolverTypeWrapper<RevocationResult>;
   Role: Role;
   Sequence: ResolverTypeWrapper<Scalars['Sequence']['output']>;
@@ -1288,6 +1360,7 @@ export type ResolversTypes = {
   WalletStatus: WalletStatus;
   WalletStatusChange: WalletStatusChange;
   WalletStatusEvent: ResolverTypeWrapper<WalletStatusEventModel>;
+  WebPushSubscriptionInput: WebPushSubscriptionInput;
   WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryView>;
   WebhookDeliveryConnection: ResolverTypeWrapper<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>;
   WebhookDeliveryEdge: ResolverTypeWrapper<Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversTypes['WebhookDelivery'] }>;
@@ -1331,7 +1404,9 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   PostTransactionInput: PostTransactionInput;
   PostTransactionPayload: Omit<PostTransactionPayload, 'transaction'> & { transaction: ResolversParentTypes['Transaction'] };
+  PushDevice: PushDeviceView;
   Query: Record<PropertyKey, never>;
+  RegisterPushDeviceInput: RegisterPushDeviceInput;
   RevocationResult: RevocationResult;
   Sequence: Scalars['Sequence']['output'];
   ServerStats: ServerStats;
@@ -1352,6 +1427,7 @@ export type ResolversParentTypes = {
   WalletEventEdge: Omit<WalletEventEdge, 'node'> & { node: ResolversParentTypes['WalletEvent'] };
   WalletEventFilter: WalletEventFilter;
   WalletStatusEvent: WalletStatusEventModel;
+  WebPushSubscriptionInput: WebPushSubscriptionInput;
   WebhookDelivery: WebhookDeliveryView;
   WebhookDeliveryConnection: Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> };
   WebhookDeliveryEdge: Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversParentTypes['WebhookDelivery'] };
@@ -1480,12 +1556,14 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   postTransactions?: Resolver<Array<ResolversTypes['PostTransactionPayload']>, ParentType, ContextType, RequireFields<MutationPostTransactionsArgs, 'inputs'>>;
   redeliverDeadWebhooks?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<MutationRedeliverDeadWebhooksArgs, 'endpointId'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'id'>>;
+  registerPushDevice?: Resolver<ResolversTypes['PushDevice'], ParentType, ContextType, RequireFields<MutationRegisterPushDeviceArgs, 'input'>>;
   reverseTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationReverseTransactionArgs, 'id' | 'reason'>>;
   revokeAccess?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeAccessArgs, 'ownerId'>>;
   revokeToken?: Resolver<ResolversTypes['RevocationResult'], ParentType, ContextType, RequireFields<MutationRevokeTokenArgs, 'jti'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookEndpointWithSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   settleTransaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType, RequireFields<MutationSettleTransactionArgs, 'id' | 'status'>>;
   unfreezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationUnfreezeWalletArgs, 'id'>>;
+  unregisterPushDevice?: Resolver<ResolversTypes['PushDevice'], ParentType, ContextType, RequireFields<MutationUnregisterPushDeviceArgs, 'id'>>;
   updateSubscriptionPreferences?: Resolver<ResolversTypes['SubscriptionPreferences'], ParentType, ContextType, RequireFields<MutationUpdateSubscriptionPreferencesArgs, 'consumer' | 'input'>>;
   updateWebhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<MutationUpdateWebhookEndpointArgs, 'input'>>;
 };
@@ -1545,12 +1623,24 @@ export type PostTransactionPayloadResolvers<ContextType = GraphQLContext, Parent
   transaction?: Resolver<ResolversTypes['Transaction'], ParentType, ContextType>;
 };
 
+export type PushDeviceResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PushDevice'] = ResolversParentTypes['PushDevice']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  label?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastPushedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  platform?: Resolver<ResolversTypes['PushPlatform'], ParentType, ContextType>;
+  types?: Resolver<Array<ResolversTypes['WalletEventType']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   alertRules?: Resolver<Array<ResolversTypes['AlertRule']>, ParentType, ContextType, Partial<QueryAlertRulesArgs>>;
   events?: Resolver<ResolversTypes['WalletEventConnection'], ParentType, ContextType, RequireFields<QueryEventsArgs, 'first'>>;
   feed?: Resolver<ResolversTypes['FeedConnection'], ParentType, ContextType, RequireFields<QueryFeedArgs, 'first'>>;
   me?: Resolver<ResolversTypes['Me'], ParentType, ContextType>;
   notifications?: Resolver<ResolversTypes['NotificationConnection'], ParentType, ContextType, RequireFields<QueryNotificationsArgs, 'first' | 'unreadOnly'>>;
+  pushDevices?: Resolver<Array<ResolversTypes['PushDevice']>, ParentType, ContextType>;
   serverStats?: Resolver<ResolversTypes['ServerStats'], ParentType, ContextType>;
   subscriptionPreferences?: Resolver<Maybe<ResolversTypes['SubscriptionPreferences']>, ParentType, ContextType, RequireFields<QuerySubscriptionPreferencesArgs, 'consumer'>>;
   transaction?: Resolver<Maybe<ResolversTypes['Transaction']>, ParentType, ContextType, RequireFields<QueryTransactionArgs, 'id'>>;
@@ -1558,6 +1648,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   unreadNotificationCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, Partial<QueryUnreadNotificationCountArgs>>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType, RequireFields<QueryWalletArgs, 'id'>>;
   wallets?: Resolver<Array<ResolversTypes['Wallet']>, ParentType, ContextType, Partial<QueryWalletsArgs>>;
+  webPushPublicKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'endpointId' | 'first'>>;
   webhookEndpoint?: Resolver<ResolversTypes['WebhookEndpoint'], ParentType, ContextType, RequireFields<QueryWebhookEndpointArgs, 'id'>>;
   webhookEndpoints?: Resolver<Array<ResolversTypes['WebhookEndpoint']>, ParentType, ContextType, Partial<QueryWebhookEndpointsArgs>>;
@@ -1773,6 +1864,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   NotificationsRead?: NotificationsReadResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PostTransactionPayload?: PostTransactionPayloadResolvers<ContextType>;
+  PushDevice?: PushDeviceResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   RevocationResult?: RevocationResultResolvers<ContextType>;
   Sequence?: GraphQLScalarType;
