@@ -13,6 +13,8 @@ import { producer } from './support/ledger-ops.ts';
 import { freePort, startServer, type RunningServer } from './support/server.ts';
 import { token } from './support/tokens.ts';
 import { CHROMIUM, chromiumFor, launchChromium } from './support/browser.ts';
+import { gqlData } from './support/clients.ts';
+import webPush from 'web-push';
 
 const haveChromium = chromiumFor('the browser test');
 // Two instances sharing PostgreSQL + Redis let events be committed while the page's own server is down.
@@ -31,7 +33,15 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     env = await prepareBackend(backend);
     port = await freePort();
     // The embedded backend keeps its data on disk here so that a restart finds it again.
-    serverEnv = { ...env.env, ...(backend.name === 'embedded' ? { DATA_DIR: `.artifacts/dashboard-data-${port}` } : {}), PORT: String(port), SSE_RETRY: '300ms' };
+    const vapid = webPush.generateVAPIDKeys();
+    serverEnv = {
+      ...env.env,
+      ...(backend.name === 'embedded' ? { DATA_DIR: `.artifacts/dashboard-data-${port}` } : {}),
+      PORT: String(port),
+      SSE_RETRY: '300ms',
+      WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey,
+      WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey,
+    };
     server = await startServer(serverEnv);
     if (backend.name === 'postgres') other = await startServer(env.env);
     browser = await launchChromium();
@@ -111,6 +121,68 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     const fits = await fresh.$eval(card, (el) => [...el.querySelectorAll('*')].every((child) => child.getBoundingClientRect().right <= el.getBoundingClientRect().right + 0.5));
     expect(fits).toBe(true);
     await fresh.close();
+  });
+
+  it('keeps the notification list and its unread badge the same on two open pages, live', async () => {
+    const owner = `dash-notes-${port}`;
+    const ops = producer(server.url, await token('producer', 'service'));
+    const wallet = await ops.createWallet(owner);
+    const user = await token(owner, 'user', 3600);
+    await gqlData(server.url, user, 'mutation($w: ID!) { createAlertRule(input: { walletId: $w, kind: TRANSACTION_ABOVE, threshold: "1000" }) { id } }', { w: wallet.id });
+    const [phone, laptop] = [await browser.newPage(), await browser.newPage()];
+    for (const p of [phone, laptop]) {
+      await p.goto(`http://127.0.0.1:${port}/#token=${user}`);
+      await p.waitForSelector('#state[data-state="connected"]', { timeout: 10_000 });
+    }
+    const unread = (p: Page) => p.textContent('#unread');
+    const unreadIs = (p: Page, n: number) => p.waitForFunction((count) => document.getElementById('unread')?.textContent === String(count), n, { timeout: 5_000 });
+
+    await ops.post({ walletId: wallet.id, direction: 'CREDIT', type: 'DEPOSIT', amount: '250000', status: 'SUCCESS' });
+    for (const p of [phone, laptop]) await unreadIs(p, 1);
+    expect(await phone.textContent('#notifications li.unread .title')).toBe('Large transaction');
+    expect(await phone.textContent('#notifications li.unread .body')).toBe('A credit of 2,500.00 NGN is above 10.00 NGN.');
+
+    // Read on the phone: the laptop's badge and list follow.
+    await phone.click('#notifications li.unread button');
+    for (const p of [phone, laptop]) {
+      await unreadIs(p, 0);
+      await p.waitForSelector('#notifications li:not(.unread)[data-note]');
+    }
+    await ops.post({ walletId: wallet.id, direction: 'DEBIT', type: 'PAYMENT', amount: '2000', status: 'SUCCESS' });
+    await ops.post({ walletId: wallet.id, direction: 'DEBIT', type: 'PAYMENT', amount: '3000', status: 'SUCCESS' });
+    for (const p of [phone, laptop]) await unreadIs(p, 2);
+    expect(await laptop.$$eval('#notifications li[data-note]', (items) => items.length)).toBe(3);
+    await laptop.click('#mark-all');
+    for (const p of [phone, laptop]) await unreadIs(p, 0);
+    expect([await unread(phone), await unread(laptop)]).toEqual(['0', '0']);
+    await phone.close();
+    await laptop.close();
+  });
+
+  it('offers "Notify me", and its service worker shows a push it is handed', async () => {
+    const owner = `dash-push-${port}`;
+    await producer(server.url, await token('producer', 'service')).createWallet(owner);
+    const context = await browser.newContext();
+    const origin = `http://127.0.0.1:${port}`;
+    await context.grantPermissions(['notifications'], { origin });
+    const fresh = await context.newPage();
+    const cdp = await context.newCDPSession(fresh);
+    const registrations: { registrationId: string; scopeURL: string }[] = [];
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: updated }) => registrations.push(...updated));
+    await cdp.send('ServiceWorker.enable');
+    await fresh.goto(`${origin}/#token=${await token(owner, 'user', 3600)}`);
+    await fresh.waitForSelector('#notify:not([disabled])', { timeout: 10_000 });
+    expect(await fresh.getAttribute('#notify', 'aria-pressed')).toBe('false');
+    await fresh.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    const registration = registrations.find((r) => r.scopeURL === `${origin}/`)!;
+    expect(registration).toBeDefined();
+    // What a push service would hand the worker once it decrypted our payload (no push service is reached: tests stay on loopback).
+    const payload = { title: 'Possible fraud', body: 'A debit of 25.00 NGN was flagged (risk 87/100): mule account', badge: 1, urgent: true, data: { kind: 'FRAUD_FLAG', notificationId: 'n-1' } };
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registration.registrationId, data: JSON.stringify(payload) });
+    await fresh.waitForFunction(async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.title === 'Possible fraud'), undefined, { timeout: 5_000 });
+    const shown = await fresh.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })));
+    expect(shown).toEqual([{ title: 'Possible fraud', body: payload.body, tag: 'n-1', requireInteraction: true }]);
+    await context.close();
   });
 
   it('asks for a token, keyboard first, when it has none or a bad one', async () => {

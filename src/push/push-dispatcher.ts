@@ -64,10 +64,6 @@ export class PushDispatcher {
     this.roundTimer = setInterval(() => this.wake(), this.settings.roundIntervalMs);
     this.leaseTimer.unref();
     this.roundTimer.unref();
-    this.unsubscribe = this.deps.pubsub.subscribe(COMMIT_WAKE_TOPIC, (raw) => this.onWake(raw)).catch((error: Error) => {
-      this.deps.logger.warn('push wake subscription failed; pushing on the periodic round only', { error: error.message });
-      return null;
-    });
     await this.leaseRound();
   }
 
@@ -76,7 +72,7 @@ export class PushDispatcher {
     this.stopped = true;
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.roundTimer) clearInterval(this.roundTimer);
-    void this.unsubscribe?.then((off) => off?.());
+    this.listen(false);
     await this.running;
     for (const sender of Object.values(this.senders)) sender?.close();
     if (this.settings.deliver) await this.store.releaseAll(this.holder).catch(() => {});
@@ -97,6 +93,21 @@ export class PushDispatcher {
     this.running = this.rounds().finally(() => (this.running = null));
   }
 
+  /** Listens to commit wakes while this instance pushes to a device, and lets go when it pushes to none. */
+  private listen(on: boolean): void {
+    if (on && !this.unsubscribe) {
+      this.unsubscribe = this.deps.pubsub.subscribe(COMMIT_WAKE_TOPIC, (raw) => this.onWake(raw)).catch((error: Error) => {
+        // The periodic round carries the devices; the next lease round tries again.
+        this.deps.logger.warn('push wake subscription failed; pushing on the periodic round only', { error: error.message });
+        this.unsubscribe = null;
+        return null;
+      });
+    } else if (!on && this.unsubscribe) {
+      void this.unsubscribe.then((off) => off?.());
+      this.unsubscribe = null;
+    }
+  }
+
   private onWake(raw: string): void {
     const wake = readCommitWake(raw, this.deps.maxMessageBytes);
     if ('refused' in wake) return;
@@ -109,6 +120,7 @@ export class PushDispatcher {
       const { held, excess } = await this.store.leaseRound(this.holder, this.settings.leaseTtlMs);
       if (excess > 0) await this.store.releaseSome(this.holder, excess);
       this.held = held - excess;
+      this.listen(this.held > 0 && !this.stopped);
       this.wake();
     } catch (error) {
       this.deps.logger.warn('push lease renewal failed; trying again', { error: (error as Error).message });

@@ -12,7 +12,7 @@ export const OPT_IN_TYPES: readonly EventType[] = ['TRANSACTION', 'BALANCE', 'WA
 
 /** The push for `event` on a device that opted into `types` (null: notifications only), or null when it gets none. */
 export function pushMessageFor(event: WalletEvent, types: readonly EventType[] | null): PushMessage | null {
-  const data = { type: event.type, eventId: event.eventId, cursor: encodeCursor(event), walletId: event.walletId };
+  const data = { type: event.type, eventId: event.eventId, cursor: encodeCursor(event), walletId: event.walletId, occurredAt: event.occurredAt };
   if (event.type === 'NOTIFICATION') {
     const notification = event.data.notification;
     if (event.data.change !== 'CREATED' || !notification) return null;

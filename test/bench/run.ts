@@ -13,6 +13,8 @@ import { benchReplay } from './replay.ts';
 import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
 import { benchWebhookLatency, benchWebhookThroughput } from './webhooks.ts';
 import { benchCompression } from './compression.ts';
+import { benchPushLatency, benchPushThroughput } from './push.ts';
+import webPush from 'web-push';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { databaseInsertLimit } from './database-limit.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
@@ -137,6 +139,20 @@ try {
     const latency = await benchWebhookLatency(ours, full ? 500 : 20, 500, full ? 20_000 : 2_000);
     rows.push(
       `| webhook delay p99 at 500 events/s (commit → received) | p99 ≤ 100 ms | ${latency.p99.toFixed(1)} ms | no webhooks | n/a | p50 ${latency.p50.toFixed(1)} ms over ${latency.events.toLocaleString('en')} events, healthy receiver |`,
+    );
+  }
+  if (!values.only || 'push'.includes(values.only)) {
+    progress?.('push — wallet-events');
+    const full = scale === 'full';
+    const vapid = webPush.generateVAPIDKeys();
+    const pushServer = await start(undefined, { WEB_PUSH_VAPID_PUBLIC_KEY: vapid.publicKey, WEB_PUSH_VAPID_PRIVATE_KEY: vapid.privateKey, PUSH_RETRY_SCHEDULE: Array(20).fill('300ms').join(','), HEAD_CHECK_INTERVAL: '100ms' });
+    const throughput = await benchPushThroughput(pushServer, full ? 500 : 20, full ? 20_000 : 200);
+    rows.push(
+      `| Web Push to a local push service: pushes/s | ≥ 2,000/s | ${throughput.perSecond.toLocaleString('en')}/s | no push | n/a | a backlog of ${throughput.pushes.toLocaleString('en')} notifications over ${throughput.devices} devices; each push VAPID-signed and aes128gcm-encrypted, each checked and decrypted by the stand-in |`,
+    );
+    const latency = await benchPushLatency(pushServer, full ? 200 : 10, 200, full ? 20_000 : 2_000);
+    rows.push(
+      `| push delay p99 at 200 notifications/s (commit → push received) | p99 ≤ 100 ms | ${latency.p99.toFixed(1)} ms | no push | n/a | p50 ${latency.p50.toFixed(1)} ms over ${latency.pushes.toLocaleString('en')} pushes to 200 devices |`,
     );
   }
   if (!values.only || 'compression'.includes(values.only)) {

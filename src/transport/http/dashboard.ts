@@ -13,6 +13,8 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/dashboard/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  // At the root, so that its scope is the whole dashboard.
+  '/sw.js': { file: 'sw.js', type: 'text/javascript; charset=utf-8' },
 };
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -7,8 +7,10 @@ const SUBSCRIPTION = `subscription ($after: String) {
     ... on TransactionEvent { previousStatus transaction { id type direction amount currency status description } }
     ... on BalanceEvent { balance { available ledger pending currency } }
     ... on WalletStatusEvent { change status reason }
+    ... on NotificationEvent { notificationChange unreadCount readIds readAt notification { ...Note } }
   }
-}`;
+}
+fragment Note on Notification { id kind title body createdAt readAt }`;
 const WALLETS = '{ me { id wallets { id currency status balance { available ledger pending } } } }';
 const FEED_ROWS = 200;
 // The owner's recent history, shown on opening; the stream then starts after its last
@@ -20,11 +22,16 @@ const HISTORY = `query ($last: Int) {
       ... on TransactionEvent { previousStatus transaction { id type direction amount currency status description } }
       ... on BalanceEvent { balance { available ledger pending currency } }
       ... on WalletStatusEvent { change status reason }
+      ... on NotificationEvent { notificationChange unreadCount readIds readAt notification { ...Note } }
     } }
     pageInfo { endCursor }
   }
-}`;
+  notifications(first: 50) { edges { node { ...Note } } }
+  unreadNotificationCount
+}
+fragment Note on Notification { id kind title body createdAt readAt }`;
 const $ = (id) => document.getElementById(id);
+const NOTES_SHOWN = 50;
 
 const state = {
   token: null,
@@ -36,6 +43,9 @@ const state = {
   source: null,
   dropped: false,
   retryMs: 1000,
+  /** Notifications shown, by id, and the owner's unread count as the last event said it. */
+  notes: new Map(),
+  unread: 0,
 };
 
 /** Minor units (a decimal string) as a 2-decimal amount, exactly (BigInt, never float). */
@@ -130,6 +140,55 @@ function addRow(event) {
   while (feed.rows.length > FEED_ROWS) feed.lastElementChild.remove();
 }
 
+function setUnread(count) {
+  state.unread = count;
+  const badge = $('unread');
+  badge.textContent = String(count);
+  badge.toggleAttribute('data-zero', count === 0);
+  document.title = count ? `(${count}) wallet-events · live dashboard` : 'wallet-events · live dashboard';
+}
+
+/** Shows a notification (newest on top), or updates the one shown. */
+function renderNote(note) {
+  const list = $('notifications');
+  list.querySelector('li.empty')?.remove();
+  let li = list.querySelector(`[data-note="${note.id}"]`);
+  if (!li) {
+    li = document.createElement('li');
+    li.dataset.note = note.id;
+    li.innerHTML = '<button type="button" class="note"><div class="title"></div><div class="body"></div><time></time></button>';
+    li.querySelector('.title').textContent = note.title;
+    li.querySelector('.body').textContent = note.body;
+    li.querySelector('time').textContent = new Date(note.createdAt).toLocaleString();
+    li.querySelector('button').addEventListener('click', () => markRead([note.id]));
+    const newer = [...list.children].find((other) => state.notes.get(other.dataset.note)?.createdAt < note.createdAt);
+    list.insertBefore(li, newer ?? null);
+    while (list.children.length > NOTES_SHOWN) list.lastElementChild.remove();
+  }
+  state.notes.set(note.id, note);
+  li.className = `${note.kind}${note.readAt ? '' : ' unread'}`;
+  li.querySelector('button').setAttribute('aria-label', `${note.readAt ? '' : 'Unread: '}${note.title}. ${note.body}`);
+}
+
+/** Marks notifications read; the change comes back as an event, on this page as on every other device. */
+async function markRead(ids) {
+  try {
+    const { markNotificationsRead } = await graphql('mutation ($ids: [ID!]!) { markNotificationsRead(ids: $ids) { unreadCount } }', { ids });
+    setUnread(markNotificationsRead.unreadCount);
+  } catch (error) {
+    $('notify-hint').textContent = `Could not mark read: ${error.message}`;
+  }
+}
+
+function onNotificationEvent(event) {
+  if (event.notificationChange === 'CREATED' && event.notification) renderNote(event.notification);
+  for (const id of event.readIds) {
+    const note = state.notes.get(id);
+    if (note && !note.readAt) renderNote({ ...note, readAt: event.readAt });
+  }
+  setUnread(event.unreadCount);
+}
+
 function onEvent(event, { history = false } = {}) {
   // The server never sends a duplicate; this guards a reconnect race all the same.
   if (state.seen.has(event.eventId)) return;
@@ -148,6 +207,8 @@ function onEvent(event, { history = false } = {}) {
   } else if (event.__typename === 'WalletStatusEvent') {
     wallet.status = event.status;
     renderWallet(wallet, !history);
+  } else if (event.__typename === 'NotificationEvent') {
+    onNotificationEvent(event);
   }
 }
 
@@ -206,10 +267,14 @@ async function start(token) {
       state.wallets.set(wallet.id, wallet);
       renderWallet(wallet);
     }
-    const { events } = await graphql(HISTORY, { last: FEED_ROWS });
-    for (const edge of events.edges) onEvent(edge.node, { history: true });
+    const { events, notifications, unreadNotificationCount } = await graphql(HISTORY, { last: FEED_ROWS });
+    // The list and the count were read with the history: events after it move them on.
+    for (const edge of [...notifications.edges].reverse()) renderNote(edge.node);
+    for (const edge of events.edges) if (edge.node.__typename !== 'NotificationEvent') onEvent(edge.node, { history: true });
+    setUnread(unreadNotificationCount);
     state.lastCursor = events.pageInfo.endCursor;
     subscribe();
+    void setUpPush();
   } catch (error) {
     setState('failed', 'not signed in');
     showTokenForm(`${error.code ?? 'ERROR'}: ${error.message}`);
@@ -220,6 +285,75 @@ $('token-form').addEventListener('submit', (e) => {
   e.preventDefault();
   start($('token-input').value.trim());
 });
+$('mark-all').addEventListener('click', async () => {
+  try {
+    const { markAllNotificationsRead } = await graphql('mutation { markAllNotificationsRead { unreadCount } }');
+    setUnread(markAllNotificationsRead.unreadCount);
+  } catch (error) {
+    $('notify-hint').textContent = `Could not mark read: ${error.message}`;
+  }
+});
+
+// "Notify me": Web Push through this browser's own push service. The service worker
+// (/sw.js) shows what arrives while no page is open.
+const PUSH_DEVICE = 'wallet-events-push-device';
+
+async function setUpPush() {
+  const button = $('notify');
+  if (!('serviceWorker' in navigator) || !('PushManager' in window) || !('Notification' in window)) {
+    $('notify-hint').textContent = 'This browser cannot receive push notifications.';
+    return;
+  }
+  const { webPushPublicKey } = await graphql('{ webPushPublicKey }');
+  if (!webPushPublicKey) {
+    $('notify-hint').textContent = 'Push notifications are off on this server (no VAPID keys).';
+    return;
+  }
+  state.vapidKey = webPushPublicKey;
+  const registration = await navigator.serviceWorker.register('/sw.js');
+  const current = await registration.pushManager.getSubscription();
+  const on = Boolean(current && localStorage.getItem(PUSH_DEVICE));
+  button.setAttribute('aria-pressed', String(on));
+  button.textContent = on ? 'Notifications on' : 'Notify me';
+  button.disabled = false;
+}
+
+async function togglePush() {
+  const button = $('notify');
+  button.disabled = true;
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    if (button.getAttribute('aria-pressed') === 'true') {
+      const device = localStorage.getItem(PUSH_DEVICE);
+      if (device) await graphql('mutation ($id: ID!) { unregisterPushDevice(id: $id) { id } }', { id: device }).catch(() => {});
+      await (await registration.pushManager.getSubscription())?.unsubscribe();
+      localStorage.removeItem(PUSH_DEVICE);
+      button.setAttribute('aria-pressed', 'false');
+      button.textContent = 'Notify me';
+      $('notify-hint').textContent = 'Push notifications are off for this browser.';
+      return;
+    }
+    if ((await Notification.requestPermission()) !== 'granted') {
+      $('notify-hint').textContent = 'Notifications are blocked for this site; allow them in the browser to turn push on.';
+      return;
+    }
+    const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: state.vapidKey });
+    const { endpoint, keys } = subscription.toJSON();
+    const { registerPushDevice } = await graphql('mutation ($input: RegisterPushDeviceInput!) { registerPushDevice(input: $input) { id } }', {
+      input: { platform: 'WEB_PUSH', webPush: { endpoint, p256dh: keys.p256dh, auth: keys.auth }, label: navigator.userAgent.slice(0, 120) },
+    });
+    localStorage.setItem(PUSH_DEVICE, registerPushDevice.id);
+    button.setAttribute('aria-pressed', 'true');
+    button.textContent = 'Notifications on';
+    $('notify-hint').textContent = 'This browser will be notified, even with the page closed.';
+  } catch (error) {
+    $('notify-hint').textContent = `Push could not be turned on: ${error.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+$('notify').addEventListener('click', () => void togglePush());
+
 $('pause').addEventListener('click', () => {
   state.paused = !state.paused;
   $('pause').setAttribute('aria-pressed', String(state.paused));
