@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../db/client.ts';
+import { rowsOf, type Database, type Tx } from '../db/client.ts';
 import { pushDeadLetters, pushDevices, pushInstances } from '../db/schema.ts';
 
 export type DeviceRow = typeof pushDevices.$inferSelect;
@@ -94,8 +94,8 @@ export class PushStore {
 
   /** Records a device's step, only while `holder` still holds it; false when the lease was lost. */
   async progress(deviceId: string, holder: string, to: DeviceProgress, deadLetters: readonly { eventId: string; sequence: number; attempts: number; error: string | null }[]): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const [updated] = await tx
+    const move = (db: Database | Tx) =>
+      db
         .update(pushDevices)
         .set({
           sequence: to.sequence,
@@ -107,12 +107,14 @@ export class PushStore {
         })
         .where(and(eq(pushDevices.id, deviceId), eq(pushDevices.leaseHolder, holder)))
         .returning({ ownerId: pushDevices.ownerId });
+    // Most steps record a position only: one statement, no transaction around it.
+    if (deadLetters.length === 0) return (await move(this.db)).length > 0;
+    return this.db.transaction(async (tx) => {
+      const [updated] = await move(tx);
       if (!updated) return false;
-      if (deadLetters.length > 0) {
-        await tx.insert(pushDeadLetters).values(
-          deadLetters.map((letter) => ({ id: randomUUID(), deviceId, ownerId: updated.ownerId, eventId: letter.eventId, sequence: letter.sequence, attempts: letter.attempts, lastError: letter.error, createdAt: new Date() })),
-        );
-      }
+      await tx.insert(pushDeadLetters).values(
+        deadLetters.map((letter) => ({ id: randomUUID(), deviceId, ownerId: updated.ownerId, eventId: letter.eventId, sequence: letter.sequence, attempts: letter.attempts, lastError: letter.error, createdAt: new Date() })),
+      );
       return true;
     });
   }

@@ -2,6 +2,8 @@
  * Web Push (RFC 8030) with VAPID (RFC 8292) and `aes128gcm` payload encryption (RFC 8291),
  * both from the `web-push` package; the request itself goes through our own agents, whose
  * connect-time checks apply the webhook outbound rules to the endpoint a browser gave us.
+ * Push services are few (each browser vendor has one), so one VAPID token per service is
+ * kept until near its expiry.
  */
 import { isIP } from 'node:net';
 import { Agent as HttpAgent } from 'node:http';
@@ -28,32 +30,41 @@ export interface WebPushSettings {
   maxSockets: number;
 }
 
+/** A VAPID token is made for 12 hours and made again when less than one is left (RFC 8292 allows up to 24). */
+const VAPID_LIFETIME_S = 12 * 3600;
+const VAPID_RENEW_S = 3600;
+
 export class WebPushSender implements PushSender {
   /** One keep-alive agent per push service origin: many browsers share a few services. */
   private readonly agents = new Map<string, HttpAgent>();
+  /** The VAPID `Authorization` per push service origin (its audience), and when it expires: signing one per push would be most of a push's CPU. */
+  private readonly tokens = new Map<string, { header: string; expires: number }>();
 
   constructor(private readonly settings: WebPushSettings) {}
 
   async send(target: PushTarget, message: PushMessage): Promise<PushOutcome> {
     let url: URL;
-    let details: ReturnType<typeof webPush.generateRequestDetails>;
+    let body: Buffer;
+    let authorization: string;
     try {
       url = new URL(target.address);
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       // An IP literal skips the agent's lookup, so its address is checked here.
       if (isIP(host)) assertAddressAllowed(host, this.settings.policy);
-      details = webPush.generateRequestDetails({ endpoint: target.address, keys: { p256dh: target.p256dh ?? '', auth: target.auth ?? '' } }, JSON.stringify(webPayload(message)), {
-        vapidDetails: this.settings.vapid,
-        TTL: this.settings.ttlSeconds,
-        urgency: message.urgent ? 'high' : 'normal',
-        contentEncoding: 'aes128gcm',
-      });
+      // RFC 8291: a new ephemeral key and salt for every message, so nothing here is cached.
+      body = webPush.encrypt(target.p256dh ?? '', target.auth ?? '', JSON.stringify(webPayload(message)), 'aes128gcm').cipherText;
+      authorization = this.vapidFor(url.origin);
     } catch (error) {
       return { result: 'failed', status: null, error: (error as Error).message };
     }
-    const headers: Record<string, string | number> = {};
-    for (const [name, value] of Object.entries(details.headers)) headers[name.toLowerCase()] = value as string | number;
-    const response = await httpPost(url, headers, details.body ?? Buffer.alloc(0), { agent: this.agentFor(url), timeoutMs: this.settings.timeoutMs });
+    const headers = {
+      authorization,
+      ttl: this.settings.ttlSeconds,
+      urgency: message.urgent ? 'high' : 'normal',
+      'content-encoding': 'aes128gcm',
+      'content-type': 'application/octet-stream',
+    };
+    const response = await httpPost(url, headers, body, { agent: this.agentFor(url), timeoutMs: this.settings.timeoutMs });
     if (response.status === null) return { result: 'failed', status: null, error: response.error };
     if (response.status >= 200 && response.status < 300) return { result: 'delivered', status: response.status, error: null };
     const error = `HTTP ${response.status}${response.body ? `: ${response.body.slice(0, 200)}` : ''}`;
@@ -63,6 +74,18 @@ export class WebPushSender implements PushSender {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+  }
+
+  /** The VAPID `Authorization` for a push service, signed again only when it nears its expiry. */
+  private vapidFor(audience: string): string {
+    const now = Math.floor(Date.now() / 1000);
+    const cached = this.tokens.get(audience);
+    if (cached && cached.expires - now > VAPID_RENEW_S) return cached.header;
+    const { publicKey, privateKey, subject } = this.settings.vapid;
+    const expires = now + VAPID_LIFETIME_S;
+    const header = webPush.getVapidHeaders(audience, subject, publicKey, privateKey, 'aes128gcm', expires).Authorization;
+    this.tokens.set(audience, { header, expires });
+    return header;
   }
 
   private agentFor(url: URL): HttpAgent {

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { COMMIT_WAKE_TOPIC, readCommitWake } from '../backbone/commit-wakes.ts';
+import { CommitWakeListener } from '../backbone/commit-wakes.ts';
 import type { PubSub } from '../backbone/pubsub.ts';
 import type { FirehoseLog } from '../firehose/firehose-log.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -28,8 +28,8 @@ export class WebhookLeases implements LeaseNudges {
   /** Endpoints being given back: their worker finishes its step, then the lease goes. */
   private readonly releasing = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  /** Listening to commit wakes: only while this instance delivers an endpoint. */
-  private listening: Promise<(() => void) | null> | null = null;
+  /** Commit wakes, listened to only while this instance delivers an endpoint. */
+  private readonly wakes: CommitWakeListener;
   private ticking: Promise<void> | null = null;
   /** This instance, as a lease holder: unique even for several instances in one process. */
   readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -38,7 +38,12 @@ export class WebhookLeases implements LeaseNudges {
     private readonly store: WebhookStore,
     private readonly deps: { firehoseLog: FirehoseLog; pubsub: PubSub; logger: Logger; observer?: WebhookObserver; maxMessageBytes: number },
     private readonly settings: LeaseSettings,
-  ) {}
+  ) {
+    this.wakes = new CommitWakeListener(deps, 'webhook', (wake) => {
+      const tenants = new Set(wake.tenants);
+      for (const worker of this.workers.values()) if (tenants.has(worker.tenant)) worker.wake(wake.txId);
+    });
+  }
 
   nudge(): void {
     void this.tick();
@@ -71,7 +76,7 @@ export class WebhookLeases implements LeaseNudges {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.ticking;
-    this.listen(false);
+    this.wakes.listen(false);
     await Promise.all([...this.workers.values()].map((worker) => worker.stop()));
     this.workers.clear();
     if (this.settings.deliver) await this.store.releaseLeases(this.holder).catch(() => {});
@@ -106,7 +111,7 @@ export class WebhookLeases implements LeaseNudges {
         void worker.stop();
       }
     }
-    this.listen(held.length > 0);
+    this.wakes.listen(held.length > 0);
     for (const endpoint of held) {
       const running = this.workers.get(endpoint.id);
       if (running) {
@@ -143,30 +148,5 @@ export class WebhookLeases implements LeaseNudges {
       .then(() => this.store.releaseLease(endpointId, this.holder))
       .catch((error: Error) => this.deps.logger.warn('webhook lease release failed; it expires instead', { endpoint: endpointId, error: error.message }))
       .finally(() => this.releasing.delete(endpointId));
-  }
-
-  /** Subscribes to commit wakes while there are workers here, and lets go when there are none. */
-  private listen(on: boolean): void {
-    if (on && !this.listening) {
-      this.listening = this.deps.pubsub.subscribe(COMMIT_WAKE_TOPIC, (raw) => this.onWake(raw)).catch((error: Error) => {
-        // The periodic look carries the workers; the next lease renewal tries again.
-        this.deps.logger.warn('webhook wake subscription failed', { error: error.message });
-        this.listening = null;
-        return null;
-      });
-    } else if (!on && this.listening) {
-      void this.listening.then((unsubscribe) => unsubscribe?.());
-      this.listening = null;
-    }
-  }
-
-  private onWake(raw: string): void {
-    const wake = readCommitWake(raw, this.deps.maxMessageBytes);
-    if ('refused' in wake) {
-      this.deps.logger.warn('dropped a malformed feed wake', { reason: wake.refused });
-      return;
-    }
-    const tenants = new Set(wake.tenants);
-    for (const worker of this.workers.values()) if (tenants.has(worker.tenant)) worker.wake(wake.txId);
   }
 }
