@@ -216,7 +216,7 @@ export const OPTIONS = {
     leaseTtlMs: duration('PUSH_LEASE_TTL', 15_000, 300, 3_600_000, "a device's lease lifetime: a dead instance's devices move after this"),
     retryScheduleMs: custom('PUSH_RETRY_SCHEDULE', [1_000, 5_000, 30_000, 120_000, 600_000, 3_600_000], '1s,5s,30s,2m,10m,1h', 'up to 50 durations, each 1ms to 30d', 'the delay before each retry of a failed push (±20 %); after the last one fails, the push is a dead letter and the device goes on', retrySchedule('PUSH_RETRY_SCHEDULE')),
     timeoutMs: duration('PUSH_TIMEOUT', 10_000, 100, 300_000, 'per push request, until the push service answers'),
-    concurrency: int('PUSH_CONCURRENCY', 64, 1, 10_000, 'devices an instance pushes to at once (each device one push at a time, in order)'),
+    concurrency: int('PUSH_CONCURRENCY', 128, 1, 10_000, 'devices an instance pushes to at once (each device one push at a time, in order); push services are far away, so this many requests in flight is what bounds throughput'),
     batchSize: int('PUSH_BATCH_SIZE', 200, 1, 10_000, "events of an owner's log one device's step reads"),
     ttlMs: duration('PUSH_TTL', 86_400_000, 0, 28 * DAY, 'how long a push service keeps an undelivered push for an offline device (Web Push `TTL`, FCM `ttl`, APNS expiration)', 'deliver now or never'),
     webPush: {

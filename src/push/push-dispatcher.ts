@@ -1,15 +1,16 @@
 /**
  * Delivery of pushes, on every instance: each device is pushed to by one instance at a time
  * (a lease, renewed every third of `PUSH_LEASE_TTL`; a dead instance's devices move after
- * one lifetime), in the order of its owner's log, at least once. Commit wakes start a round
- * at once; a periodic round covers a lost wake and retries that come due.
+ * one lifetime), in the order of its owner's log, at least once. Commit wakes start a look
+ * at once; a periodic look covers a lost wake and retries that come due.
  *
  * A look asks the database which held devices have events after their position (one
- * indexed query) and queues them; a step starts for each queued device that is not in one,
- * up to `PUSH_CONCURRENCY` at once, and each step that ends starts the next: read the events after the position, push those the device gets one at a time,
- * and record where it got to. A
- * failure stops the device there until its retry is due; past the schedule the push is
- * a dead letter and the device goes on; a device the service says is gone is removed.
+ * indexed query) and queues them. A step starts for each queued device that is not in one,
+ * up to `PUSH_CONCURRENCY` at once, and each step that ends starts the next: read the
+ * events after the position, push those the device gets one at a time, and record where
+ * it got to. A failure stops the device there until its retry is due; past the schedule
+ * the push is a dead letter and the device goes on; a device the service says is gone is
+ * removed.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';

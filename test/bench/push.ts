@@ -68,7 +68,8 @@ export interface PushThroughput {
  * A backlog of `pushes` notifications over `devices` devices, made while the stand-in
  * refuses (503) so that every device waits for its retry, then drained once it accepts:
  * timed from the first accepted push to the last. The server must run with a short
- * PUSH_RETRY_SCHEDULE.
+ * PUSH_RETRY_SCHEDULE that outlasts the time the backlog takes to commit (or first pushes
+ * become dead letters and never arrive).
  */
 export async function benchPushThroughput(server: Target, devices: number, pushes: number): Promise<PushThroughput> {
   const web = await startWebPushService({ checkOneIn: 50 });
