@@ -14,6 +14,7 @@ import { startWebPushService, type WebPushService } from '../support/push-servic
 import type { RunningServer } from '../support/server.ts';
 import { TEST_SECRET } from '../support/tokens.ts';
 import { percentile } from './firehose.ts';
+import { postAtSteadyRate } from './steady-rate.ts';
 
 type Target = Pick<RunningServer, 'url'>;
 
@@ -100,15 +101,7 @@ export async function benchPushLatency(server: Target, devices: number, rate: nu
   try {
     const t = await setUp(server, web, devices);
     const total = Math.round((rate * durationMs) / 1000);
-    const batch = Math.max(1, Math.round(rate / 50)); // 50 commits a second
-    const inFlight: Promise<void>[] = [];
-    const began = performance.now();
-    for (let sent = 0; sent < total; sent += batch) {
-      const wait = began + (sent / batch) * 20 - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      inFlight.push(t.post(Math.min(batch, total - sent), batch));
-    }
-    await Promise.all(inFlight);
+    await postAtSteadyRate(total, rate, (count) => t.post(count, count));
     await until(() => web.received.length >= total, 60_000, () => `${web.received.length} of ${total} pushes arrived`);
     const delays = web.received.map((push) => push.at - Date.parse(push.payload.data.occurredAt)).sort((a, b) => a - b);
     return { pushes: delays.length, p50: percentile(delays, 50), p99: percentile(delays, 99) };

@@ -12,6 +12,7 @@ import type { RunningServer } from '../support/server.ts';
 import { TEST_SECRET } from '../support/tokens.ts';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { percentile } from './firehose.ts';
+import { postAtSteadyRate } from './steady-rate.ts';
 
 type Target = Pick<RunningServer, 'url'>;
 
@@ -80,16 +81,9 @@ export async function benchWebhookLatency(server: Target, owners: number, rate: 
   const t = await setUp(server, owners);
   await until(() => distinct(t.receiver) >= t.owners, 30_000);
   const before = t.receiver.accepted.length;
+  // Two events per posting.
   const postings = Math.round(((rate / 2) * durationMs) / 1000);
-  const batch = Math.max(1, Math.round(rate / 2 / 50)); // 50 commits a second
-  const inFlight: Promise<void>[] = [];
-  const began = performance.now();
-  for (let sent = 0; sent < postings; sent += batch) {
-    const wait = began + (sent / batch) * 20 - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(t.post(Math.min(batch, postings - sent), batch));
-  }
-  await Promise.all(inFlight);
+  await postAtSteadyRate(postings, rate / 2, (count) => t.post(count, count));
   await until(() => t.receiver.accepted.length - before >= postings * 2, 60_000);
   const delays = t.receiver.accepted.slice(before).map((r) => r.at - Date.parse(r.body.occurredAt));
   delays.sort((a, b) => a - b);
