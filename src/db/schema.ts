@@ -40,6 +40,12 @@ export const wallets = pgTable(
     status: text('status').$type<WalletStatus>().notNull(),
     ledger: bigint('ledger', { mode: 'bigint' }).notNull().default(sql`0`),
     pending: bigint('pending', { mode: 'bigint' }).notNull().default(sql`0`),
+    /**
+     * How many alert rules watch the wallet. A posting reads the rules only of wallets that
+     * have some: the row is locked and read anyway, and most wallets have none. Moved
+     * under the wallet's lock when a rule is created or deleted.
+     */
+    ruleCount: integer('rule_count').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
   },

@@ -199,9 +199,10 @@ export class Ledger {
     return this.commitOne(async (tx, now) => {
       const current = await loadTransaction(tx, id, true);
       if (current.status === to) return { result: current, ownerId: current.ownerId, drafts: [] };
-      // The rules are read behind the wallet's lock, in the same round trip (see applyPostings).
-      const [wallet, rules] = await Promise.all([loadWallet(tx, current.walletId, true), rulesOfWallets(tx, [current.walletId])]);
+      const wallet = await loadWallet(tx, current.walletId, true);
       assertWalletAcceptsPostings(wallet);
+      // The rules are read behind the wallet's lock, and only when it has some (see applyPostings).
+      const rules = wallet.ruleCount > 0 ? await rulesOfWallets(tx, [wallet.id]) : new Map();
       const next = applyDelta(wallet, balanceDelta(current.direction, current.amount, current.status, to));
       const [row] = await tx
         .update(transactions)

@@ -18,6 +18,7 @@ import { inJsonList, insertJsonRows, jsonRecordset, type Column } from '../db/bu
 import { optionalText, requiredText } from './input-rules.ts';
 import { assertUuid, loadTransaction } from './rows.ts';
 import { rulesOfWallets } from '../notifications/alert-rule-store.ts';
+import type { AlertRule } from '../domain/alert-rules.ts';
 import { fireRules } from '../notifications/rule-firing.ts';
 
 /** What a producer posts. `amount` is already an exact bigint. */
@@ -148,11 +149,13 @@ export async function applyPostings(
   mode: 'all-or-nothing' | 'each-alone' = 'all-or-nothing',
 ): Promise<{ results: PostingOutcome[]; drafts: Map<string, EventDraft[]>; written: Promise<unknown> }> {
   const ids = postings.map(() => randomUUID());
-  const walletIds = postings.map((p) => p.walletId);
-  // A retry's wallet is locked too, though it is not written: harmless, and it saves a round
-  // trip. The alert rules are read in the same round trip, after the locks (statements run
-  // in the order sent), so they hold the state the wallets' last posting left.
-  const [claimed, locked, rules] = await Promise.all([claimKeys(tx, postings, ids, now), lockWallets(tx, walletIds), rulesOfWallets(tx, walletIds)]);
+  // A retry's wallet is locked too, though it is not written: harmless, and it saves a round trip.
+  const [claimed, locked] = await Promise.all([claimKeys(tx, postings, ids, now), lockWallets(tx, postings.map((p) => p.walletId))]);
+  // Alert rules, read behind the locks, so they hold the state the wallets' last posting
+  // left; only for wallets that have some (the locked rows say), so a posting to a wallet
+  // without rules pays nothing for them.
+  const watched = [...locked.values()].filter((wallet) => wallet.ruleCount > 0).map((wallet) => wallet.id);
+  const rules = watched.length ? await rulesOfWallets(tx, watched) : new Map<string, AlertRule[]>();
 
   const results: PostingOutcome[] = [];
   const released: number[] = [];
@@ -254,7 +257,7 @@ async function releaseKeys(tx: Tx, refused: readonly CheckedPosting[]): Promise<
 }
 
 /** Locks the wallets in id order (so concurrent batches never deadlock) and returns them by id. */
-async function lockWallets(tx: Tx, ids: readonly string[]): Promise<Map<string, Wallet>> {
+async function lockWallets(tx: Tx, ids: readonly string[]): Promise<Map<string, Wallet & { ruleCount: number }>> {
   const unique = [...new Set(ids)].sort();
   if (unique.length === 0) return new Map();
   const rows = await tx.select().from(wallets).where(inJsonList(wallets.id, unique, 'uuid')).orderBy(wallets.id).for('update');

@@ -8,7 +8,7 @@ import type { Database, Tx } from '../db/client.ts';
 type Reader = Database | Tx;
 
 /** Reads a wallet, optionally locking its row; NOT_FOUND when absent. */
-export async function loadWallet(db: Reader, id: string, lock = false): Promise<Wallet> {
+export async function loadWallet(db: Reader, id: string, lock = false): Promise<Wallet & { ruleCount: number }> {
   const query = db.select().from(wallets).where(eq(wallets.id, id));
   const [row] = lock ? await query.for('update') : await query;
   if (!row) throw new DomainError(ErrorCode.NOT_FOUND, `wallet ${id} does not exist`, { walletId: id });

@@ -76,7 +76,7 @@ export class AlertRules {
         createdAt: now,
         updatedAt: now,
       };
-      await tx.insert(alertRules).values(rule);
+      await Promise.all([tx.insert(alertRules).values(rule), tx.update(wallets).set({ ruleCount: sql`${wallets.ruleCount} + 1` }).where(eq(wallets.id, wallet.id))]);
       return rule;
     });
   }
@@ -96,15 +96,22 @@ export class AlertRules {
 
   /** Deletes a rule and returns it as it was; NOT_FOUND when it is already gone. */
   async delete(id: string): Promise<AlertRule> {
-    const [rule] = UUID.test(id) ? await this.db.delete(alertRules).where(eq(alertRules.id, id)).returning() : [];
-    if (!rule) throw new DomainError(ErrorCode.NOT_FOUND, `alert rule ${id} does not exist`, { ruleId: id });
-    return rule;
+    const rule = await this.get(id);
+    return this.db.transaction(async (tx) => {
+      // The wallet's lock first, as everything that changes its rules takes it.
+      await tx.select({ id: wallets.id }).from(wallets).where(eq(wallets.id, rule.walletId)).for('update');
+      const [gone] = await tx.delete(alertRules).where(eq(alertRules.id, id)).returning();
+      if (!gone) throw new DomainError(ErrorCode.NOT_FOUND, `alert rule ${id} does not exist`, { ruleId: id });
+      await tx.update(wallets).set({ ruleCount: sql`greatest(${wallets.ruleCount} - 1, 0)` }).where(eq(wallets.id, rule.walletId));
+      return gone;
+    });
   }
 }
 
 /**
  * The rules of `walletIds`, by wallet. Run after the wallets' rows are locked (in the same
- * transaction), so it reads the state the last posting to them left.
+ * transaction), so it reads the state the last posting to them left. Callers pass only
+ * wallets whose `ruleCount` is above zero: most have none, and then no statement is run.
  */
 export async function rulesOfWallets(tx: Tx, walletIds: readonly string[]): Promise<Map<string, AlertRule[]>> {
   const byWallet = new Map<string, AlertRule[]>();

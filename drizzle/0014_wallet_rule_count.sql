@@ -1,0 +1,1 @@
+ALTER TABLE "wallets" ADD COLUMN "rule_count" integer DEFAULT 0 NOT NULL;
