@@ -12,6 +12,7 @@ import { parseTimeZone, type AlertRule, type AlertRuleKind } from '../domain/ale
 import { available } from '../domain/balance.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import { MAX_MONEY } from '../domain/money.ts';
+import { isUuid } from '../domain/shape.ts';
 import { lockInbox } from './inbox-lock.ts';
 
 /** What a caller asks for. `threshold` is in the wallet's minor units. */
@@ -31,8 +32,6 @@ const STATE_COLUMNS: readonly Column[] = [
   ['updated_at', 'timestamptz'],
 ];
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Alert rules: their API, bounded per owner. */
 export class AlertRules {
   constructor(
@@ -47,7 +46,7 @@ export class AlertRules {
    * been back at or above it, not at once.
    */
   async create(input: AlertRuleInput, now: Date): Promise<AlertRule> {
-    if (!UUID.test(input.walletId)) throw new DomainError(ErrorCode.NOT_FOUND, `wallet ${input.walletId} does not exist`, { walletId: input.walletId });
+    if (!isUuid(input.walletId)) throw new DomainError(ErrorCode.NOT_FOUND, `wallet ${input.walletId} does not exist`, { walletId: input.walletId });
     if (input.threshold < 0n || input.threshold > MAX_MONEY) throw badInput(`threshold must be between 0 and ${MAX_MONEY}`, 'threshold');
     if (input.kind !== 'BALANCE_BELOW' && input.threshold === 0n) throw badInput(`a ${input.kind} threshold must be greater than zero`, 'threshold');
     let timeZone: string | null = null;
@@ -89,7 +88,7 @@ export class AlertRules {
 
   /** One rule; NOT_FOUND when absent (the caller checks it may reach its owner). */
   async get(id: string): Promise<AlertRule> {
-    const [rule] = UUID.test(id) ? await this.db.select().from(alertRules).where(eq(alertRules.id, id)) : [];
+    const [rule] = isUuid(id) ? await this.db.select().from(alertRules).where(eq(alertRules.id, id)) : [];
     if (!rule) throw new DomainError(ErrorCode.NOT_FOUND, `alert rule ${id} does not exist`, { ruleId: id });
     return rule;
   }

@@ -11,6 +11,7 @@ import { owners, pushDeadLetters, pushDevices } from '../db/schema.ts';
 import { DomainError, ErrorCode, badInput } from '../domain/errors.ts';
 import type { EventType } from '../domain/events.ts';
 import type { PushPlatform } from '../domain/push.ts';
+import { isUuid } from '../domain/shape.ts';
 import { checkUrl, OutboundRefused, type OutboundPolicy } from '../webhooks/address-rules.ts';
 import { OPT_IN_TYPES } from './push-message.ts';
 import type { DeviceRow } from './push-store.ts';
@@ -86,7 +87,7 @@ export class PushDevices {
 
   /** Removes one of the owner's devices and returns it; NOT_FOUND when it is not theirs or gone. */
   async unregister(ownerId: string, id: string): Promise<DeviceRow> {
-    const [gone] = /^[0-9a-f-]{36}$/i.test(id) ? await this.db.delete(pushDevices).where(and(eq(pushDevices.id, id), eq(pushDevices.ownerId, ownerId))).returning() : [];
+    const [gone] = isUuid(id) ? await this.db.delete(pushDevices).where(and(eq(pushDevices.id, id), eq(pushDevices.ownerId, ownerId))).returning() : [];
     if (!gone) throw new DomainError(ErrorCode.NOT_FOUND, `push device ${id} does not exist`, { deviceId: id });
     return gone;
   }

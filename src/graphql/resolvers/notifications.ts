@@ -5,12 +5,11 @@
 import { dayIn } from '../../domain/alert-rules.ts';
 import { DomainError, ErrorCode, badInput } from '../../domain/errors.ts';
 import { cursorOf } from '../../domain/events.ts';
+import { isUuid } from '../../domain/shape.ts';
 import { assertCanReach, assertCanReachWallets, pageSize, requirePrincipal, resolveOwner } from '../access.ts';
 import type { GraphQLContext } from '../context.ts';
 import type { AlertRuleResolvers, FraudEventResolvers, MutationResolvers, NotificationEventResolvers, NotificationResolvers, QueryResolvers } from '../generated/resolvers-types.ts';
 import { assertTransactionInTenant, requireService } from './mutation.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The rule `id` if the caller may reach its owner; NOT_FOUND otherwise, as for a rule that does not exist. */
 async function reachableRule(ctx: GraphQLContext, id: string) {
@@ -65,7 +64,7 @@ export const notificationMutations: Pick<MutationResolvers, 'flagTransaction' | 
     const owner = await resolveOwner(ctx, { ownerId });
     const limit = ctx.services.limits.maxListItems;
     if (ids.length > limit) throw badInput(`ids may hold at most ${limit} items`, 'ids');
-    const malformed = ids.find((id) => !UUID.test(id));
+    const malformed = ids.find((id): boolean => !isUuid(id));
     if (malformed !== undefined) throw badInput(`ids: "${malformed.slice(0, 64)}" is not a notification id`, 'ids');
     const { readIds, unreadCount } = await ctx.services.ledger.markNotificationsRead(owner, ids);
     return { readIds, unreadCount };
