@@ -213,9 +213,8 @@ export class Ledger {
       const drafts = [transactionDraft(updated, current.status)];
       const balanceEvent = await this.saveBalances(tx, wallet, next, now);
       if (balanceEvent) drafts.push(balanceEvent);
-      const notified = await fireRules(tx, new Map([[current.ownerId, drafts]]), rules, now);
-      await notified.written;
-      return { result: updated, ownerId: current.ownerId, drafts: notified.drafts.get(current.ownerId)! };
+      await (await fireRules(tx, new Map([[current.ownerId, drafts]]), rules, now)).written;
+      return { result: updated, ownerId: current.ownerId, drafts };
     });
   }
 

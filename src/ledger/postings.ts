@@ -210,9 +210,8 @@ export async function applyPostings(
     writes.push(tx.execute(insertJsonRows('transactions', TRANSACTION_COLUMNS, rows)).then(() => undefined));
   }
   writes.push(saveBalances(tx, [...changed].map((id) => locked.get(id)!)));
-  const notified = await fireRules(tx, drafts, rules, now);
-  writes.push(notified.written);
-  return { results, drafts: notified.drafts, written: Promise.all(writes) };
+  writes.push((await fireRules(tx, drafts, rules, now)).written);
+  return { results, drafts, written: Promise.all(writes) };
 }
 
 function newTransaction(id: string, posting: CheckedPosting, wallet: Wallet, now: Date): Transaction {

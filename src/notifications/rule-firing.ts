@@ -13,20 +13,14 @@ import { evaluateRules, type Firing } from './rule-evaluation.ts';
 import { saveRuleStates } from './alert-rule-store.ts';
 
 /**
- * Runs the rules of `rulesByWallet` over the change's `drafts` (per owner, in order) and
- * returns the drafts with the notification events in place, and the rule-state write
- * still in flight. Costs nothing when no touched wallet has a rule; one more round trip
- * only when a rule fires (the unread counts the events carry must be read back).
+ * Runs the rules of `rulesByWallet` over the change's `drafts` (per owner, in order),
+ * putting each notification's event into its owner's list right after its cause, and
+ * returns the rule-state write still in flight. Costs nothing when no touched wallet has a
+ * rule (the lists are left as they are); one more round trip only when a rule fires (the
+ * unread counts the events carry must be read back).
  */
-export async function fireRules(
-  tx: Tx,
-  drafts: ReadonlyMap<string, readonly EventDraft[]>,
-  rulesByWallet: ReadonlyMap<string, readonly AlertRule[]>,
-  now: Date,
-): Promise<{ drafts: Map<string, EventDraft[]>; written: Promise<unknown> }> {
-  const result = new Map<string, EventDraft[]>();
-  for (const [owner, list] of drafts) result.set(owner, [...list]);
-  if (rulesByWallet.size === 0) return { drafts: result, written: Promise.resolve() };
+export async function fireRules(tx: Tx, drafts: ReadonlyMap<string, EventDraft[]>, rulesByWallet: ReadonlyMap<string, readonly AlertRule[]>, now: Date): Promise<{ written: Promise<unknown> }> {
+  if (rulesByWallet.size === 0) return { written: Promise.resolve() };
   const firings: Firing[] = [];
   const changed: AlertRule[] = [];
   for (const list of drafts.values()) {
@@ -35,15 +29,16 @@ export async function fireRules(
     changed.push(...evaluation.changed);
   }
   const written = saveRuleStates(tx, changed, now);
-  if (firings.length === 0) return { drafts: result, written };
+  // An object, not the promise itself: an async function would wait for the write before answering.
+  if (firings.length === 0) return { written };
   const created: NewNotification[] = firings.map((firing) => notificationOf(firing, drafts.get(firing.rule.ownerId) ?? [], now));
   const [made] = await Promise.all([recordNotifications(tx, created), written]);
   // Each notification's event goes right after its cause (causes were given ids above).
   firings.forEach((firing, i) => {
-    const list = result.get(firing.rule.ownerId)!;
+    const list = drafts.get(firing.rule.ownerId)!;
     list.splice(list.indexOf(firing.cause) + 1, 0, made[i]!);
   });
-  return { drafts: result, written };
+  return { written };
 }
 
 function notificationOf(firing: Firing, ownerDrafts: readonly EventDraft[], now: Date): NewNotification {
