@@ -16,6 +16,7 @@ import type { PubSub } from './backbone/pubsub.ts';
 import { RedisPubSub } from './backbone/redis-pubsub.ts';
 import type { Config } from './config/load.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
+import { ensureEventPartitions } from './db/event-partitions.ts';
 import { FirehoseConsumers } from './firehose/firehose-consumers.ts';
 import { FirehoseLog } from './firehose/firehose-log.ts';
 import { TenantFirehoses } from './firehose/tenant-firehoses.ts';
@@ -84,6 +85,8 @@ export interface App {
 /** Builds an instance from `config`. Opening the database applies migrations. */
 export async function createApp(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<App> {
   const database: DatabaseHandle = config.databaseUrl ? await openPostgres(config.databaseUrl, config.databasePoolSize, config.databasePreparedStatements) : await openPglite(config.dataDir);
+  // The log's partitions for now and the periods ahead exist before the first write.
+  await ensureEventPartitions(database.db, { intervalMs: config.eventPartitionIntervalMs, ahead: config.eventPartitionsAhead });
   const pubsub: PubSub = config.redisClusterNodes
     ? RedisPubSub.cluster(config.redisClusterNodes, config.pubsubPrefix, logger, config.redisClusterSlotsRefreshMs)
     : config.redisUrl

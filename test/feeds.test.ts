@@ -142,8 +142,8 @@ describe(`a feed whose missed events were pruned before it read them, ${label(po
     // only through a later publish of its own, by which time retention has pruned them.
     const pair = instancePair(
       postgres,
-      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}a:`, HEAD_CHECK_INTERVAL: '1h', EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' }),
-      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}b:`, EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' }),
+      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}a:`, HEAD_CHECK_INTERVAL: '1h', EVENT_RETENTION: '1s', EVENT_PARTITION_INTERVAL: '1s', PRUNE_INTERVAL: '200ms' }),
+      (env) => ({ PUBSUB_PREFIX: `${env.env.PUBSUB_PREFIX}b:`, EVENT_RETENTION: '1s', EVENT_PARTITION_INTERVAL: '1s', PRUNE_INTERVAL: '200ms' }),
     );
 
     it('steps over them: a subscriber behind them ends with CURSOR_EXPIRED, and live delivery goes on', async () => {

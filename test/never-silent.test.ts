@@ -16,7 +16,7 @@ import { token } from './support/tokens.ts';
 describe.each(BACKENDS)('never silent on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
     describe('CURSOR_EXPIRED', () => {
-      const t = serverOn(backend, { EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms' });
+      const t = serverOn(backend, { EVENT_RETENTION: '1s', EVENT_PARTITION_INTERVAL: '1s', PRUNE_INTERVAL: '200ms' });
 
       it('ends subscriptions, polls and consumers whose position was pruned, and tells the client what to do', async () => {
         const owner = ownerId('old');
@@ -150,7 +150,7 @@ describe.each(BACKENDS)('never silent on $name', (backend) => {
 
     describe('a paused reader whose events are pruned', () => {
       // No ring: a stream behind the head reads the log, where the pruning job gets first.
-      const t = serverOn(backend, { FEED_RING_BYTES: '0', EVENT_RETENTION: '1s', PRUNE_INTERVAL: '200ms', SLOW_CONSUMER_BYTES: '65536', MAX_BATCH_SIZE: '1000' });
+      const t = serverOn(backend, { FEED_RING_BYTES: '0', EVENT_RETENTION: '1s', EVENT_PARTITION_INTERVAL: '1s', PRUNE_INTERVAL: '200ms', SLOW_CONSUMER_BYTES: '65536', MAX_BATCH_SIZE: '1000' });
 
       it('ends with CURSOR_EXPIRED when it reads again, rather than skipping or spinning', async () => {
         const owner = ownerId('expired-while-paused');

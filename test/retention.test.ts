@@ -205,12 +205,13 @@ describe(`readers never skip what is gone, ${label(postgres)}`, () => {
         const examined = (json: string) => [...json.matchAll(/"Rows Removed by Filter": (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
 
         const byWallet = await plan(log.readQuery(owner, 0, 101, { walletId: '00000000-0000-4000-8000-000000000042' }));
-        expect(byWallet).toContain('events_owner_wallet_sequence_idx');
+        // Each partition has its own copy of the index, named after the partition and the columns.
+        expect(byWallet).toMatch(/owner_id_wallet_id_sequence_idx/);
         expect(byWallet).not.toContain('Seq Scan');
         expect(examined(byWallet)).toBeLessThan(1_000);
 
         const byType = await plan(log.readQuery(owner, 0, 101, { types: ['WALLET_STATUS'] }));
-        expect(byType).toContain('events_owner_type_sequence_idx');
+        expect(byType).toMatch(/owner_id_type_sequence_idx/);
         expect(byType).not.toContain('Seq Scan');
         expect(examined(byType)).toBeLessThan(1_000);
       } finally {

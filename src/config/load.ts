@@ -31,6 +31,9 @@ export type WsCompression = Config['wsCompression'];
 /** Reads and validates the configuration from `env` (default: `process.env`). */
 export function loadConfig(env: Env = process.env): Config {
   const values = readTree(OPTIONS, env) as ValuesOf<typeof OPTIONS>;
+  if (values.pruneIntervalMs >= values.eventPartitionIntervalMs * values.eventPartitionsAhead) {
+    throw new ConfigError('PRUNE_INTERVAL', 'must be shorter than EVENT_PARTITION_INTERVAL × EVENT_PARTITIONS_AHEAD: the pruning job makes the next partitions before writes reach them');
+  }
   if (values.redisUrl && values.redisClusterNodes) throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   if (values.limits.maxListItems < values.limits.maxBatchSize) {
     throw new ConfigError('MAX_LIST_ITEMS', `must be at least MAX_BATCH_SIZE (${values.limits.maxBatchSize}): a batch is a list argument`);

@@ -164,6 +164,8 @@ export const OPTIONS = {
   slowConsumerBytes: int('SLOW_CONSUMER_BYTES', 4 * MIB, 64 * KIB, 1024 * MIB, "bytes that may wait unsent in a subscriber's connection before its streams pause (they keep their place)"),
   slowConsumerTimeoutMs: duration('SLOW_CONSUMER_TIMEOUT', 60_000, 100, DAY, 'how long a stream may stay paused, its client reading nothing, before it ends with `SLOW_CONSUMER`'),
   retentionMs: duration('EVENT_RETENTION', 7 * DAY, 1_000, 3650 * DAY, 'how long events stay in the log'),
+  eventPartitionIntervalMs: duration('EVENT_PARTITION_INTERVAL', DAY, 1_000, 366 * DAY, 'the span of `occurred_at` one partition of the log holds; retention drops a partition once all of it is older than `EVENT_RETENTION`, so an event stays up to this much longer'),
+  eventPartitionsAhead: int('EVENT_PARTITIONS_AHEAD', 3, 1, 1_000, 'partitions of the log made in advance of the clock (a write beyond them lands in the default partition and is pruned row by row)'),
   pruneIntervalMs: duration('PRUNE_INTERVAL', 60_000, 100, DAY, 'how often the pruning job runs'),
   headCheckIntervalMs: duration('HEAD_CHECK_INTERVAL', 1_000, 50, 3_600_000, "how often an instance checks its owners' log heads (heals lost publishes); also the firehose's and webhooks' periodic look"),
   streamTickIntervalMs: duration('STREAM_TICK_INTERVAL', 1_000, 50, 3_600_000, "the streams' clock: how often `ACK_TIMEOUT`, `SLOW_CONSUMER_TIMEOUT` and SSE token expiry are checked"),

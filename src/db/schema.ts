@@ -1,6 +1,7 @@
 /**
  * The tables, as drizzle definitions. Migrations in `drizzle/` are generated from this
- * file by `npm run db:generate` and never edited by hand.
+ * file by `npm run db:generate` and never edited by hand, except 0015 (it partitions `events`,
+ * which drizzle-kit cannot express).
  */
 import { sql } from 'drizzle-orm';
 import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
@@ -76,11 +77,17 @@ export const transactions = pgTable(
   (t) => [index('transactions_wallet_position_idx').on(t.walletId, t.position)],
 );
 
-/** The durable event log: the source of replay and gap repair. */
+/**
+ * The durable event log: the source of replay and gap repair. In the database it is
+ * partitioned by range of `occurred_at` (drizzle cannot say so: the conversion is migration
+ * 0015, the partitions are made by `event-partitions.ts`). A partitioned table's unique keys
+ * must hold the partition key, hence the primary key (event_id, occurred_at); (owner_id,
+ * sequence) is unique by construction, every writer of an owner moving its head first.
+ */
 export const events = pgTable(
   'events',
   {
-    eventId: uuid('event_id').primaryKey(),
+    eventId: uuid('event_id').notNull(),
     ownerId: text('owner_id').notNull(),
     sequence: bigint('sequence', { mode: 'number' }).notNull(),
     walletId: uuid('wallet_id').notNull(),
@@ -99,7 +106,8 @@ export const events = pgTable(
       .default(sql`(pg_current_xact_id()::text)::bigint`),
   },
   (t) => [
-    uniqueIndex('events_owner_sequence_idx').on(t.ownerId, t.sequence),
+    primaryKey({ columns: [t.eventId, t.occurredAt] }),
+    index('events_owner_sequence_idx').on(t.ownerId, t.sequence),
     index('events_occurred_at_idx').on(t.occurredAt),
     // The `events` query narrowed to a wallet or to event types: without these, sparse
     // matches are found by walking the owner's whole log.
@@ -109,6 +117,16 @@ export const events = pgTable(
     index('events_tenant_feed_idx').on(t.tenantId, t.txId, t.ownerId, t.sequence),
   ],
 );
+
+/**
+ * The partitions of `events` other than the default one, each holding `occurred_at` in
+ * [starts_at, ends_at). Written in the transaction that creates or drops the partition.
+ */
+export const eventPartitions = pgTable('event_partitions', {
+  name: text('name').primaryKey(),
+  startsAt: timestamp('starts_at', { withTimezone: true, mode: 'date' }).notNull(),
+  endsAt: timestamp('ends_at', { withTimezone: true, mode: 'date' }).notNull(),
+});
 
 /**
  * Producer idempotency: a key is scoped to the calling principal (like an API key's

@@ -1,5 +1,6 @@
 /**
- * What the retention job deletes on every instance, and after how long: events, and the
+ * What the retention job deletes on every instance, and after how long: events (whole
+ * partitions of the log, and rows written outside them), and the
  * notifications, fraud flags and push dead letters they caused, past `EVENT_RETENTION`; idempotency keys, unused consumers and their preferences, revocations
  * no valid token can match, and delivered webhook records.
  */
@@ -13,6 +14,8 @@ import type { PreferenceStore } from '../streams/preferences.ts';
 import type { WebhookEndpoints } from '../webhooks/endpoints.ts';
 import { pruneFraudFlags, pruneNotifications } from '../notifications/notification-retention.ts';
 import { pruneDeadLetters } from '../push/push-store.ts';
+import { ensureEventPartitions } from '../db/event-partitions.ts';
+import { dropOldestEventPartition } from './partition-retention.ts';
 import { pruneEvents, type PruneTask } from './retention.ts';
 
 /** The stores that keep something for a while. */
@@ -28,8 +31,12 @@ export interface RetainedStores {
 /** The tasks, in the order they run. */
 export function retentionTasks(stores: RetainedStores, config: Config): PruneTask[] {
   const ago = (now: number, ms: number) => new Date(now - ms);
+  const plan = { intervalMs: config.eventPartitionIntervalMs, ahead: config.eventPartitionsAhead };
   return [
-    { name: 'events', run: (now) => pruneEvents(stores.db, ago(now, config.retentionMs)) },
+    // Not a deletion, but on the same timer: the log's next partitions, made ahead of the writers.
+    { name: 'event partitions made', run: (now) => ensureEventPartitions(stores.db, plan, now) },
+    { name: 'event partitions', run: (now) => dropOldestEventPartition(stores.db, ago(now, config.retentionMs)) },
+    { name: 'events outside partitions', run: (now) => pruneEvents(stores.db, ago(now, config.retentionMs)) },
     { name: 'notifications', run: (now) => pruneNotifications(stores.db, ago(now, config.retentionMs)) },
     { name: 'fraud flags', run: (now) => pruneFraudFlags(stores.db, ago(now, config.retentionMs)) },
     { name: 'idempotency keys', run: (now) => forgetIdempotencyKeys(stores.db, ago(now, config.idempotencyKeyRetentionMs)) },

@@ -26,7 +26,9 @@ export interface PruneTask {
 export const EVENT_PRUNE_BATCH = 5_000;
 
 /**
- * Deletes, for owners with events older than `before`, the prefix of their log up to their
+ * Deletes, for owners with events older than `before` in the default partition (written
+ * outside every partition's range; the partitions themselves go whole, see
+ * partition-retention.ts), the prefix of their log up to their
  * first event at or after `before` (at most `batch` events per owner), and raises their
  * watermark to match. Returns how many events went; call again while it returns any.
  */
@@ -34,7 +36,7 @@ export async function pruneEvents(db: Database, before: Date, batch = EVENT_PRUN
   const cutoff = before.toISOString();
   const result = await db.execute(sql`
     with candidates as (
-      select distinct owner_id from (select ${events.ownerId} as owner_id from ${events} where ${events.occurredAt} < ${cutoff}::timestamptz limit ${batch}) old
+      select distinct owner_id from (select owner_id from events_default where occurred_at < ${cutoff}::timestamptz limit ${batch}) old
     ), cuts as (
       select o.owner_id, least(
         coalesce((select min(e.sequence) from ${events} e where e.owner_id = o.owner_id and e.sequence >= o.first_sequence and e.occurred_at >= ${cutoff}::timestamptz), o.last_sequence + 1),
