@@ -17,6 +17,7 @@ import { RedisPubSub } from './backbone/redis-pubsub.ts';
 import type { Config } from './config/load.ts';
 import { openPglite, openPostgres, type DatabaseHandle } from './db/client.ts';
 import { ensureEventPartitions } from './db/event-partitions.ts';
+import { readsOn, ReplicaSet, type ReplicaState } from './db/replicas.ts';
 import { FirehoseConsumers } from './firehose/firehose-consumers.ts';
 import { FirehoseLog } from './firehose/firehose-log.ts';
 import { TenantFirehoses } from './firehose/tenant-firehoses.ts';
@@ -104,11 +105,16 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     feeds: (): { owners: number; ringBytes: number } => ({ owners: feeds.ownerCount, ringBytes: feeds.ringBytes }),
     connectionLimit: config.limits.connectionsPerInstance,
   });
+  // Reads that need not be on the primary go to its replicas, when there are some.
+  const replicas = config.replicas.urls.length > 0 ? new ReplicaSet(database.db, { ...config.replicas, preparedStatements: config.databasePreparedStatements }, logger, metrics.reads) : null;
+  await replicas?.start();
+  metrics.watchReplicas(replicas ?? { states: () => [] });
+  const reads = replicas ?? readsOn(database.db);
   const stream = { pageSize: config.streamPageSize, tokenClockSkewMs: config.limits.tokenClockSkewMs, maxBufferedBytes: config.slowConsumerBytes, slowConsumerTimeoutMs: config.slowConsumerTimeoutMs };
 
   // Owner streams: one feed per owner with local subscribers, streams positioned in it.
   const dropped = new DroppedMessages(logger, metrics.onDropped);
-  const eventLog = new EventLog(database.db);
+  const eventLog = new EventLog(database.db, reads);
   const feeds = new OwnerFeeds(
     { pubsub, log: eventLog, dropped, logger, observer: metrics.feeds },
     { maxMessageBytes: config.backboneMaxMessageBytes, ringBytesPerOwner: config.feedRingBytes, ringBytesTotal: config.feedRingTotalBytes, attachTimeoutMs: config.backboneAttachTimeoutMs },
@@ -128,7 +134,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
   });
 
   // The firehose: each tenant's events in commit order, for its readers and for webhooks.
-  const firehoseLog = new FirehoseLog(database.db);
+  const firehoseLog = new FirehoseLog(database.db, reads);
   const firehose = new TenantFirehoses(
     { pubsub, log: firehoseLog, feeds, logger, observer: metrics.firehose },
     {
@@ -193,7 +199,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
         maxWaitingPostings: config.limits.groupCommitQueueLimit,
       },
     }),
-    queries: new LedgerQueries(database.db),
+    queries: new LedgerQueries(database.db, reads),
     alertRules: new AlertRules(database.db, config.notifications.maxAlertRulesPerOwner),
     notifications: new NotificationReads(database.db),
     push: { devices: push.devices, webPushPublicKey: push.webPushPublicKey },
@@ -240,6 +246,8 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     probes: [
       { name: 'database', check: () => database.ping() },
       { name: config.redisClusterNodes ? 'redis cluster' : config.redisUrl ? 'redis' : 'pubsub', check: () => pubsub.ping(), degradable: true },
+      // Reads of a replica out of rotation go to the primary: slower, not broken.
+      ...(replicas?.states() ?? []).map((first, i) => ({ name: `replica ${first.name}`, check: async () => replicaCheck(replicas!.states()[i]!), degradable: true })),
     ],
     metrics: metrics.registry,
     maxRequestBytes: config.limits.maxRequestBytes,
@@ -307,6 +315,7 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
       addresses.stop();
       await closed;
       await pubsub.close();
+      await replicas?.close();
       await database.close();
     },
     stats: () => ({ ownersListened: feeds.ownerCount, subscriptions: delivery.streamCount + firehose.streamCount, listeners: feeds.subscriberCount, webSockets: ws.size }),
@@ -322,4 +331,9 @@ async function resolveKey(config: Config): Promise<{ secret: string | null; sour
   if (config.auth.secret || config.auth.publicKey || config.auth.jwksUrl) return { secret: config.auth.secret, source: 'configured', path: null };
   const dev = await loadOrCreateDevSecret(config.dataDir);
   return { secret: dev.secret, source: dev.created ? 'generated' : 'stored', path: dev.path };
+}
+
+/** A replica's /ready check: fails with why it is out of rotation. */
+function replicaCheck(state: ReplicaState): void {
+  if (!state.inRotation) throw new Error(`out of rotation: ${state.reason}`);
 }

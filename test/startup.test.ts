@@ -46,6 +46,10 @@ describe('configuration', () => {
     [{ ACK_TIMEOUT: '-5s' }, 'ACK_TIMEOUT'],
     [{ ALLOWED_ORIGINS: 'https://app.example.com/path' }, 'ALLOWED_ORIGINS'],
     [{ MAX_SUBSCRIPTIONS_PER_CONNECTION: '0' }, 'MAX_SUBSCRIPTIONS_PER_CONNECTION'],
+    [{ DATABASE_REPLICA_URLS: 'postgres://127.0.0.1:5433/db' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_URL: 'postgres://127.0.0.1/db', DATABASE_REPLICA_URLS: 'postgres://127.0.0.1:5433/db,,' }, 'DATABASE_REPLICA_URLS'],
+    [{ DATABASE_URL: 'postgres://127.0.0.1/db', DATABASE_REPLICA_URLS: 'mysql://127.0.0.1/db' }, 'DATABASE_REPLICA_URLS'],
+    [{ EVENT_PARTITION_INTERVAL: '1s', EVENT_PARTITIONS_AHEAD: '1', PRUNE_INTERVAL: '5s' }, 'PRUNE_INTERVAL'],
   ])('refuses %o, naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^${variable}:`));

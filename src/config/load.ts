@@ -34,6 +34,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (values.pruneIntervalMs >= values.eventPartitionIntervalMs * values.eventPartitionsAhead) {
     throw new ConfigError('PRUNE_INTERVAL', 'must be shorter than EVENT_PARTITION_INTERVAL × EVENT_PARTITIONS_AHEAD: the pruning job makes the next partitions before writes reach them');
   }
+  if (values.replicas.urls.length > 0 && !values.databaseUrl) throw new ConfigError('DATABASE_REPLICA_URLS', 'needs DATABASE_URL: replicas are of a PostgreSQL primary (PGlite has none)');
   if (values.redisUrl && values.redisClusterNodes) throw new ConfigError('REDIS_CLUSTER_NODES', 'set either REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both');
   if (values.limits.maxListItems < values.limits.maxBatchSize) {
     throw new ConfigError('MAX_LIST_ITEMS', `must be at least MAX_BATCH_SIZE (${values.limits.maxBatchSize}): a batch is a list argument`);

@@ -167,6 +167,23 @@ export function url(env: string, protocols: readonly string[], doc: string): Opt
   };
 }
 
+/** A comma-separated list of URLs, each with one of `protocols`; unset means none (an empty list). */
+export function urlList(env: string, protocols: readonly string[], doc: string): Option<string[]> {
+  const one = url(env, protocols, doc);
+  return {
+    env,
+    doc,
+    defaultText: 'none',
+    rangeText: `${protocols[0]}//…,${protocols[0]}//…`,
+    read(raw, all) {
+      if (raw === null) return [];
+      const urls = raw.split(',').map((entry) => entry.trim());
+      if (urls.some((entry) => entry === '')) throw new ConfigError(env, 'has an empty entry');
+      return urls.map((entry) => one.read(entry, all) as string);
+    },
+  };
+}
+
 /** Any other form: `read` parses a raw value (never null) and throws {@link ConfigError} naming `env`. */
 export function custom<T>(env: string, fallback: T, defaultText: string, rangeText: string, doc: string, read: (raw: string, env: Env) => T): Option<T> {
   return { env, doc, defaultText, rangeText, read: (raw, all) => (raw === null ? fallback : read(raw, all)) };

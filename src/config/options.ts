@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS } from '../logging/logger.ts';
 import { proxyList } from './address-list.ts';
-import { bool, ConfigError, custom, DAY, duration, int, oneOf, parseDuration, text, url, type Env } from './option.ts';
+import { bool, ConfigError, custom, DAY, duration, int, oneOf, parseDuration, text, url, urlList, type Env } from './option.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -130,6 +130,13 @@ export const OPTIONS = {
   dataDir: text('DATA_DIR', '.data', "PGlite's directory (embedded mode), owned by one process at a time; `memory://` keeps it in memory", 'a directory, or memory://'),
   databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], 'use PostgreSQL 14+ instead of PGlite'),
   databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000, 'PostgreSQL connections per instance'),
+  replicas: {
+    urls: urlList('DATABASE_REPLICA_URLS', ['postgres:', 'postgresql:'], "streaming replicas of `DATABASE_URL`'s server that take the reads which need not be on the primary (replay, catch-up, polling queries, the firehose and webhook readers)"),
+    poolSize: int('DATABASE_REPLICA_POOL_SIZE', 10, 1, 1000, 'connections per replica per instance'),
+    readWaitMs: duration('REPLICA_READ_WAIT', 200, 1, 60_000, 'how long a read waits for its replica to replay everything committed before it began; then it goes to the primary'),
+    maxLagMs: duration('REPLICA_MAX_LAG', 5_000, 10, 3_600_000, 'a replica further behind the primary than this leaves rotation (reads go elsewhere) until it catches up'),
+    checkIntervalMs: duration('REPLICA_CHECK_INTERVAL', 1_000, 50, 60_000, "how often each replica's health and lag are checked"),
+  },
   databasePreparedStatements: bool(
     'DATABASE_PREPARED_STATEMENTS',
     true,

@@ -8,6 +8,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
+import { readsOn, type Reads } from '../db/replicas.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { FIREHOSE_START, type EventType, type FirehosePosition, type WalletEvent } from '../domain/events.ts';
 import { eventFilter, type EventCriteria } from '../domain/event-filter.ts';
@@ -72,22 +73,35 @@ interface FirehoseRow {
 /** The partition an owner falls in: the same in SQL (`hashtext`) for every reader and backend. */
 export const OWNER_PARTITION_HASH = sql`(hashtext(owner_id)::bigint & 2147483647)`;
 
+/** The firehose's reads of the log: pages through `reads` (a replica when there are some), the live end on the primary. */
 export class FirehoseLog {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly reads: Reads = readsOn(db),
+  ) {}
 
   /**
    * Up to `limit` events after `after` (from the start when null), in feed order, below the
    * horizon. A reader's position is checked against retention first (CURSOR_EXPIRED when
    * events after it were pruned); the feed's own reads at its live end skip that check.
+   * The watermark is read after the page, on the same server, so a prune that raced the
+   * read is seen rather than skipped over.
    */
   async read(after: FirehosePosition | null, limit: number, scope: FirehoseScope, checkRetention = true): Promise<FirehoseEvent[]> {
-    if (checkRetention) await this.assertNotPruned(after, scope.tenant);
+    return this.reads.run(async (db) => {
+      const page = await this.readPage(db, after, limit, scope);
+      if (checkRetention) await this.assertNotPruned(db, after, scope.tenant);
+      return page;
+    });
+  }
+
+  private async readPage(db: Database, after: FirehosePosition | null, limit: number, scope: FirehoseScope): Promise<FirehoseEvent[]> {
     const conditions: SQL[] = [sql`tx_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint`];
     if (scope.tenant !== null) conditions.push(sql`tenant_id = ${scope.tenant}`);
     if (after) conditions.push(sql`(tx_id, owner_id, sequence) > (${after.txId}, ${after.ownerId}, ${after.sequence})`);
     if (scope.types?.length) conditions.push(sql`type in (select jsonb_array_elements_text(${JSON.stringify(scope.types)}::jsonb))`);
     if (scope.partition) conditions.push(sql`${OWNER_PARTITION_HASH} % ${scope.partition.count} = ${scope.partition.index}`);
-    const result = await this.db.execute(
+    const result = await db.execute(
       sql`select event_id, owner_id, sequence, wallet_id, type, occurred_at, data, tenant_id, tx_id, ${OWNER_PARTITION_HASH} as owner_hash from events
           where ${sql.join(conditions, sql` and `)}
           order by tx_id, owner_id, sequence limit ${limit}`,
@@ -127,9 +141,9 @@ export class FirehoseLog {
    * CURSOR_EXPIRED when retention pruned events of `tenant` (any, for null) after `after`.
    * Reading from the start (no position, or the start cursor) reads what is retained.
    */
-  private async assertNotPruned(after: FirehosePosition | null, tenant: string | null): Promise<void> {
+  private async assertNotPruned(db: Database, after: FirehosePosition | null, tenant: string | null): Promise<void> {
     if (!after || after.txId === 0) return;
-    const result = await this.db.execute(
+    const result = await db.execute(
       tenant === null ? sql`select max(tx_id) as tx_id from feed_watermarks` : sql`select tx_id from feed_watermarks where tenant_id = ${tenant}`,
     );
     const floor = Number(rowsOf<{ tx_id: string | number | null }>(result)[0]?.tx_id ?? 0);

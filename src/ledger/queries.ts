@@ -1,6 +1,7 @@
 /** Read-side queries over wallets and transactions, for the polling API. */
 import { and, asc, desc, eq, gte, inArray, lt, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
+import { readsOn, type Reads } from '../db/replicas.ts';
 import { transactions, wallets } from '../db/schema.ts';
 import { badInput } from '../domain/errors.ts';
 import type { Direction, Transaction, TransactionStatus, TransactionType, Wallet } from '../domain/ledger-types.ts';
@@ -22,7 +23,11 @@ export interface TransactionPage {
 }
 
 export class LedgerQueries {
-  constructor(private readonly db: Database) {}
+  /** Pages go through `reads` (a replica when there are some); lookups of one row stay on the primary, where they cost less than a replica's check. */
+  constructor(
+    private readonly db: Database,
+    private readonly reads: Reads = readsOn(db),
+  ) {}
 
   /** A wallet by id; NOT_FOUND when absent or malformed. */
   async wallet(id: string): Promise<Wallet> {
@@ -50,12 +55,14 @@ export class LedgerQueries {
     if (filter.direction) conditions.push(eq(transactions.direction, filter.direction));
     if (filter.minAmount != null) conditions.push(gte(transactions.amount, filter.minAmount));
     if (filter.maxAmount != null) conditions.push(lte(transactions.amount, filter.maxAmount));
-    const rows = await this.db
-      .select()
-      .from(transactions)
-      .where(and(...conditions))
-      .orderBy(desc(transactions.position))
-      .limit(first + 1);
+    const rows = await this.reads.run((db) =>
+      db
+        .select()
+        .from(transactions)
+        .where(and(...conditions))
+        .orderBy(desc(transactions.position))
+        .limit(first + 1),
+    );
     return {
       items: rows.slice(0, first).map((row) => ({ cursor: encodeTransactionCursor(row.position), node: toTransaction(row) })),
       hasNextPage: rows.length > first,

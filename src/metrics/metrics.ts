@@ -286,7 +286,40 @@ export class Metrics {
     });
   }
 
-  /** The observer given to the feeds. */
+  private readonly databaseReads = new Counter({
+    name: 'wallet_events_database_reads_total',
+    help: 'Reads that may go to a replica, by where they went: replica, or the primary because no replica was in rotation (no_replica), it had not replayed far enough within REPLICA_READ_WAIT (lagging), or it failed (failed)',
+    labelNames: ['route'],
+    registers: [this.registry],
+  });
+
+  /** What the replica set reports of each read. */
+  readonly reads = { onRead: (route: string) => this.databaseReads.inc({ route }) };
+
+  /** Gauges of the database replicas: lag and rotation, per replica. */
+  watchReplicas(source: { states(): readonly { name: string; inRotation: boolean; lagMs: number | null }[] }): void {
+    new Gauge({
+      name: 'wallet_events_replica_lag_seconds',
+      help: 'Per replica: how long ago the primary stood where its replay is now, at the last check (absent while it cannot be measured)',
+      labelNames: ['replica'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const state of source.states()) if (state.lagMs !== null) this.set({ replica: state.name }, state.lagMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'wallet_events_replica_in_rotation',
+      help: 'Per replica: 1 while it takes reads, 0 while it is out of rotation (failing, promoted, or past REPLICA_MAX_LAG)',
+      labelNames: ['replica'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const state of source.states()) this.set({ replica: state.name }, state.inRotation ? 1 : 0);
+      },
+    });
+  }
+
   /** What the firehose reports. */
   readonly firehose: FirehoseObserver = {
     read: (reason) => this.feedReads.inc({ reason }),

@@ -1,6 +1,7 @@
 /** Reads the durable event log: replay, gap repair and the `events` polling query. */
 import { and, asc, desc, eq, gt, inArray, lte, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
+import { readsOn, type Reads } from '../db/replicas.ts';
 import { events, owners } from '../db/schema.ts';
 import type { EventType, WalletEvent } from '../domain/events.ts';
 
@@ -32,20 +33,28 @@ function toEvent(row: typeof events.$inferSelect): WalletEvent {
   } as WalletEvent;
 }
 
+/**
+ * The owner's log. Pages and lookups go through `reads` (a replica when there are some);
+ * the head and the watermark are read on the primary, where they are the truth a reader's
+ * position is checked against.
+ */
 export class EventLog {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly reads: Reads = readsOn(db),
+  ) {}
 
   /** Up to `limit` of the owner's events after `afterSequence`, in sequence order. */
   async read(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
-    const rows = await this.readQuery(ownerId, afterSequence, limit, query);
+    const rows = await this.reads.run((db) => this.readQuery(ownerId, afterSequence, limit, query, db));
     return rows.map(toEvent);
   }
 
   /** The query {@link read} runs, unexecuted (so its plan can be examined). */
-  readQuery(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}) {
+  readQuery(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}, db: Database = this.db) {
     const conditions = [...matching(ownerId, query), gt(events.sequence, afterSequence)];
     if (query.upTo != null) conditions.push(lte(events.sequence, query.upTo));
-    return this.db
+    return db
       .select()
       .from(events)
       .where(and(...conditions))
@@ -55,19 +64,21 @@ export class EventLog {
 
   /** The newest `limit` events of the owner matching `query`, oldest first. */
   async readLatest(ownerId: string, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(and(...matching(ownerId, query)))
-      .orderBy(desc(events.sequence))
-      .limit(limit);
+    const rows = await this.reads.run((db) =>
+      db
+        .select()
+        .from(events)
+        .where(and(...matching(ownerId, query)))
+        .orderBy(desc(events.sequence))
+        .limit(limit),
+    );
     return rows.reverse().map(toEvent);
   }
 
   /** One event by id, or null (unknown or pruned). */
   async find(eventId: string): Promise<WalletEvent | null> {
     if (!UUID.test(eventId)) return null;
-    const [row] = await this.db.select().from(events).where(eq(events.eventId, eventId));
+    const [row] = await this.reads.run((db) => db.select().from(events).where(eq(events.eventId, eventId)));
     return row ? toEvent(row) : null;
   }
 
