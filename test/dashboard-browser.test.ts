@@ -179,8 +179,10 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     // What a push service would hand the worker once it decrypted our payload (no push service is reached: tests stay on loopback).
     const payload = { title: 'Possible fraud', body: 'A debit of 25.00 NGN was flagged (risk 87/100): mule account', badge: 1, urgent: true, data: { kind: 'FRAUD_FLAG', notificationId: 'n-1' } };
     await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registration.registrationId, data: JSON.stringify(payload) });
-    await fresh.waitForFunction(async () => (await (await navigator.serviceWorker.ready).getNotifications()).some((n) => n.title === 'Possible fraud'), undefined, { timeout: 5_000 });
-    const shown = await fresh.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })));
+    // Polled from here: the worker shows it once it has handled the push event, a moment later.
+    const notifications = () => fresh.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })));
+    let shown = await notifications();
+    for (const deadline = Date.now() + 5_000; shown.length === 0 && Date.now() < deadline; shown = await notifications()) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(shown).toEqual([{ title: 'Possible fraud', body: payload.body, tag: 'n-1', requireInteraction: true }]);
     await context.close();
   });

@@ -17,6 +17,7 @@ import { benchPushLatency, benchPushThroughput } from './push.ts';
 import webPush from 'web-push';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { databaseInsertLimit } from './database-limit.ts';
+import { benchReplicaReplay, benchRetention, median, spread } from './log-scaling.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
 /** The batch ingest scenario, which the database's own insert rate is set beside. */
@@ -154,6 +155,27 @@ try {
     const latency = await benchPushLatency(pushServer, devices, 200, full ? 20_000 : 2_000);
     rows.push(
       `| push delay p99 at 200 notifications/s (commit → push received) | p99 ≤ 100 ms | ${latency.p99.toFixed(1)} ms | no push | n/a | p50 ${latency.p50.toFixed(1)} ms over ${latency.pushes.toLocaleString('en')} pushes to ${devices} devices |`,
+    );
+  }
+  if (!values.only || 'replicas'.includes(values.only)) {
+    progress?.('replay from a replica — wallet-events');
+    const full = scale === 'full';
+    const spawn = (env: Record<string, string>) => start(undefined, env);
+    const storm = await benchReplicaReplay(spawn, full ? 20_000 : 200, full ? 10 : 2, full ? 3 : 1);
+    const row = (from: string, figures: { eventsPerSecond: number[]; primaryCpuMs: number[] }) =>
+      `| replay storm served by ${from}: events/s (${storm.clients} clients × a ${storm.events.toLocaleString('en')}-event log) | ${from === 'a replica' ? '≥ the rate from the primary; primary CPU near zero' : 'the rate a replica is measured against'} | ${median(figures.eventsPerSecond).toLocaleString('en')}/s | n/a | n/a | runs ${spread(figures.eventsPerSecond)}/s; the primary's CPU for it ${median(figures.primaryCpuMs).toLocaleString('en')} ms (runs ${spread(figures.primaryCpuMs)} ms) |`;
+    rows.push(row('the primary', storm.primary), row('a replica', storm.replica));
+  }
+  if (!values.only || 'retention'.includes(values.only)) {
+    progress?.('retention — wallet-events');
+    const full = scale === 'full';
+    const dbs = [await prepareBackend(postgres), await prepareBackend(postgres)];
+    envs.push(...dbs);
+    const cost = await benchRetention([dbs[0]!.env.DATABASE_URL!, dbs[1]!.env.DATABASE_URL!], full ? 2_000_000 : 20_000, full ? 1_000 : 100);
+    const kb = (bytes: number) => `${(bytes / 1024).toLocaleString('en', { maximumFractionDigits: 0 })} KB`;
+    rows.push(
+      `| retention of a day of a ${(full ? 2_000_000 : 20_000).toLocaleString('en')}-event log: dropping its partition | milliseconds and kilobytes | ${cost.drop.ms.toFixed(0)} ms, ${kb(cost.drop.walBytes)} WAL | n/a | n/a | ${cost.deleted.toLocaleString('en')} events; watermarks of ${full ? '1,000' : '100'} owners moved in the same transaction; nothing left to vacuum |`,
+      `| the same rows deleted one by one (what retention did before partitions) | the cost the drop replaces | ${cost.rows.ms.toFixed(0)} ms, ${kb(cost.rows.walBytes)} WAL | n/a | n/a | then VACUUM of the dead rows: ${cost.rows.vacuumMs.toFixed(0)} ms |`,
     );
   }
   if (!values.only || 'compression'.includes(values.only)) {

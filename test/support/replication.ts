@@ -61,6 +61,8 @@ export interface ReplicatedPostgres {
   replicaUrl: string;
   /** Runs SQL on the primary or the replica (the `postgres` database unless `database`). */
   query<T = Record<string, unknown>>(on: 'primary' | 'replica', text: string, database?: string): Promise<T[]>;
+  /** The primary's postmaster, whose children are its server processes. */
+  primaryPid(): number;
   /** Kills the replica at once (an immediate shutdown: no checkpoint, as a crash), or starts it again. */
   killReplica(): Promise<void>;
   startReplica(): Promise<void>;
@@ -140,6 +142,7 @@ export async function startReplicatedPostgres(database = 'wallet'): Promise<Repl
         await client.end({ timeout: 1 });
       }
     },
+    primaryPid: () => primary.child!.pid!,
     killReplica: () => stopNode(replica, 'SIGQUIT'),
     startReplica: () => startNode(replica, root),
     stop,
