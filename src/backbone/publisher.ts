@@ -7,7 +7,7 @@ import { COMMIT_WAKE_TOPIC, TENANTS_PER_WAKE, type CommitWake } from './commit-w
 /**
  * Publishes a commit's events as one message on the owner's topic. The mutation does not
  * wait for the backbone: a slow or absent Redis must not stall producers, and a lost
- * publish is repaired by subscribers from the logger. Messages from one instance keep
+ * publish is repaired by subscribers from the event log. Messages from one instance keep
  * their order because they share one connection.
  */
 export class PubSubPublisher implements EventPublisher {

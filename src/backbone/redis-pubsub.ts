@@ -6,7 +6,7 @@ import { cluster, singleNode, type RedisTransport } from './redis-transports.ts'
  * Redis pub/sub: one Redis node (classic pub/sub) or a Redis Cluster (sharded pub/sub);
  * see redis-transports.ts. Every channel carries `prefix` so several deployments can share
  * one Redis. ioredis reconnects and re-subscribes by itself; what is published while it is
- * away is recovered by subscribers from the logger.
+ * away is recovered by subscribers from the event log.
  */
 
 /** One subscribed channel: its handlers, and when Redis confirmed the subscription. */

@@ -64,7 +64,7 @@ function resubscribing(subscriber: Redis, logger: Logger): Set<string> {
 
 /** One Redis node at `url`: classic pub/sub. */
 export function singleNode(url: string, prefix: string, logger: Logger): RedisTransport {
-  // The publisher gives up on a command quickly while Redis is away (the logger covers the
+  // The publisher gives up on a command quickly while Redis is away (the event log covers the
   // loss); the subscriber keeps retrying, and ioredis re-subscribes when it is back.
   // Connection names carry the prefix, so an operator can tell deployments apart in CLIENT LIST.
   const publisher = new Redis(url, { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}pub` });
@@ -96,7 +96,7 @@ export function cluster(nodes: { host: string; port: number }[], prefix: string,
   const client = new Cluster(nodes, {
     shardedSubscribers: true,
     // A command waits through a failover (slots refresh, then it is sent again) but not
-    // for ever: a publish lost meanwhile is recovered from the logger.
+    // for ever: a publish lost meanwhile is recovered from the event log.
     redisOptions: { maxRetriesPerRequest: 1, connectionName: `${clientName(prefix)}cluster` },
     slotsRefreshTimeout: 2_000,
     slotsRefreshInterval: slotsRefreshMs,

@@ -29,7 +29,7 @@ async function copy(tx: postgres.TransactionSql, table: string, columns: string,
 }
 
 /** Events per second PostgreSQL stores by COPY, `postings` postings over `owners` wallets, committed every `batch`. */
-export async function databaseInsertLimit(databaseUrl: string, postings: number, batch: number, owners: number): Promise<{ eventsPerSecond: number; seconds: number }> {
+export async function databaseInsertLimit(databaseUrl: string, postings: number, batch: number, owners: number): Promise<{ eventsPerSecond: number; seconds: number; walBytesPerEvent: number; diskBytesPerEvent: number }> {
   const migrated = await openPostgres(databaseUrl, 1); // the schema, indexes included
   await migrated.close();
   // Nagle's algorithm off: postgres.js leaves it on, and a COPY's closing message, sent
@@ -48,6 +48,8 @@ export async function databaseInsertLimit(databaseUrl: string, postings: number,
     await sql`insert into owners ${sql(wallets.map((w) => ({ owner_id: w.ownerId, last_sequence: 0 })))}`;
     await sql`insert into wallets ${sql(wallets.map((w) => ({ id: w.id, owner_id: w.ownerId, currency: w.currency, status: w.status, ledger: 0, pending: 0, created_at: now, updated_at: now })))}`;
     const sequences = new Map(wallets.map((w) => [w.ownerId, 0]));
+    // WAL is the cluster's: nothing else should write while this runs (the bench runs it alone).
+    const walFrom = (await sql<{ lsn: string }[]>`select pg_current_wal_lsn()::text as lsn`)[0]!.lsn;
     const started = performance.now();
     for (let done = 0, n = 0; done < postings; done += batch) {
       const keys: string[] = [];
@@ -77,7 +79,11 @@ export async function databaseInsertLimit(databaseUrl: string, postings: number,
       });
     }
     const seconds = (performance.now() - started) / 1000;
-    return { eventsPerSecond: Math.round((postings * 2) / seconds), seconds };
+    const bytes = (await sql<{ bytes: string }[]>`select pg_wal_lsn_diff(pg_current_wal_lsn(), ${walFrom}::pg_lsn)::text as bytes`)[0]!.bytes;
+    // The log's partitions with their indexes (the database is this run's own: only these rows are in it).
+    const disk = (await sql<{ bytes: string }[]>`select sum(pg_total_relation_size(inhrelid))::text as bytes from pg_inherits where inhparent = 'events'::regclass`)[0]!.bytes;
+    const perEvent = (total: string) => Math.round(Number(total) / (postings * 2));
+    return { eventsPerSecond: Math.round((postings * 2) / seconds), seconds, walBytesPerEvent: perEvent(bytes), diskBytesPerEvent: perEvent(disk) };
   } finally {
     await sql.end();
   }

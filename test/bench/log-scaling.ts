@@ -175,6 +175,24 @@ async function timed(db: Database, step: () => Promise<unknown>): Promise<{ ms: 
  * partition and goes whole; in another the same rows lie outside the partitions and are
  * deleted the way rows are (a prefix per owner, in rounds).
  */
+/**
+ * The drop alone, on a two-day `events`-event log over `owners` owners: what it costs grows
+ * with the owners whose watermarks it moves, not with the rows it removes.
+ */
+export async function benchPartitionDrop(url: string, events: number, owners: number): Promise<RetentionCost & { deleted: number }> {
+  const database = await openPostgres(url, 2);
+  try {
+    await ensureEventPartitions(database.db, { intervalMs: DAY, ahead: 1 }, FIRST_DAY);
+    await fillTwoDays(database.db, events, owners);
+    const count = async () => Number(rowsOf<{ n: string }>(await database.db.execute(sql`select count(*)::text as n from events`))[0]!.n);
+    const before = await count();
+    const drop = await timed(database.db, () => dropOldestEventPartition(database.db, new Date(FIRST_DAY + DAY)));
+    return { ...drop, vacuumMs: 0, deleted: before - (await count()) };
+  } finally {
+    await database.close();
+  }
+}
+
 export async function benchRetention(urls: [string, string], events: number, owners: number): Promise<{ drop: RetentionCost; rows: RetentionCost; deleted: number }> {
   const [partitioned, unpartitioned] = await Promise.all(urls.map((url) => openPostgres(url, 2)));
   try {

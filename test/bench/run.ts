@@ -17,7 +17,7 @@ import { benchPushLatency, benchPushThroughput } from './push.ts';
 import webPush from 'web-push';
 import type { LoadReport } from '../../tools/load/run-load.ts';
 import { databaseInsertLimit } from './database-limit.ts';
-import { benchReplicaReplay, benchRetention, median, spread } from './log-scaling.ts';
+import { benchPartitionDrop, benchReplicaReplay, benchRetention, median, spread } from './log-scaling.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
 /** The batch ingest scenario, which the database's own insert rate is set beside. */
@@ -105,7 +105,7 @@ try {
     const batch = oursByScenario.get(BATCH_INGEST);
     const share = batch === undefined ? 'run the batch ingest scenario to compare' : `batch ingest above reaches ${((100 * batch) / limit.eventsPerSecond).toFixed(0)} % of it`;
     rows.push(
-      `| PostgreSQL's own insert rate for the same rows (COPY; keys, transactions, 2 events and a balance per posting; a commit per 500 postings): events/s | the limit batch ingest is measured against | ${limit.eventsPerSecond.toLocaleString('en')}/s | n/a | n/a | ${share} |`,
+      `| PostgreSQL's own insert rate for the same rows (COPY; keys, transactions, 2 events and a balance per posting; a commit per 500 postings): events/s | the limit batch ingest is measured against | ${limit.eventsPerSecond.toLocaleString('en')}/s | n/a | n/a | ${share}; ${limit.walBytesPerEvent.toLocaleString('en')} bytes of WAL per event (the three tables), ${limit.diskBytesPerEvent.toLocaleString('en')} bytes of log on disk per event, indexes included |`,
     );
   }
   if (!values.only || 'replay'.includes(values.only)) {
@@ -176,6 +176,14 @@ try {
     rows.push(
       `| retention of a day of a ${(full ? 2_000_000 : 20_000).toLocaleString('en')}-event log: dropping its partition | milliseconds and kilobytes | ${cost.drop.ms.toFixed(0)} ms, ${kb(cost.drop.walBytes)} WAL | n/a | n/a | ${cost.deleted.toLocaleString('en')} events; watermarks of ${full ? '1,000' : '100'} owners moved in the same transaction; nothing left to vacuum |`,
       `| the same rows deleted one by one (what retention did before partitions) | the cost the drop replaces | ${cost.rows.ms.toFixed(0)} ms, ${kb(cost.rows.walBytes)} WAL | n/a | n/a | then VACUUM of the dead rows: ${cost.rows.vacuumMs.toFixed(0)} ms |`,
+    );
+    // The drop's cost follows the owners in the partition (one watermark each), so the same day again over 100 times the owners.
+    const crowded = await prepareBackend(postgres);
+    envs.push(crowded);
+    const manyOwners = full ? 100_000 : 1_000;
+    const wide = await benchPartitionDrop(crowded.env.DATABASE_URL!, full ? 2_000_000 : 20_000, manyOwners);
+    rows.push(
+      `| the same drop with the day's events over ${manyOwners.toLocaleString('en')} owners | grows with owners, not rows | ${wide.ms.toFixed(0)} ms, ${kb(wide.walBytes)} WAL | n/a | n/a | ${wide.deleted.toLocaleString('en')} events; one watermark update per owner |`,
     );
   }
   if (!values.only || 'compression'.includes(values.only)) {

@@ -14,7 +14,7 @@ export type ConnectionTransport = 'ws' | 'graphql-sse';
 
 interface Entry {
   principal: Principal;
-  /** Which transport the connection is, for the logger lines. */
+  /** Which transport the connection is, for the log lines. */
   transport: ConnectionTransport;
   operations: Set<string>;
   /** When the connection last had no operation, or null while it has some. */

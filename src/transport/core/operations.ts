@@ -109,7 +109,7 @@ async function startOperation(
 
 /**
  * The per-connection operation limit as an `admit` check: counts the operation in the
- * registry, or refuses it with LIMIT_EXCEEDED (and says so in the logger).
+ * registry, or refuses it with LIMIT_EXCEEDED (and logs it).
  */
 export function operationLimit(registry: ConnectionRegistry, max: number, logger: Logger, transport: string) {
   return (sink: Sink, id: string, principal: Principal | null) => (): GraphQLError | null => {
