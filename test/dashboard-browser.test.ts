@@ -173,7 +173,11 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     await fresh.goto(`${origin}/#token=${await token(owner, 'user', 3600)}`);
     await fresh.waitForSelector('#notify:not([disabled])', { timeout: 10_000 });
     expect(await fresh.getAttribute('#notify', 'aria-pressed')).toBe('false');
-    await fresh.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    // `ready` resolves while the worker may still be activating; a push is handled only once it is activated.
+    await fresh.evaluate(async () => {
+      const worker = (await navigator.serviceWorker.ready).active!;
+      if (worker.state !== 'activated') await new Promise((resolve) => worker.addEventListener('statechange', () => worker.state === 'activated' && resolve(true)));
+    });
     const registration = registrations.find((r) => r.scopeURL === `${origin}/`)!;
     expect(registration).toBeDefined();
     // What a push service would hand the worker once it decrypted our payload (no push service is reached: tests stay on loopback).
@@ -182,7 +186,7 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     // Polled from here: the worker shows it once it has handled the push event, a moment later.
     const notifications = () => fresh.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })));
     let shown = await notifications();
-    for (const deadline = Date.now() + 5_000; shown.length === 0 && Date.now() < deadline; shown = await notifications()) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const deadline = Date.now() + 15_000; shown.length === 0 && Date.now() < deadline; shown = await notifications()) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(shown).toEqual([{ title: 'Possible fraud', body: payload.body, tag: 'n-1', requireInteraction: true }]);
     await context.close();
   });
