@@ -15,6 +15,7 @@ import type { Plugin } from 'graphql-yoga';
 import { DomainError } from '../domain/errors.ts';
 import { cursorOf, encodeFirehoseCursor, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
+import { ResultPlan, shapingVariables } from './result-plan.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -30,10 +31,18 @@ function isEvent(payload: unknown): payload is WalletEvent {
 
 /** The result with the event's cursor in its extensions, so every result can be resumed from. */
 function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResult {
+  return { ...result, extensions: { ...result.extensions, ...positionOf(event) } };
+}
+
+/** What `extensions` says of an event: where to resume after it. */
+function positionOf(event: WalletEvent): { cursor: string; sequence: number; eventId: string } {
   // A firehose event resumes the firehose: its cursor is a feed cursor.
   const cursor = event.firehosePosition ? encodeFirehoseCursor(event.firehosePosition) : cursorOf(event);
-  return { ...result, extensions: { ...result.extensions, cursor, sequence: event.sequence, eventId: event.eventId } };
+  return { cursor, sequence: event.sequence, eventId: event.eventId };
 }
+
+/** Plans kept per document, at most this many (operation × shaping variables) each. */
+const PLANS_PER_DOCUMENT = 64;
 
 /**
  * Runs subscriptions with shared results. `subscribe` is used directly by the connection
@@ -44,6 +53,10 @@ export class LiveResults {
   private readonly results = new WeakMap<object, Map<string, Result>>();
   private readonly documentIds = new WeakMap<DocumentNode, number>();
   private nextDocumentId = 0;
+  /** Per document and operation name: the variables that shape a result (null: all of them). */
+  private readonly shaping = new WeakMap<DocumentNode, Map<string, string[] | null>>();
+  /** Compiled plans by document, then by the rest of the key; gone with the parsed document. */
+  private readonly plans = new WeakMap<DocumentNode, Map<string, ResultPlan | null>>();
 
   /** `onSent` is told about every event whose result leaves for a subscriber (metrics). */
   constructor(private readonly onSent: (event: WalletEvent) => void = () => {}) {}
@@ -65,26 +78,62 @@ export class LiveResults {
     };
   }
 
-  /** The result of `payload` for the operation `key` names, shared when `payload` is an event. */
-  resultOf(args: ExecutionArgs, key: string, payload: unknown): Result {
+  /**
+   * The result of `payload` for the operation `key` names, shared when `payload` is an
+   * event: from the operation's `plan` when it has one and the event suits it, else from
+   * graphql-js's `execute`.
+   */
+  resultOf(args: ExecutionArgs, key: string, payload: unknown, plan: ResultPlan | null = null): Result {
     if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
     this.onSent(payload);
     let byKey = this.results.get(payload);
     if (!byKey) this.results.set(payload, (byKey = new Map()));
     let result = byKey.get(key);
     if (!result) {
-      const executed = execute({ ...args, rootValue: payload });
-      result = executed instanceof Promise ? executed.then((done) => withCursor(done, payload)) : withCursor(executed, payload);
+      const data = plan?.run(payload, args.contextValue);
+      if (data) result = { data, extensions: positionOf(payload) };
+      else {
+        const executed = execute({ ...args, rootValue: payload });
+        result = executed instanceof Promise ? executed.then((done) => withCursor(done, payload)) : withCursor(executed, payload);
+      }
       byKey.set(key, result);
     }
     return result;
   }
 
-  /** Same parsed document (Yoga caches parses by text), operation and variables → same key. */
+  /** The compiled plan for a subscription's operation (null: execute every event), made once per key. */
+  planOf(args: ExecutionArgs, key: string): ResultPlan | null {
+    let byKey = this.plans.get(args.document);
+    if (!byKey) this.plans.set(args.document, (byKey = new Map()));
+    let plan = byKey.get(key);
+    if (plan === undefined) {
+      plan = ResultPlan.compile(args);
+      // Past the bound a plan still serves its own stream (which keeps it); it is just not shared.
+      if (byKey.size < PLANS_PER_DOCUMENT) byKey.set(key, plan);
+    }
+    return plan;
+  }
+
+  /**
+   * Same parsed document (Yoga caches parses by text), operation and the variables that
+   * shape a result → same key, so the same shared result.
+   */
   private keyOf(args: ExecutionArgs): string {
     let id = this.documentIds.get(args.document);
     if (id === undefined) this.documentIds.set(args.document, (id = this.nextDocumentId++));
-    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
+    const variables = args.variableValues ?? {};
+    const shaping = this.shapingOf(args);
+    const picked = shaping ? Object.fromEntries(shaping.filter((name) => name in variables).map((name) => [name, variables[name]])) : variables;
+    return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(picked)}`;
+  }
+
+  private shapingOf(args: ExecutionArgs): string[] | null {
+    let byOperation = this.shaping.get(args.document);
+    if (!byOperation) this.shaping.set(args.document, (byOperation = new Map()));
+    const operation = args.operationName ?? '';
+    let names = byOperation.get(operation);
+    if (names === undefined) byOperation.set(operation, (names = shapingVariables(args)));
+    return names;
   }
 }
 
@@ -97,6 +146,8 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
   private ended = false;
   /** A result taken by `takeNow` whose execution had not finished. */
   private pending: Promise<ExecutionResult> | null = null;
+  /** The operation's compiled plan, looked up at the first event (a waiting stream holds none). */
+  private plan: ResultPlan | null | undefined = undefined;
 
   constructor(
     private readonly source: AsyncIterableIterator<unknown>,
@@ -111,7 +162,7 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
     const step = (this.source as Partial<ReadySource>).takeNow?.();
     if (!step) return null;
     if (step.done) return { value: undefined, done: true };
-    const result = this.live.resultOf(this.args, this.key, step.value);
+    const result = this.live.resultOf(this.args, this.key, step.value, this.planned());
     if (result instanceof Promise) {
       this.pending = result;
       return null;
@@ -136,8 +187,13 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
       this.ended = true;
       payload = { failure: error } satisfies StreamFailure;
     }
-    const result = await this.live.resultOf(this.args, this.key, payload);
+    const result = await this.live.resultOf(this.args, this.key, payload, this.planned());
     return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
+  private planned(): ResultPlan | null {
+    if (this.plan === undefined) this.plan = this.live.planOf(this.args, this.key);
+    return this.plan;
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
