@@ -79,7 +79,7 @@ export class Metrics {
   private readonly endings = new Counter({ name: 'wallet_events_stream_endings_total', help: 'Streams ended by the server, by code', labelNames: ['code'], registers: [this.registry] });
   private readonly latency = new Histogram({
     name: 'wallet_events_commit_to_delivery_seconds',
-    help: 'From commit to handing the event to a subscriber (live events only)',
+    help: 'From commit to handing the event to a subscriber (live events only: not those replayed from the log)',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -209,8 +209,10 @@ export class Metrics {
 
   /** The observer given to every event stream. */
   readonly stream: StreamObserver = {
-    delivered: (event) => {
+    delivered: (event, replayed) => {
       this.delivered.inc();
+      // A replayed event's age is how far behind its reader was, not how fast delivery is.
+      if (replayed) return;
       const ageMs = liveAgeMs(event, Date.now());
       if (ageMs !== null) this.latency.observe(ageMs / 1000);
     },

@@ -21,7 +21,21 @@ export interface LogBounds {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function toEvent(row: typeof events.$inferSelect): WalletEvent {
+/**
+ * The columns an event is made of: a page read leaves out the firehose's own (`tenant_id`,
+ * `tx_id`), which every replayed row would otherwise carry and parse for nothing.
+ */
+const EVENT_COLUMNS = {
+  eventId: events.eventId,
+  ownerId: events.ownerId,
+  walletId: events.walletId,
+  sequence: events.sequence,
+  occurredAt: events.occurredAt,
+  type: events.type,
+  data: events.data,
+};
+
+function toEvent(row: Pick<typeof events.$inferSelect, keyof typeof EVENT_COLUMNS>): WalletEvent {
   return {
     eventId: row.eventId,
     ownerId: row.ownerId,
@@ -55,7 +69,7 @@ export class EventLog {
     const conditions = [...matching(ownerId, query), gt(events.sequence, afterSequence)];
     if (query.upTo != null) conditions.push(lte(events.sequence, query.upTo));
     return db
-      .select()
+      .select(EVENT_COLUMNS)
       .from(events)
       .where(and(...conditions))
       .orderBy(asc(events.sequence))
@@ -66,7 +80,7 @@ export class EventLog {
   async readLatest(ownerId: string, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
     const rows = await this.reads.run((db) =>
       db
-        .select()
+        .select(EVENT_COLUMNS)
         .from(events)
         .where(and(...matching(ownerId, query)))
         .orderBy(desc(events.sequence))

@@ -36,7 +36,8 @@ export interface OwnerStreamOptions extends StreamGuardOptions {
 
 /** What a stream reports (for metrics). */
 export interface StreamObserver {
-  delivered(event: WalletEvent): void;
+  /** `replayed`: the event came from a page of the log, not from the live feed. */
+  delivered(event: WalletEvent, replayed: boolean): void;
   replayed(): void;
   /** A replay reached the head the stream found when it opened: `events` replayed in `ms`. */
   replayFinished(ms: number, events: number): void;
@@ -53,6 +54,8 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   /** Events taken from the ring or the log, not yet looked at. */
   private batch: WalletEvent[] = [];
   private batchIndex = 0;
+  /** The batch is a page of the log (a replay), not the live ring. */
+  private batchFromLog = false;
   /** Delivered events not yet acked (consumer streams with an ack timeout only). */
   private readonly unacked: { sequence: number; at: number }[] = [];
   private waiter: (() => void) | null = null;
@@ -185,7 +188,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       // Pruned under our feet (a hole, or nothing where the feed knows events): say so rather than skip.
       if (page.length === 0) throw cursorExpired(this.position);
       checkContiguous(this.position, page);
-      this.setBatch(page);
+      this.setBatch(page, true);
       return;
     }
     if (fromRing.length > 0) {
@@ -209,9 +212,10 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     return null;
   }
 
-  private setBatch(events: WalletEvent[]): void {
+  private setBatch(events: WalletEvent[], fromLog = false): void {
     this.batch = events;
     this.batchIndex = 0;
+    this.batchFromLog = fromLog;
   }
 
   private noteReplayProgress(): void {
@@ -229,7 +233,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
 
   /** Marks `event` as delivered (for ack deadlines) and wraps it for the iterator. */
   private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
-    this.observer?.delivered(event);
+    this.observer?.delivered(event, this.batchFromLog);
     if (this.options.consumer && this.options.ackTimeoutMs) {
       const max = this.options.maxUnacked ?? Number.POSITIVE_INFINITY;
       if (this.unacked.length >= max) this.fail(this.slowConsumer(`more than ${max} delivered events waited for their ack`));

@@ -82,6 +82,32 @@ describe('OwnerStream', () => {
     expect(log.reads).toBe(4); // pages of 3: 1-3, 4-6, 7-9, 10
   });
 
+  it('tells its observer which events came from a page of the log and which from the live ring', async () => {
+    const observed = (replayed: boolean[]) => ({ delivered: (_event: WalletEvent, fromLog: boolean) => void replayed.push(fromLog), replayed() {}, replayFinished() {}, ended() {}, logRead() {}, paused() {} });
+    const behind = new MemoryLog();
+    behind.append(4);
+    const fromLog: boolean[] = [];
+    const replaying = new OwnerStream(behind, { ownerId: behind.ownerId, filter: everything, pageSize: 3 }, observed(fromLog));
+    const { feed } = await setUp(behind, 0);
+    feed.add(replaying);
+    replaying.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(replaying) });
+    replaying.place(0, feed.head);
+    expect(await take(replaying, 4)).toEqual([1, 2, 3, 4]);
+    expect(fromLog).toEqual([true, true, true, true]);
+
+    const live = new MemoryLog();
+    const ring = await setUp(live);
+    const fromRing: boolean[] = [];
+    const stream = new OwnerStream(live, { ownerId: live.ownerId, filter: everything, pageSize: 3 }, observed(fromRing));
+    ring.feed.add(stream);
+    stream.joined({ feed: ring.feed, ready: Promise.resolve(), leave: () => ring.feed.remove(stream) });
+    stream.place(0, ring.feed.head);
+    const waiting = take(stream, 2);
+    ring.publish(2);
+    expect(await waiting).toEqual([1, 2]);
+    expect(fromRing).toEqual([false, false]);
+  });
+
   it('skips what its filter refuses without looking like a gap', async () => {
     const log = new MemoryLog();
     log.append(2, 'BALANCE');
