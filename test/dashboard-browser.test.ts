@@ -167,7 +167,7 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
     await context.grantPermissions(['notifications'], { origin });
     const fresh = await context.newPage();
     const cdp = await context.newCDPSession(fresh);
-    const registrations: { registrationId: string; scopeURL: string }[] = [];
+    const registrations: { registrationId: string; scopeURL: string; isDeleted: boolean }[] = [];
     cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations: updated }) => registrations.push(...updated));
     await cdp.send('ServiceWorker.enable');
     await fresh.goto(`${origin}/#token=${await token(owner, 'user', 3600)}`);
@@ -178,15 +178,21 @@ describe.skipIf(!haveChromium)(haveChromium ? `dashboard in headless Chromium ($
       const worker = (await navigator.serviceWorker.ready).active!;
       if (worker.state !== 'activated') await new Promise((resolve) => worker.addEventListener('statechange', () => worker.state === 'activated' && resolve(true)));
     });
-    const registration = registrations.find((r) => r.scopeURL === `${origin}/`)!;
+    const registration = registrations.findLast((r) => r.scopeURL === `${origin}/` && !r.isDeleted)!;
     expect(registration).toBeDefined();
     // What a push service would hand the worker once it decrypted our payload (no push service is reached: tests stay on loopback).
     const payload = { title: 'Possible fraud', body: 'A debit of 25.00 NGN was flagged (risk 87/100): mule account', badge: 1, urgent: true, data: { kind: 'FRAUD_FLAG', notificationId: 'n-1' } };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registration.registrationId, data: JSON.stringify(payload) });
-    // Polled from here: the worker shows it once it has handled the push event, a moment later.
     const notifications = () => fresh.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, requireInteraction: n.requireInteraction })));
+    // Polled: the worker shows it once it has handled the push event, a moment later. In
+    // full-suite runs on two busy cores one delivery went unanswered for 15 s with the
+    // worker activated (cause not found), so an unanswered push is handed again, as a push
+    // service redelivers; the tag makes a second showing replace the first, so the answer
+    // is still exactly one notification.
     let shown = await notifications();
-    for (const deadline = Date.now() + 15_000; shown.length === 0 && Date.now() < deadline; shown = await notifications()) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let delivery = 0; shown.length === 0 && delivery < 4; delivery++) {
+      await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId: registration.registrationId, data: JSON.stringify(payload) });
+      for (const deadline = Date.now() + 4_000; shown.length === 0 && Date.now() < deadline; shown = await notifications()) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(shown).toEqual([{ title: 'Possible fraud', body: payload.body, tag: 'n-1', requireInteraction: true }]);
     await context.close();
   });
