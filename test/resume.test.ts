@@ -1,9 +1,9 @@
 /**
  * Resume: a client that drops out while
  * 1,000 events are posted resumes from its last cursor — on another instance where there
- * are two — and gets every event exactly once, in order; subscribing with `after` while
- * commits race never leaves a gap or a duplicate; an EventSource that loses its
- * connection resumes through Last-Event-ID.
+ * are two — and gets every event exactly once, in order; an EventSource that loses its
+ * connection resumes through Last-Event-ID. (Subscribing with `after` while commits race,
+ * over many trials, is a long run: test/scale/resume-races.scale.ts.)
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -77,31 +77,6 @@ describe.each(BACKENDS)('resume on $name', (backend) => {
       // Across both connections: every event after the start exactly once, in sequence order.
       expect(combined.map((e) => e.sequence)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 4));
       expect(new Set(combined.map((e) => e.eventId)).size).toBe(1000);
-    });
-
-    it('never leaves a gap or a duplicate when a subscription with `after` starts while commits race (80 trials)', async () => {
-      const owner = ownerId('race');
-      const wallet = await ops.createWallet(owner);
-      const client = wsClient(second.wsUrl, await token(owner));
-      let failures = 0;
-      for (let trial = 0; trial < 80; trial++) {
-        const log = await ops.log(owner);
-        const start = log[Math.max(0, log.length - 1 - (trial % 4))]; // resume a little behind the head
-        const posts = Promise.all(Array.from({ length: 3 }, () => ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '1', status: 'SUCCESS' })));
-        const sub = subscribeWs(client, QUERY, { after: start.cursor });
-        await posts;
-        const head = log.length + 6; // 3 posts × (transaction + balance)
-        await sub.waitFor(head - start.sequence);
-        // Anything extra would show up here before the next trial: give in-flight frames a turn.
-        await new Promise((resolve) => setImmediate(resolve));
-        const sequences = sub.items.map((e) => e.sequence);
-        const want = Array.from({ length: head - start.sequence }, (_, i) => start.sequence + 1 + i);
-        if (JSON.stringify(sequences) !== JSON.stringify(want)) failures++;
-        expect(sequences, `trial ${trial}`).toEqual(want);
-        sub.dispose();
-      }
-      expect(failures).toBe(0);
-      await client.dispose();
     });
 
     it('resumes an EventSource through Last-Event-ID after the connection drops, losing and repeating nothing', async () => {

@@ -4,15 +4,15 @@
  * each receiving only its owner's events with their cursors. Every request there needs a
  * valid bearer token: an anonymous or forged stream reservation (PUT) is refused with 401.
  * Its streams share the limits of every other connection: per-owner slots, the
- * per-connection operation limit, and backpressure (a reader that stops reading is paused,
- * loses nothing, and carries on when it reads again).
+ * per-connection operation limit, and backpressure (a reader that stops reading while
+ * thousands of events pass is a long run: test/faults/sse-paused-reader.fault.ts).
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createClient } from 'graphql-sse';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
 import { waitUntil } from './support/clients.ts';
-import type { RunningServer } from './support/server.ts';
+import { openStream, reserve } from './support/sse-stream.ts';
 import { mintToken } from '../src/auth/mint.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId } from './support/ledger-ops.ts';
@@ -67,8 +67,8 @@ describe.each(BACKENDS)('graphql-sse single connection on $name', (backend) => {
       expect((await reserved.text()).length).toBeGreaterThan(0);
     });
 
-    describe('limits and backpressure', () => {
-      const t = serverOn(backend, { MAX_CONNECTIONS_PER_OWNER: '2', MAX_SUBSCRIPTIONS_PER_CONNECTION: '10', CONNECTION_INIT_TIMEOUT: '500ms', SLOW_CONSUMER_BYTES: '65536', MAX_BATCH_SIZE: '1000' });
+    describe('limits', () => {
+      const t = serverOn(backend, { MAX_CONNECTIONS_PER_OWNER: '2', MAX_SUBSCRIPTIONS_PER_CONNECTION: '10', CONNECTION_INIT_TIMEOUT: '500ms' });
 
       it('gives reservations per-owner slots: past MAX_CONNECTIONS_PER_OWNER a PUT gets 429, and a lapsed reservation frees its slot', async () => {
         const owner = ownerId('sse-slots');
@@ -96,84 +96,9 @@ describe.each(BACKENDS)('graphql-sse single connection on $name', (backend) => {
         expect(new Set(stream.nexts().map((frame) => frame.id))).toEqual(new Set(Array.from({ length: 10 }, (_, i) => String(i + 1))));
         stream.close();
       });
-
-      it('pauses a reader that stops reading while 5,000 events pass; it gets every one in order when it reads again', async () => {
-        const owner = ownerId('sse-paused');
-        const wallet = await t.ops.createWallet(owner);
-        const stream = await openStream(t.server, await token(owner));
-        const query = 'subscription { walletEvents { sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
-        for (let id = 1; id <= 10; id++) expect((await stream.post(String(id), query)).status).toBe(202);
-        await waitUntil(() => t.server.app.stats().subscriptions === 10);
-        stream.response.pause(); // the client stops reading
-
-        for (let batch = 0; batch < 5; batch++) {
-          const inputs = Array.from({ length: 500 }, () => ({ walletId: wallet.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const, description: 'x'.repeat(250), counterparty: 'c'.repeat(120) }));
-          expect((await t.ops.postBatchRaw(inputs)).errors).toBeUndefined();
-        }
-        expect(t.server.app.stats().subscriptions).toBe(10); // paused, not ended
-        const metrics = await (await fetch(`http://127.0.0.1:${t.server.port}/metrics`)).text();
-        expect(Number(/^wallet_events_stream_pauses_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
-
-        stream.response.resume();
-        const want = Array.from({ length: 5_000 }, (_, i) => i + 2);
-        await waitUntil(() => stream.nexts().length >= 50_000, 60_000, () => String(stream.nexts().length));
-        for (let id = 1; id <= 10; id++) {
-          const frames = stream.nexts().filter((frame) => frame.id === String(id));
-          expect(frames.map((frame) => frame.payload.data.walletEvents.sequence)).toEqual(want);
-        }
-        expect(stream.frames().filter((frame) => frame.event !== 'next')).toEqual([]); // no error, no complete
-        stream.close();
-      });
     });
   });
 });
-
-const STREAM_PATH = '/graphql/stream';
-
-/** PUTs a stream reservation with `bearer`. */
-function reserve(server: RunningServer, bearer: string): Promise<Response> {
-  return fetch(`http://127.0.0.1:${server.port}${STREAM_PATH}`, { method: 'PUT', headers: { authorization: `Bearer ${bearer}` } });
-}
-
-/**
- * A bare single-connection client: reserves, opens the stream with Node's http client (so
- * a test can stop reading it), and posts operations to it.
- */
-async function openStream(server: RunningServer, bearer: string) {
-  const reservation = await (await reserve(server, bearer)).text();
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    httpRequest(`http://127.0.0.1:${server.port}${STREAM_PATH}`, { headers: { accept: 'text/event-stream', 'x-graphql-event-stream-token': reservation } }, resolve)
-      .on('error', reject)
-      .end();
-  });
-  expect(response.statusCode).toBe(200);
-  const parsed: { event: string; id?: string; payload?: any }[] = [];
-  let buffer = '';
-  response.setEncoding('utf8');
-  response.on('data', (chunk: string) => {
-    buffer += chunk;
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event) parsed.push({ event, ...(data ? JSON.parse(data) : {}) });
-    }
-  });
-  return {
-    response,
-    frames: () => parsed,
-    nexts: () => parsed.filter((frame) => frame.event === 'next'),
-    post: (operationId: string, query: string) =>
-      fetch(`http://127.0.0.1:${server.port}${STREAM_PATH}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-graphql-event-stream-token': reservation, authorization: `Bearer ${bearer}` },
-        body: JSON.stringify({ query, extensions: { operationId } }),
-      }),
-    close: () => response.destroy(),
-  };
-}
 
 describe('an idle graphql-sse stream', () => {
   const t = serverOn(BACKENDS[0]!, { IDLE_TIMEOUT: '1s' });

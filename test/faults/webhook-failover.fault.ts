@@ -6,13 +6,13 @@
  * kill may arrive twice.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend } from './support/backends.ts';
-import { gqlData, waitUntil } from './support/clients.ts';
-import { ownerId, producer } from './support/ledger-ops.ts';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
-import { tenantToken } from './support/tokens.ts';
-import { orderProblems, startReceiver } from './support/webhook-receiver.ts';
-import { eventCount, expectedSequences } from './support/webhooks.ts';
+import { BACKENDS, label, prepareBackend } from '../support/backends.ts';
+import { gqlData, waitUntil } from '../support/clients.ts';
+import { ownerId, producer } from '../support/ledger-ops.ts';
+import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
+import { tenantToken } from '../support/tokens.ts';
+import { orderProblems, startReceiver } from '../support/webhook-receiver.ts';
+import { eventCount, expectedSequences } from '../support/webhooks.ts';
 
 const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
 const BATCH = 100;

@@ -7,11 +7,11 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, label } from './support/backends.ts';
-import { acknowledgedSocket, codes, gql, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
-import { ownerId } from './support/ledger-ops.ts';
-import { token } from './support/tokens.ts';
+import { BACKENDS, label } from '../support/backends.ts';
+import { acknowledgedSocket, codes, gql, subscribeWs, waitUntil, wsClient } from '../support/clients.ts';
+import { serverOn } from '../support/fixture.ts';
+import { ownerId } from '../support/ledger-ops.ts';
+import { token } from '../support/tokens.ts';
 
 describe.each(BACKENDS)('never silent on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {

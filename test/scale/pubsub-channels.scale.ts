@@ -5,11 +5,11 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
-import { subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { ownerId, producer } from './support/ledger-ops.ts';
-import { startServer, type RunningServer } from './support/server.ts';
-import { token } from './support/tokens.ts';
+import { BACKENDS, label, prepareBackend, type BackendEnv } from '../support/backends.ts';
+import { subscribeWs, waitUntil, wsClient } from '../support/clients.ts';
+import { ownerId, producer } from '../support/ledger-ops.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+import { token } from '../support/tokens.ts';
 
 describe.each(BACKENDS)('topic lifecycle on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {

@@ -7,11 +7,11 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { BACKENDS, label } from './support/backends.ts';
-import { subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { serverOn } from './support/fixture.ts';
-import { ownerId } from './support/ledger-ops.ts';
-import { token } from './support/tokens.ts';
+import { BACKENDS, label } from '../support/backends.ts';
+import { subscribeWs, waitUntil, wsClient } from '../support/clients.ts';
+import { serverOn } from '../support/fixture.ts';
+import { ownerId } from '../support/ledger-ops.ts';
+import { token } from '../support/tokens.ts';
 
 /** One cycle: connect, init, subscribe, then end the socket — abruptly or politely. */
 async function cycle(url: string, bearer: string, abrupt: boolean): Promise<void> {

@@ -10,12 +10,12 @@
  * the cluster (or the gap repair their sequence triggers), not through polling.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, prepareBackend, type BackendEnv } from './support/backends.ts';
-import { subscribeWs, waitUntil, wsClient, type Collector } from './support/clients.ts';
-import { ownerId, producer } from './support/ledger-ops.ts';
-import { redisServerInstalled, startCluster, type LocalCluster } from './support/redis-cluster.ts';
-import { startServer, type RunningServer } from './support/server.ts';
-import { token } from './support/tokens.ts';
+import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
+import { subscribeWs, waitUntil, wsClient, type Collector } from '../support/clients.ts';
+import { ownerId, producer } from '../support/ledger-ops.ts';
+import { redisServerInstalled, startCluster, type LocalCluster } from '../support/redis-cluster.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+import { token } from '../support/tokens.ts';
 
 const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
 const available = postgres.available && redisServerInstalled;

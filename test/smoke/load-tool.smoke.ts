@@ -2,14 +2,14 @@
  * Smoke runs of the performance tools, so they keep working: the load
  * tool against a real server over ws and SSE, and its refusals of bad arguments. Figures
  * are printed, never asserted: only that the tool runs and accounts for every delivery.
- * (`npm run bench` at its smoke scale is test/smoke/bench.smoke.ts, in `npm run test:smoke`.)
+ * (`npm run bench` at its smoke scale is bench.smoke.ts, beside this file.)
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, label } from './support/backends.ts';
-import { serverOn } from './support/fixture.ts';
-import { TEST_SECRET } from './support/tokens.ts';
+import { BACKENDS, label } from '../support/backends.ts';
+import { serverOn } from '../support/fixture.ts';
+import { TEST_SECRET } from '../support/tokens.ts';
 
 const run = promisify(execFile);
 const tsx = (args: string[], env: Record<string, string> = {}) =>

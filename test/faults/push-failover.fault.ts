@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import postgresJs from 'postgres';
 import webPush from 'web-push';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend } from './support/backends.ts';
-import { gqlData, waitUntil } from './support/clients.ts';
-import { ownerId } from './support/ledger-ops.ts';
-import { startWebPushService } from './support/push-services.ts';
-import { freePort, spawnServer, type ServerProcess } from './support/server.ts';
-import { tenantToken, token } from './support/tokens.ts';
+import { BACKENDS, label, prepareBackend } from '../support/backends.ts';
+import { gqlData, waitUntil } from '../support/clients.ts';
+import { ownerId } from '../support/ledger-ops.ts';
+import { startWebPushService } from '../support/push-services.ts';
+import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
+import { tenantToken, token } from '../support/tokens.ts';
 
 const postgres = BACKENDS.find((backend) => backend.name === 'postgres')!;
 
