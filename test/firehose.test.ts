@@ -4,9 +4,9 @@
  * late-commit race holds writers' commits back at random while three readers page the feed
  * and three stream it (graphql-ws and SSE): each ends with every event exactly once, in feed
  * order, while a plain "greater than the last one seen" cursor over the same table skips.
- * A durable firehose consumer killed (-9) mid-stream restarts right after its last ack; a
- * reader that stops reading is paused, then ended with SLOW_CONSUMER. Partitions split the
- * feed with no overlap and no loss; the feed stays inside the caller's tenant.
+ * A durable firehose consumer killed (-9) mid-stream restarts right after its last ack.
+ * Partitions split the feed with no overlap and no loss; the feed stays inside the caller's
+ * tenant. (A reader that stops reading is a long run: test/faults/firehose-stalled-reader.fault.ts.)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -18,46 +18,12 @@ import { RedisPubSub } from '../src/backbone/redis-pubsub.ts';
 import { Ledger } from '../src/ledger/ledger.ts';
 import { createLogger } from '../src/logging/logger.ts';
 import { BACKENDS, GROUP_COMMIT, label } from './support/backends.ts';
-import { acknowledgedSocket, codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
+import { codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { tenantToken, token } from './support/tokens.ts';
 import { tracked } from './support/processes.ts';
-
-interface FeedNode {
-  eventId: string;
-  ownerId: string;
-  sequence: number;
-}
-
-const FEED = `query($after: String, $first: Int, $partition: FeedPartition, $tenant: String) {
-  feed(after: $after, first: $first, partition: $partition, tenant: $tenant) { edges { cursor node { eventId ownerId sequence } } pageInfo { hasNextPage endCursor } }
-}`;
-
-/** Pages the feed from `after` until it has nothing more to give now; returns the events and where it stopped. */
-async function pageAll(url: string, bearer: string, after: string | null, variables: Record<string, unknown> = {}) {
-  const events: FeedNode[] = [];
-  for (;;) {
-    const { feed } = await gqlData(url, bearer, FEED, { after, first: 500, ...variables });
-    events.push(...feed.edges.map((edge: { node: FeedNode }) => edge.node));
-    after = feed.pageInfo.endCursor ?? after;
-    if (!feed.pageInfo.hasNextPage) return { events, after };
-  }
-}
-
-/**
- * Pages the feed until at least `count` events after `after` are readable. The horizon is
- * the database server's oldest running transaction, in any database, so another suite's
- * transaction can hold a fresh commit back for a moment.
- */
-async function readable(url: string, bearer: string, after: string | null, count: number, variables: Record<string, unknown> = {}) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const page = await pageAll(url, bearer, after, variables);
-    if (page.events.length >= count || Date.now() > deadline) return page;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { FEED, pageAll, readable, type FeedNode } from './support/firehose-pages.ts';
 
 /** `db` whose transactions each hold their commit back for a random 0–200 ms, with their writes done. */
 function slowCommits(db: Database): Database {
@@ -342,68 +308,6 @@ describe(`a durable firehose consumer on ${label(postgres)}`, () => {
       expect(second.events.map((e) => e.eventId)).toEqual(ids.slice(acked + 1));
       // …so between them, nothing is missed.
       expect(new Set([...first.events, ...second.events].map((e) => e.eventId))).toEqual(new Set(ids));
-    });
-  });
-});
-
-describe.each(BACKENDS)('a firehose reader that stops reading, on $name', (backend) => {
-  describe.skipIf(!backend.available)(label(backend), () => {
-    const t = serverOn(backend, { SLOW_CONSUMER_BYTES: '65536', SLOW_CONSUMER_TIMEOUT: '2s' });
-
-    it('is paused, then ended with SLOW_CONSUMER; its last feed cursor resumes the rest', { timeout: 120_000 }, async () => {
-      const bearer = await tenantToken('stalled', `stalled-${backend.name}`);
-      const ops = producer(t.server.url, bearer);
-      const wallets = await Promise.all(Array.from({ length: 10 }, () => ops.createWallet(ownerId('stall'))));
-      const start = (await readable(t.server.url, bearer, null, 10)).after;
-      // A raw graphql-ws client with twenty feed subscriptions that reads one result, then stops reading its socket.
-      const socket = await acknowledgedSocket(t.server.wsUrl, bearer);
-      const query = 'subscription($a: String) { feed(after: $a) { eventId sequence ... on TransactionEvent { transaction { id description counterparty amount status } } } }';
-      for (let id = 1; id <= 20; id++) socket.send(JSON.stringify({ id: String(id), type: 'subscribe', payload: { query, variables: { a: start } } }));
-      let firstCursor: string | null = null;
-      let firstEventId = '';
-      socket.on('message', (data) => {
-        const message = JSON.parse(String(data));
-        if (message.type === 'next' && !firstCursor) {
-          firstCursor = message.payload.extensions.cursor;
-          firstEventId = message.payload.extensions.eventId;
-          socket.pause();
-        }
-      });
-      await waitUntil(() => t.server.app.stats().subscriptions === 20);
-      let posted = 0;
-      const post = async () => {
-        const res = await ops.postBatchRaw(wallets.map((w) => ({ walletId: w.id, direction: 'CREDIT' as const, amount: '1', status: 'SUCCESS' as const, description: 'x'.repeat(200) })));
-        expect(res.errors).toBeUndefined();
-        posted += wallets.length;
-      };
-      await post();
-      await waitUntil(() => firstCursor !== null);
-      // Produce until the server gives up on the stalled reader (bounded).
-      // Bounded by time, not by a count of posts: the end comes SLOW_CONSUMER_TIMEOUT (plus a tick) after the pause.
-      for (const deadline = Date.now() + 60_000; t.server.app.stats().subscriptions > 0; ) {
-        if (Date.now() > deadline) throw new Error('the stalled reader was never ended');
-        await post();
-      }
-      const tail: any[] = [];
-      socket.on('message', (data) => tail.push(JSON.parse(String(data))));
-      socket.resume();
-      await waitUntil(() => tail.filter((m) => m.type === 'complete').length === 20, 30_000);
-      const failures = tail.filter((m) => m.type === 'next' && m.payload.errors);
-      expect(failures.map((f) => f.payload.errors[0].extensions.code)).toEqual(Array(20).fill('SLOW_CONSUMER'));
-      socket.close();
-
-      // From the first cursor it saw, a new stream gets everything after it.
-      // Everything posted, once readable (another suite's transaction may hold the horizon a moment), after the first cursor.
-      const all = (await readable(t.server.url, bearer, start, posted * 2)).events;
-      expect(all).toHaveLength(posted * 2);
-      const first = all.findIndex((e) => e.eventId === firstEventId);
-      expect(first).toBeGreaterThanOrEqual(0);
-      const expected = all.slice(first + 1);
-      const client = wsClient(t.server.wsUrl, bearer);
-      const resumed = subscribeWs<FeedNode>(client, 'subscription($a: String) { feed(after: $a) { eventId } }', { a: firstCursor });
-      const rest = await resumed.waitFor(expected.length, 60_000);
-      expect(rest.map((e) => e.eventId)).toEqual(expected.map((e) => e.eventId));
-      await client.dispose();
     });
   });
 });

@@ -1,0 +1,39 @@
+/** Paging the firehose (`feed`) as a poller does, for tests. */
+import { gqlData } from './clients.ts';
+
+/** What the helpers below read of each feed event. */
+export interface FeedNode {
+  eventId: string;
+  ownerId: string;
+  sequence: number;
+}
+
+/** One page of the feed: ids and sequences, with the page's cursors. */
+export const FEED = `query($after: String, $first: Int, $partition: FeedPartition, $tenant: String) {
+  feed(after: $after, first: $first, partition: $partition, tenant: $tenant) { edges { cursor node { eventId ownerId sequence } } pageInfo { hasNextPage endCursor } }
+}`;
+
+/** Pages the feed from `after` until it has nothing more to give now; returns the events and where it stopped. */
+export async function pageAll(url: string, bearer: string, after: string | null, variables: Record<string, unknown> = {}) {
+  const events: FeedNode[] = [];
+  for (;;) {
+    const { feed } = await gqlData(url, bearer, FEED, { after, first: 500, ...variables });
+    events.push(...feed.edges.map((edge: { node: FeedNode }) => edge.node));
+    after = feed.pageInfo.endCursor ?? after;
+    if (!feed.pageInfo.hasNextPage) return { events, after };
+  }
+}
+
+/**
+ * Pages the feed until at least `count` events after `after` are readable. The horizon is
+ * the database server's oldest running transaction, in any database, so another suite's
+ * transaction can hold a fresh commit back for a moment.
+ */
+export async function readable(url: string, bearer: string, after: string | null, count: number, variables: Record<string, unknown> = {}) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const page = await pageAll(url, bearer, after, variables);
+    if (page.events.length >= count || Date.now() > deadline) return page;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
