@@ -8,50 +8,34 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { EventSource } from 'eventsource';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, label, prepareBackend, type BackendEnv } from './support/backends.ts';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS, label } from './support/backends.ts';
+import { writerAndReader } from './support/fixture.ts';
 import { subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
-import { startServer, type RunningServer } from './support/server.ts';
+import { ownerId } from './support/ledger-ops.ts';
 import { token } from './support/tokens.ts';
 
 const QUERY = 'subscription($after: String) { walletEvents(after: $after) { eventId sequence cursor walletId type } }';
 
 describe.each(BACKENDS)('resume on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
-    let env: BackendEnv;
-    /** Two instances on Postgres + Redis; on the embedded backend, one serves both roles. */
-    let first: RunningServer;
-    let second: RunningServer;
-    let ops: Producer;
-
-    beforeAll(async () => {
-      env = await prepareBackend(backend);
-      first = await startServer({ ...env.env, SSE_RETRY: '100ms' });
-      second = backend.name === 'postgres' ? await startServer({ ...env.env, SSE_RETRY: '100ms' }) : first;
-      ops = producer(first.url, await token('producer', 'service'));
-    });
-    afterAll(async () => {
-      await first?.stop();
-      if (second !== first) await second?.stop();
-      await env?.dispose();
-    });
+    const t = writerAndReader(backend, { SSE_RETRY: '100ms' });
 
     it('delivers every event exactly once, in order, after a client resumes from its last cursor elsewhere', async () => {
       const owner = ownerId('resume');
-      const wallets = await Promise.all([1, 2, 3].map(() => ops.createWallet(owner)));
+      const wallets = await Promise.all([1, 2, 3].map(() => t.ops.createWallet(owner)));
       const userToken = await token(owner);
-      const initial = await ops.log(owner);
-      const client1 = wsClient(first.wsUrl, userToken);
+      const initial = await t.ops.log(owner);
+      const client1 = wsClient(t.writer.wsUrl, userToken);
       const before = subscribeWs(client1, QUERY, { after: initial.at(-1).cursor });
-      await waitUntil(() => first.app.stats().subscriptions === 1);
+      await waitUntil(() => t.writer.app.stats().subscriptions === 1);
 
       // 500 settled posts = 1,000 events, 10 in flight at a time, spread over 3 wallets.
       let posted = 0;
       const burst = (async () => {
         for (let i = 0; i < 50; i++) {
           await Promise.all(
-            Array.from({ length: 10 }, (_, j) => ops.post({ walletId: wallets[(i * 10 + j) % 3]!.id, direction: 'CREDIT', amount: String(i * 10 + j + 1), status: 'SUCCESS' })),
+            Array.from({ length: 10 }, (_, j) => t.ops.post({ walletId: wallets[(i * 10 + j) % 3]!.id, direction: 'CREDIT', amount: String(i * 10 + j + 1), status: 'SUCCESS' })),
           );
           posted += 10;
         }
@@ -65,9 +49,9 @@ describe.each(BACKENDS)('resume on $name', (backend) => {
       expect(posted).toBeLessThan(500);
       await burst;
 
-      const client2 = wsClient(second.wsUrl, userToken);
+      const client2 = wsClient(t.reader.wsUrl, userToken);
       const after = subscribeWs(client2, QUERY, { after: lastSeen.cursor });
-      const log = await ops.log(owner);
+      const log = await t.ops.log(owner);
       expect(log).toHaveLength(3 + 1000);
       const expected = log.filter((e) => e.sequence > lastSeen.sequence).map((e) => e.eventId);
       const got = await after.waitFor(expected.length, 60_000);
@@ -81,8 +65,8 @@ describe.each(BACKENDS)('resume on $name', (backend) => {
 
     it('resumes an EventSource through Last-Event-ID after the connection drops, losing and repeating nothing', async () => {
       const owner = ownerId('sse');
-      const wallet = await ops.createWallet(owner);
-      const url = new URL(second.url);
+      const wallet = await t.ops.createWallet(owner);
+      const url = new URL(t.reader.url);
       url.searchParams.set('query', 'subscription { walletEvents { eventId sequence } }');
       url.searchParams.set('token', await token(owner));
       // Remember the SSE request's socket, to cut exactly that connection later.
@@ -90,7 +74,7 @@ describe.each(BACKENDS)('resume on $name', (backend) => {
       const onRequest = (req: IncomingMessage) => {
         if (req.headers.accept?.includes('text/event-stream')) sseSockets.push(req.socket);
       };
-      second.app.httpServer.on('request', onRequest);
+      t.reader.app.httpServer.on('request', onRequest);
       const source = new EventSource(url.toString());
       const received: { eventId: string; sequence: number }[] = [];
       const ids: string[] = [];
@@ -100,20 +84,20 @@ describe.each(BACKENDS)('resume on $name', (backend) => {
         received.push(JSON.parse(event.data).data.walletEvents);
         ids.push(event.lastEventId);
       });
-      await waitUntil(() => opens === 1 && second.app.stats().subscriptions === 1);
+      await waitUntil(() => opens === 1 && t.reader.app.stats().subscriptions === 1);
 
-      for (let i = 0; i < 5; i++) await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '10', status: 'SUCCESS' });
+      for (let i = 0; i < 5; i++) await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '10', status: 'SUCCESS' });
       await waitUntil(() => received.length === 10);
       // Cut the stream's connection, then keep producing while the client is away.
       sseSockets[0]!.destroy();
-      for (let i = 0; i < 5; i++) await ops.post({ walletId: wallet.id, direction: 'DEBIT', amount: '1', status: 'SUCCESS' });
+      for (let i = 0; i < 5; i++) await t.ops.post({ walletId: wallet.id, direction: 'DEBIT', amount: '1', status: 'SUCCESS' });
       await waitUntil(() => received.length >= 20 && opens === 2);
-      for (let i = 0; i < 2; i++) await ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '7', status: 'SUCCESS' });
+      for (let i = 0; i < 2; i++) await t.ops.post({ walletId: wallet.id, direction: 'CREDIT', amount: '7', status: 'SUCCESS' });
       await waitUntil(() => received.length >= 24);
       source.close();
-      second.app.httpServer.off('request', onRequest);
+      t.reader.app.httpServer.off('request', onRequest);
 
-      const log = await ops.log(owner);
+      const log = await t.ops.log(owner);
       expect(received.map((e) => e.sequence)).toEqual(log.slice(1).map((e) => e.sequence));
       expect(received.map((e) => e.eventId)).toEqual(log.slice(1).map((e) => e.eventId));
       expect(ids).toEqual(log.slice(1).map((e) => e.cursor));

@@ -94,3 +94,29 @@ export function databaseOn(backend: Backend): DatabaseFixture {
   });
   return fixture;
 }
+
+/** A writer and a reader instance: `ops` posts through `writer`; clients subscribe on `reader`. */
+export interface WriterReaderFixture {
+  env: BackendEnv;
+  writer: RunningServer;
+  /** Another instance on PostgreSQL + Redis, so events cross the backbone; the writer itself on the embedded backend (one process, one PGlite). */
+  reader: RunningServer;
+  ops: Producer;
+}
+
+/** Registers hooks that start a writer and a reader instance on one fresh `backend`. */
+export function writerAndReader(backend: Backend, extraEnv: Record<string, string> = {}): WriterReaderFixture {
+  const fixture = {} as WriterReaderFixture;
+  beforeAll(async () => {
+    fixture.env = await prepareBackend(backend);
+    fixture.writer = await startServer({ ...fixture.env.env, ...extraEnv });
+    fixture.reader = backend.name === 'postgres' ? await startServer({ ...fixture.env.env, ...extraEnv }) : fixture.writer;
+    fixture.ops = producer(fixture.writer.url, await token('producer', 'service'));
+  });
+  afterAll(async () => {
+    await fixture.writer?.stop();
+    if (fixture.reader !== fixture.writer) await fixture.reader?.stop();
+    await fixture.env?.dispose();
+  });
+  return fixture;
+}
