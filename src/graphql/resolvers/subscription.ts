@@ -47,7 +47,7 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
     connection: ctx.connection,
     openedBy: ctx.principal ? { subject: ctx.principal.subject, tokenId: ctx.principal.tokenId, expiresAt: ctx.principal.expiresAt } : null,
   });
-  // A refusal mid-stream arrives as a StreamFailure payload (see live-results-plugin.ts).
+  // A refusal mid-stream arrives as a StreamFailure payload (see ../render-once.ts).
   return stream;
 }
 
