@@ -254,6 +254,12 @@ export async function createApp(config: Config, logger: Logger = createLogger(co
     logger,
   });
   const httpServer = createServer((req, res) => router.handle(req, res));
+  // Idle keep-alive connections outlive the clients' and proxies' own idle timeouts, so the
+  // server is never the side that closes one just as a request is sent on it. The headers
+  // timeout must stay above it (Node's rule), and the request timeout above that.
+  httpServer.keepAliveTimeout = config.limits.httpKeepAliveTimeoutMs;
+  httpServer.headersTimeout = Math.max(httpServer.headersTimeout, config.limits.httpKeepAliveTimeoutMs + 1_000);
+  httpServer.requestTimeout = Math.max(httpServer.requestTimeout, httpServer.headersTimeout);
   const ws = attachWebSocket({
     httpServer,
     run,

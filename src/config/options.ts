@@ -257,6 +257,7 @@ export const OPTIONS = {
     wsMaxMessageBytes: int('WS_MAX_MESSAGE_BYTES', 64 * KIB, 1 * KIB, 64 * MIB, 'largest WebSocket message a client may send (1009), and largest graphql-sse body'),
     maxRequestBytes: int('MAX_REQUEST_BYTES', 1 * MIB, 1 * KIB, 64 * MIB, 'largest HTTP request body (`POST /graphql`) a client may send (413, `PAYLOAD_TOO_LARGE`)'),
     connectionInitTimeoutMs: duration('CONNECTION_INIT_TIMEOUT', 5_000, 100, 600_000, 'time a WebSocket has to send `connection_init` (4408), and a graphql-sse reservation to open its stream'),
+    httpKeepAliveTimeoutMs: duration('HTTP_KEEP_ALIVE_TIMEOUT', 65_000, 1_000, 240_000, 'how long an idle HTTP keep-alive connection stays open; longer than the idle timeout of the clients and proxies in front (nginx and most load balancers: 60 s), so that they close it first and no request is sent on a connection the server is closing (`ECONNRESET`)'),
     idleTimeoutMs: duration('IDLE_TIMEOUT', 300_000, 1_000, 7 * DAY, 'a WebSocket with no subscription for this long is closed (1000 `idle`)'),
     tokenClockSkewMs: duration('TOKEN_CLOCK_SKEW', 5_000, 1, 3_600_000, "grace after a token's `exp` before its connection or stream ends", 'none'),
     mutationsPerSecond: int('MUTATION_RATE_LIMIT', 1_000, 1, 10_000_000, 'mutations per second per token (a bucket that also allows this many at once; `RATE_LIMITED`)'),
