@@ -66,6 +66,7 @@ describe('configuration', () => {
       wsMaxMessageBytes: 65_536,
       maxRequestBytes: 1_048_576,
       connectionInitTimeoutMs: 5_000,
+      httpKeepAliveTimeoutMs: 65_000,
       idleTimeoutMs: 300_000,
       tokenClockSkewMs: 5_000,
       mutationsPerSecond: 1_000,
