@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, label } from './support/backends.ts';
 import { codes, gql, gqlData, subscribeSse, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
 import { serverOn } from './support/fixture.ts';
+import { readable } from './support/firehose-pages.ts';
 import { ownerId, producer } from './support/ledger-ops.ts';
 import { tenantToken, token } from './support/tokens.ts';
 import { createEndpoint } from './support/webhooks.ts';
@@ -81,9 +82,8 @@ describe.each(BACKENDS)('notifications on $name', (backend) => {
 
         // The feed reads only below the horizon (the oldest transaction still running on the
         // database, which another suite's server may hold open), so a poller polls again.
-        const readFeed = async () => (await gqlData(fx.server.url, w.service, `query($after: String) { feed(after: $after, types: [FRAUD, NOTIFICATION]) { edges { node { ${EVENT} } } } }`, { after: feedStart })).feed.edges.map((e: any) => e.node);
-        let feed: any[] = [];
-        await waitUntil(async () => (feed = await readFeed()).length >= 2, 15_000, () => `the feed holds ${JSON.stringify(feed.map((e: any) => e.type))}`);
+        const feedQuery = `query($after: String, $first: Int) { feed(after: $after, first: $first, types: [FRAUD, NOTIFICATION]) { edges { node { ${EVENT} } } pageInfo { hasNextPage endCursor } } }`;
+        const feed = (await readable<any>(fx.server.url, w.service, feedStart, 2, {}, feedQuery)).events;
         expect(feed.map((e: any) => e.type)).toEqual(['FRAUD', 'NOTIFICATION']);
         expect(feed[1].notification).toMatchObject({ kind: 'FRAUD_FLAG', title: 'Possible fraud', causeEventId: viaWs.eventId, transactionId: debit.id });
         expect(feed[1].notification.cause).toMatchObject({ type: 'FRAUD' });
