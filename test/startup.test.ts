@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.ts';
-import { gql } from './support/clients.ts';
+import { gql, waitUntil } from './support/clients.ts';
 import { freePort, SERVER_ENTRY, spawnServer, startServer } from './support/server.ts';
 import { TEST_SECRET } from './support/tokens.ts';
 import { RUN_MARKER, tracked } from './support/processes.ts';
@@ -142,6 +142,8 @@ describe('development secret', () => {
     const server = await spawnServer({ DATA_DIR: dataDir, JWT_SECRET: '' }, await freePort());
     try {
       expect(server.output()).toContain(`development secret kept in ${join(dataDir, 'dev-jwt-secret')}`);
+      // The banner is written after the "listening" line the helper waits for, and may come in a later chunk.
+      await waitUntil(() => server.output().includes('npm run token -- --sub alice --role user'), 10_000, () => server.output());
       expect(server.output()).toContain('npm run token -- --sub alice --role user');
       expect((await stat(join(dataDir, 'dev-jwt-secret'))).mode & 0o777).toBe(0o600);
       const { stdout } = await run(process.execPath, ['dist/auth/token-cli.js', '--sub', 'alice', '--role', 'user'], {
