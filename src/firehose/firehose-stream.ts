@@ -94,6 +94,15 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
     }
   }
 
+  /** Parks the stream until its feed appends; see OwnerStream's `whenReady`. */
+  whenReady(resume: () => void): boolean {
+    if (this.failure || this.closed || this.guard.backedUp() || this.batchIndex < this.batch.length) return false;
+    const fromRing = this.feed.after(this.position, this.options.pageSize);
+    if (!fromRing || fromRing.length > 0) return false;
+    this.waiter = resume;
+    return true;
+  }
+
   return(): Promise<IteratorResult<WalletEvent>> {
     this.end(null);
     return Promise.resolve({ value: undefined, done: true });

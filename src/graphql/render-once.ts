@@ -170,6 +170,11 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
     return { value: result.errors ? this.present(result) : result, done: false };
   }
 
+  whenReady(resume: () => void): boolean {
+    if (this.ended || this.pending) return false;
+    return (this.source as Partial<ReadySource>).whenReady?.(resume) ?? false;
+  }
+
   async next(): Promise<IteratorResult<ExecutionResult>> {
     if (this.pending) {
       const result = await this.pending;
@@ -212,17 +217,21 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
   }
 }
 
-/** An event source that can hand out what it already holds without a promise (a OwnerStream). */
+/** An event source that hands out what it holds, and waits, without promises (an OwnerStream, a FirehoseStream). */
 interface ReadySource {
   takeNow(): IteratorResult<unknown> | null;
+  whenReady(resume: () => void): boolean;
 }
 
 /**
- * Results that can be taken without waiting while they are ready: `takeNow()` returns the
- * next one, or null when only `next()` can tell (a wait, a log read, an execution).
+ * Results that can be taken without promises: `takeNow()` returns the next one while one
+ * is ready, else null; then `whenReady(resume)` parks until more may be ready and calls
+ * `resume` (true), or says that only `next()` can tell (false: a log read, an execution,
+ * a failure to report).
  */
 export interface ReadyResults {
   takeNow(): IteratorResult<ExecutionResult> | null;
+  whenReady(resume: () => void): boolean;
 }
 
 const json = new WeakMap<ExecutionResult, string>();

@@ -71,7 +71,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     private readonly observer?: StreamObserver,
   ) {
     this.filter = options.filter;
-    this.guard = new StreamGuard(options, this, () => observer?.paused());
+    this.guard = new StreamGuard(options, this, observer);
   }
 
   /** Joins the feed (through `join`), so signals reach this stream from now on. */
@@ -136,6 +136,20 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       if (!fromRing || fromRing.length === 0) return null; // the log, or a wait: next() does both
       this.setBatch(fromRing);
     }
+  }
+
+  /**
+   * Parks the stream until its feed appends (or it ends, or a tick looks again): `resume`
+   * is called then, and `takeNow()` is the way on. True when parked; false when only
+   * `next()` can go on (a failure to report, a pause, a log read). A waiting subscription
+   * thus holds one callback, not a chain of suspended async calls.
+   */
+  whenReady(resume: () => void): boolean {
+    if (this.failure || this.closed || this.guard.backedUp() || this.batchIndex < this.batch.length) return false;
+    const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
+    if (!fromRing || fromRing.length > 0) return false;
+    this.waiter = resume;
+    return true;
   }
 
   return(): Promise<IteratorResult<WalletEvent>> {

@@ -37,7 +37,8 @@ export class StreamGuard {
   constructor(
     private readonly options: StreamGuardOptions,
     private readonly stream: GuardedStream,
-    private readonly onPaused?: () => void,
+    /** Told when the stream pauses (metrics). */
+    private readonly observer?: { paused(): void },
   ) {}
 
   /** True while the transport holds more unsent bytes for this client than allowed. */
@@ -58,7 +59,7 @@ export class StreamGuard {
   async pause(park: () => Promise<void>): Promise<void> {
     if (this.pausedSince === null) {
       this.pausedSince = Date.now();
-      this.onPaused?.();
+      this.observer?.paused();
     }
     const stopListening = this.options.connection?.onDrain(() => this.stream.wake());
     await park();

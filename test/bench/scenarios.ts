@@ -55,7 +55,7 @@ export const SCENARIOS: Scenario[] = [
     // 19,000, not 20,000: this machine caps every process at 20,000 open files (hard
     // RLIMIT_NOFILE, not raisable here), and the server needs some for itself.
     name: 'graphql-ws connections with one subscription each: server RSS each',
-    target: '20,000 held, ≤ 10 KB each',
+    target: '20,000 held, ≤ 8 KB each',
     sizes: {
       smoke: { connections: 40, owners: 4, rate: 0, durationMs: 500, transport: 'ws', batch: 1, producers: 1 },
       full: { connections: 19_000, owners: 1_000, rate: 0, durationMs: 2_000, transport: 'ws', batch: 1, producers: 1 },

@@ -22,9 +22,20 @@ export interface FrameFormat {
   error(idJson: string, errors: readonly WireError[]): string;
 }
 
+const nothing = (): void => {};
+
 /** A running operation; its identity tells a stale continuation from a reused id. */
-interface Operation {
-  results: AsyncIterableIterator<ExecutionResult> | null;
+class Operation {
+  results: AsyncIterableIterator<ExecutionResult> | null = null;
+  /** The results' `takeNow`/`whenReady`, when they have them. */
+  ready: ReadyResults | null = null;
+  /** What a parked stream calls when more may be ready: the one closure a waiting operation holds. */
+  resume: () => void = nothing;
+  readonly idJson: string;
+
+  constructor(readonly id: string) {
+    this.idJson = JSON.stringify(id);
+  }
 }
 
 export class OperationSet {
@@ -52,7 +63,7 @@ export class OperationSet {
    * `start` fails on the server's side.
    */
   async open(id: string, start: () => Promise<OperationStart>): Promise<readonly GraphQLError[] | null> {
-    const operation: Operation = { results: null };
+    const operation = new Operation(id);
     this.operations.set(id, operation);
     let started: OperationStart;
     try {
@@ -79,8 +90,7 @@ export class OperationSet {
       await started.results.return?.();
       return null;
     }
-    operation.results = started.results;
-    void this.pump(id, operation, started.results);
+    this.pump(operation, started.results);
     return null;
   }
 
@@ -100,25 +110,60 @@ export class OperationSet {
     await Promise.all(running.map(([, operation]) => operation.results?.return?.()));
   }
 
-  /** Sends each result as it comes; completes when the stream does, unless the client did first. */
-  private async pump(id: string, operation: Operation, results: AsyncIterableIterator<ExecutionResult>): Promise<void> {
-    const idJson = JSON.stringify(id);
+  /**
+   * Sends each result as it comes; completes when the stream does, unless the client did
+   * first. What is ready goes out at once; a stream that can park (`whenReady`) waits with
+   * the operation's one `resume` callback, so a waiting subscription holds no promise;
+   * only a log read, an execution or a stream without `takeNow` goes through `next()`.
+   */
+  private pump(operation: Operation, results: AsyncIterableIterator<ExecutionResult>): void {
+    operation.results = results;
+    operation.ready = (results as Partial<ReadyResults>).takeNow ? (results as unknown as ReadyResults) : null;
+    operation.resume = () => this.drain(operation);
+    this.drain(operation);
+  }
+
+  private drain(operation: Operation): void {
+    const { ready, results } = operation;
     try {
-      const ready = (results as Partial<ReadyResults>).takeNow ? (results as unknown as ReadyResults) : null;
       for (;;) {
-        // What is ready goes out at once; only a wait costs a promise.
-        const step = ready?.takeNow() ?? (await results.next());
-        if (this.operations.get(id) !== operation) return;
-        if (step.done) break;
-        this.sink.send(this.format.next(idJson, resultJson(step.value), step.value));
+        if (this.operations.get(operation.id) !== operation) return;
+        const step = ready?.takeNow();
+        if (step) {
+          if (!this.send(operation, step)) return;
+          continue;
+        }
+        if (ready?.whenReady(operation.resume)) return;
+        results!
+          .next()
+          .then((next) => {
+            if (this.operations.get(operation.id) === operation && this.send(operation, next)) this.drain(operation);
+          })
+          .catch((error: unknown) => this.failed(operation, error));
+        return;
       }
-      this.sink.send(this.format.complete(idJson));
     } catch (error) {
-      if (this.operations.get(id) !== operation) return;
-      // A stream that throws is our failure, not the client's: say so with a reference.
-      this.sink.send(this.format.error(idJson, [{ message: `Internal server error (reference ${this.hooks.failed(error)})`, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }]));
+      this.failed(operation, error);
     }
-    this.end(id, operation);
+  }
+
+  /** Sends `step` of `operation`; false once the stream is done (its `complete` sent). */
+  private send(operation: Operation, step: IteratorResult<ExecutionResult>): boolean {
+    if (step.done) {
+      this.sink.send(this.format.complete(operation.idJson));
+      this.end(operation.id, operation);
+      return false;
+    }
+    this.sink.send(this.format.next(operation.idJson, resultJson(step.value), step.value));
+    return true;
+  }
+
+  /** A stream that throws is our failure, not the client's: say so with a reference. */
+  private failed(operation: Operation, error: unknown): void {
+    if (this.operations.get(operation.id) !== operation) return;
+    const reference = this.hooks.failed(error);
+    this.sink.send(this.format.error(operation.idJson, [{ message: `Internal server error (reference ${reference})`, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }]));
+    this.end(operation.id, operation);
   }
 
   private end(id: string, operation: Operation): void {

@@ -55,13 +55,15 @@ export type OperationRunner = (request: OperationRequest, connection: OperationC
  * closures per event, and masking is the only one they need (done here, the same way).
  */
 export function operationRunner(yoga: Yoga, live: LiveResults, logger: Logger, limits: Pick<Limits, 'maxListItems'>): OperationRunner {
-  return (request, connection, admit) => startOperation(yoga, live, logger, limits, request, connection, admit);
+  // One masking function for every subscription, not a closure each.
+  const mask = (result: ExecutionResult) => maskResult(result, logger);
+  return (request, connection, admit) => startOperation(yoga, live, mask, limits, request, connection, admit);
 }
 
 async function startOperation(
   yoga: Yoga,
   live: LiveResults,
-  logger: Logger,
+  mask: (result: ExecutionResult) => ExecutionResult,
   limits: Pick<Limits, 'maxListItems'>,
   request: OperationRequest,
   connection: OperationConnection,
@@ -102,7 +104,7 @@ async function startOperation(
     variableValues: request.variables ?? undefined,
     contextValue: await contextFactory(),
   };
-  const outcome = await (operation.operation === 'subscription' ? live.subscribe(args, (result) => maskResult(result, logger)) : execute(args));
+  const outcome = await (operation.operation === 'subscription' ? live.subscribe(args, mask) : execute(args));
   if (isAsyncIterable(outcome)) return { kind: 'stream', results: outcome, operationName: operation.name?.value ?? null };
   return { kind: 'result', result: outcome as ExecutionResult };
 }

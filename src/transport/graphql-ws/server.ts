@@ -10,13 +10,14 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
+import { GRAPHQL_TRANSPORT_WS_PROTOCOL, type SubscribePayload } from 'graphql-ws';
 import { CLOSES } from '../../domain/errors.ts';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/verifier.ts';
 import type { Limits, WsCompression } from '../../config/load.ts';
 import { logInternalError } from '../../graphql/errors.ts';
 import type { Logger } from '../../logging/logger.ts';
+import type { Principal } from '../../domain/principal.ts';
 import { authenticate } from '../../auth/authenticate.ts';
 import { tokenFromConnection } from '../../auth/request-token.ts';
 import type { ConnectionRegistry } from '../core/connection-registry.ts';
@@ -49,34 +50,45 @@ function closeReason(reason: string): string {
   return text;
 }
 
-/** A socket as a {@link Sink}: writes batched per turn, drain from its TCP connection. */
-function socketSink(ws: WebSocket, tcp: Socket): Sink {
-  let drainListeners: Set<() => void> | null = null;
-  return {
-    send(frame) {
-      if (ws.readyState !== ws.OPEN) return;
-      holdUntilTurnEnds(tcp);
-      ws.send(frame);
-    },
-    bufferedBytes: () => ws.bufferedAmount,
-    // The registry closes the socket (4403) at token expiry; the client reconnects with a fresh token.
-    closesAtTokenExpiry: true,
-    onDrain(listener) {
-      if (!drainListeners) {
-        const listeners = new Set<() => void>();
-        drainListeners = listeners;
-        tcp.on('drain', () => {
-          for (const waiting of [...listeners]) waiting();
-        });
-      }
-      const listeners = drainListeners;
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    close(code, reason) {
-      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, closeReason(reason));
-    },
-  };
+/**
+ * A socket as a {@link Sink}: writes batched per turn, drain from its TCP connection. A
+ * class, so that its methods are shared by every socket rather than closures of each.
+ */
+class SocketSink implements Sink {
+  private drainListeners: Set<() => void> | null = null;
+  // The registry closes the socket (4403) at token expiry; the client reconnects with a fresh token.
+  readonly closesAtTokenExpiry = true;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly tcp: Socket,
+  ) {}
+
+  send(frame: string): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    holdUntilTurnEnds(this.tcp);
+    this.ws.send(frame);
+  }
+
+  bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  onDrain(listener: () => void): () => void {
+    let listeners = this.drainListeners;
+    if (!listeners) {
+      const all = (listeners = this.drainListeners = new Set());
+      this.tcp.on('drain', () => {
+        for (const waiting of [...all]) waiting();
+      });
+    }
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, closeReason(reason));
+  }
 }
 
 /**
@@ -125,6 +137,10 @@ export function attachWebSocket(deps: {
   const admit = operationLimit(registry, limits.subscriptionsPerConnection, logger, 'ws');
   /** Sockets that have not answered the last keep-alive ping. */
   const unanswered = new WeakSet<WebSocket>();
+  /** The pong listener, one function for every socket (ws calls it with the socket as `this`). */
+  function answered(this: WebSocket): void {
+    unanswered.delete(this);
+  }
 
   /**
    * Every line about one socket carries its number, so its lifecycle can be followed. (Not
@@ -132,10 +148,26 @@ export function attachWebSocket(deps: {
    */
   let sockets = 0;
 
-  const hooksFor = (ws: WebSocket, sink: Sink, request: IncomingMessage, connection: () => GraphQLWsConnection, id: number): ConnectionHooks => ({
-    async connect(params) {
-      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, request.url));
-      if (authError && deps.addresses) deps.addresses.authFailed(deps.addresses.addressOf(request));
+  /**
+   * One socket's side of its connection (its caller's checks, its operations). A class
+   * for the same reason as the sink. Keeps the upgrade request's URL and address, not the
+   * request itself, which would hold its headers for as long as the socket lives.
+   */
+  class SocketHooks implements ConnectionHooks {
+    connection: GraphQLWsConnection | null = null;
+
+    constructor(
+      private readonly ws: WebSocket,
+      private readonly sink: Sink,
+      private readonly url: string | undefined,
+      private readonly address: string | null,
+      readonly id: number,
+    ) {}
+
+    async connect(params: Readonly<Record<string, unknown>> | undefined) {
+      const { ws, sink, id } = this;
+      const { principal, authError } = await authenticate(verifier, tokenFromConnection(params, this.url));
+      if (authError && deps.addresses && this.address !== null) deps.addresses.authFailed(this.address);
       // The client may have left while its token was verified (a slow key set): taking a
       // connection slot now would never be undone.
       if (ws.readyState !== ws.OPEN) return { refuse: { code: CLOSES.tokenExpired.code, reason: 'gone' } };
@@ -151,28 +183,36 @@ export function attachWebSocket(deps: {
       const expired = authError?.details.reason === 'expired';
       logger.warn('authentication failed', { transport: 'ws', connection: id, reason, code: authError?.details.reason ?? 'missing' });
       return { refuse: { code: expired ? CLOSES.tokenExpired.code : CLOSES.unauthorized.code, reason: `UNAUTHENTICATED: ${reason}` } };
-    },
-    async start(operationId, payload, principal) {
-      const started = await run(payload, { principal, sink }, admit(sink, operationId, principal));
-      if (started.kind === 'stream') logger.info('subscribed', { transport: 'ws', connection: id, subject: principal.subject, id: operationId, operationName: started.operationName });
-      return started;
-    },
-    ended: (id) => registry.endOperation(sink, id),
-    failed: (error) => logInternalError(logger, error, { transport: 'ws', connection: id, subject: connection().caller?.subject }),
-  });
+    }
 
-  const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket) => {
+    async start(operationId: string, payload: SubscribePayload, principal: Principal) {
+      const started = await run(payload, { principal, sink: this.sink }, admit(this.sink, operationId, principal));
+      if (started.kind === 'stream') logger.info('subscribed', { transport: 'ws', connection: this.id, subject: principal.subject, id: operationId, operationName: started.operationName });
+      return started;
+    }
+
+    ended(operationId: string): void {
+      registry.endOperation(this.sink, operationId);
+    }
+
+    failed(error: unknown): string {
+      return logInternalError(logger, error, { transport: 'ws', connection: this.id, subject: this.connection?.caller?.subject });
+    }
+  }
+
+  const opened = (ws: WebSocket, request: IncomingMessage, tcp: Socket, address: string | null) => {
     const id = ++sockets;
     logger.info('connection opened', { transport: 'ws', connection: id, remote: request.socket.remoteAddress, origin: request.headers.origin });
-    const sink = socketSink(ws, tcp);
+    const sink = new SocketSink(ws, tcp);
     if (server.clients.size > limits.connectionsPerInstance) {
       logger.warn('connection refused', { transport: 'ws', connection: id, reason: 'instance connection limit', limit: limits.connectionsPerInstance });
       return sink.close(CLOSES.tryAgainLater.code, 'LIMIT_EXCEEDED: this server is at its connection limit; retry later');
     }
     if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return sink.close(CLOSES.subprotocolNotAcceptable.code, 'Subprotocol not acceptable');
-    const connection: GraphQLWsConnection = new GraphQLWsConnection(sink, hooksFor(ws, sink, request, () => connection, id), limits.connectionInitTimeoutMs);
+    const hooks = new SocketHooks(ws, sink, request.url, address, id);
+    const connection = (hooks.connection = new GraphQLWsConnection(sink, hooks, limits.connectionInitTimeoutMs));
     ws.on('message', (data) => void connection.receive(String(data)));
-    ws.on('pong', () => unanswered.delete(ws));
+    ws.on('pong', answered);
     ws.on('error', (error) => logger.debug('socket error', { transport: 'ws', connection: id, error }));
     ws.once('close', (code, reason) => {
       forgetSocket(tcp);
@@ -187,14 +227,14 @@ export function attachWebSocket(deps: {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    if (deps.addresses) {
-      const address = deps.addresses.addressOf(request);
+    const address = deps.addresses ? deps.addresses.addressOf(request) : null;
+    if (deps.addresses && address !== null) {
       const admitted = deps.addresses.open(address);
       if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, logger, address);
       socket.once('close', admitted);
     }
     server.handleUpgrade(request, socket, head, (ws) => {
-      opened(ws, request, socket);
+      opened(ws, request, socket, address);
     });
   };
   deps.httpServer.on('upgrade', upgrade);

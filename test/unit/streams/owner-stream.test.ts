@@ -73,6 +73,25 @@ describe('OwnerStream', () => {
     expect(log.reads).toBe(0);
   });
 
+  it('parks with a callback when caught up, and its feed resumes it; behind the ring it leaves the way on to next()', async () => {
+    const log = new MemoryLog();
+    log.append(4);
+    const { open, publish } = await setUp(log);
+    const caughtUp = open(4);
+    let resumed = 0;
+    expect(caughtUp.takeNow()).toBeNull();
+    expect(caughtUp.whenReady(() => resumed++)).toBe(true);
+    publish(1);
+    for (let turn = 0; resumed === 0 && turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(resumed).toBe(1);
+    expect(caughtUp.takeNow()?.value?.sequence).toBe(5);
+
+    const behind = open(0); // the ring starts after the head the feed found: this one needs the log
+    expect(behind.takeNow()).toBeNull();
+    expect(behind.whenReady(() => resumed++)).toBe(false);
+    expect(await take(behind, 3)).toEqual([1, 2, 3]);
+  });
+
   it('reads the log a page at a time when behind the ring, then joins the ring', async () => {
     const log = new MemoryLog();
     log.append(10);

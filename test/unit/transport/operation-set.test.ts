@@ -92,6 +92,31 @@ describe('OperationSet', () => {
     expect(sent).toEqual(['next "s" {"data":{"value":1}}', 'next "s" {"data":{"value":2}}', 'complete "s"']);
   });
 
+  it('lets a stream that can park wait without next(), and sends what is ready when it resumes it', async () => {
+    const { sent, operations } = setUp();
+    const ready: ExecutionResult[] = [];
+    let resume: (() => void) | null = null;
+    let done = false;
+    const results = {
+      takeNow: () => (ready.length ? { value: ready.shift()!, done: false as const } : done ? { value: undefined, done: true as const } : null),
+      whenReady: (callback: () => void) => ((resume = callback), true),
+      next: () => Promise.reject(new Error('a stream that can park is never asked for next()')),
+      return: async () => ({ value: undefined, done: true as const }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    ready.push({ data: { value: 1 } });
+    await operations.open('s', async () => ({ kind: 'stream', results: results as unknown as AsyncIterableIterator<ExecutionResult>, operationName: null }));
+    expect(sent).toEqual(['next "s" {"data":{"value":1}}']);
+    ready.push({ data: { value: 2 } }, { data: { value: 3 } });
+    resume!();
+    done = true;
+    resume!();
+    expect(sent).toEqual(['next "s" {"data":{"value":1}}', 'next "s" {"data":{"value":2}}', 'next "s" {"data":{"value":3}}', 'complete "s"']);
+    expect(operations.has('s')).toBe(false);
+  });
+
   it('stops a stream the client completed, with no complete frame, and lets the id be used again', async () => {
     const { sent, ended, operations } = setUp();
     const stream = pushable();
