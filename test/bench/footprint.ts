@@ -12,12 +12,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
-import { mintToken } from '../../src/auth/mint.ts';
 import { installProduction } from '../support/production-install.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
-import { TEST_SECRET } from '../support/tokens.ts';
 import { rssOf } from './scenarios.ts';
+import { subscribedSockets } from './subscribed-sockets.ts';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
 const CONNECTIONS = Number(values.connections);
@@ -49,21 +47,6 @@ async function startTimed(script: string, dataDir: string): Promise<{ server: Se
   }
 }
 
-/** Opens `count` graphql-ws connections, each with one walletEvents subscription, acknowledged. */
-async function subscribe(server: ServerProcess, count: number): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < count; i++) {
-    const bearer = await mintToken(TEST_SECRET, { subject: `owner-${i % 100}`, role: 'user', ttlSeconds: 3600 });
-    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', { perMessageDeflate: false });
-    await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } }));
-    await new Promise((resolve) => socket.once('message', resolve));
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { walletEvents { __typename } }' } }));
-    sockets.push(socket);
-  }
-  return sockets;
-}
-
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
 
 /** The server's V8 heap in use, from its own /metrics (Node's default process metrics). */
@@ -90,7 +73,7 @@ for (const runtime of RUNTIMES) {
       await settle();
       const before = (await rssOf(again.server.child.pid!)())!;
       const heapBefore = await heapUsed(again.server);
-      const sockets = await subscribe(again.server, CONNECTIONS);
+      const sockets = await subscribedSockets(again.server, CONNECTIONS);
       await settle();
       const after = (await rssOf(again.server.child.pid!)())!;
       perConnection.push((after - before) / CONNECTIONS);

@@ -11,11 +11,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import WebSocket from 'ws';
-import { mintToken } from '../../src/auth/mint.ts';
+import type WebSocket from 'ws';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
-import { TEST_SECRET } from '../support/tokens.ts';
 import { rssOf } from './scenarios.ts';
+import { subscribedSockets } from './subscribed-sockets.ts';
 
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, top: { type: 'string', default: '20' }, keep: { type: 'string' } } });
 const CONNECTIONS = Number(values.connections);
@@ -59,19 +58,9 @@ function itemise(file: string): Map<string, Item> {
   return items;
 }
 
-/** Opens `count` graphql-ws connections, each with one walletEvents subscription, acknowledged. */
+/** Opens `count` subscribed connections from `offset`, and lets every subscription be positioned. */
 async function subscribe(server: ServerProcess, count: number, offset: number): Promise<WebSocket[]> {
-  const sockets: WebSocket[] = [];
-  for (let i = offset; i < offset + count; i++) {
-    const bearer = await mintToken(TEST_SECRET, { subject: `owner-${i % 100}`, role: 'user', ttlSeconds: 3600 });
-    const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws', { perMessageDeflate: false });
-    await new Promise((resolve, reject) => (socket.once('open', resolve), socket.once('error', reject)));
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bearer}` } }));
-    await new Promise((resolve) => socket.once('message', resolve));
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { walletEvents { __typename } }' } }));
-    sockets.push(socket);
-  }
-  // Every subscription is positioned once the server has answered a request sent after it.
+  const sockets = await subscribedSockets(server, count, offset);
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   return sockets;
 }
