@@ -69,12 +69,12 @@ export class OperationSet {
     try {
       started = await start();
     } catch (error) {
-      this.end(id, operation);
+      this.end(operation);
       throw error;
     }
-    const current = this.operations.get(id) === operation;
+    const current = this.isRunning(operation);
     if (started.kind === 'errors') {
-      this.end(id, operation);
+      this.end(operation);
       return started.errors;
     }
     if (started.kind === 'result') {
@@ -82,7 +82,7 @@ export class OperationSet {
         this.sink.send(this.format.next(JSON.stringify(id), JSON.stringify(started.result), started.result));
         this.sink.send(this.format.complete(JSON.stringify(id)));
       }
-      this.end(id, operation);
+      this.end(operation);
       return null;
     }
     if (!current) {
@@ -98,7 +98,7 @@ export class OperationSet {
   async complete(id: string): Promise<void> {
     const operation = this.operations.get(id);
     if (!operation) return;
-    this.end(id, operation);
+    this.end(operation);
     await operation.results?.return?.();
   }
 
@@ -127,7 +127,7 @@ export class OperationSet {
     const { ready, results } = operation;
     try {
       for (;;) {
-        if (this.operations.get(operation.id) !== operation) return;
+        if (!this.isRunning(operation)) return;
         const step = ready?.takeNow();
         if (step) {
           if (!this.send(operation, step)) return;
@@ -137,7 +137,7 @@ export class OperationSet {
         results!
           .next()
           .then((next) => {
-            if (this.operations.get(operation.id) === operation && this.send(operation, next)) this.drain(operation);
+            if (this.isRunning(operation) && this.send(operation, next)) this.drain(operation);
           })
           .catch((error: unknown) => this.failed(operation, error));
         return;
@@ -151,7 +151,7 @@ export class OperationSet {
   private send(operation: Operation, step: IteratorResult<ExecutionResult>): boolean {
     if (step.done) {
       this.sink.send(this.format.complete(operation.idJson));
-      this.end(operation.id, operation);
+      this.end(operation);
       return false;
     }
     this.sink.send(this.format.next(operation.idJson, resultJson(step.value), step.value));
@@ -160,15 +160,20 @@ export class OperationSet {
 
   /** A stream that throws is our failure, not the client's: say so with a reference. */
   private failed(operation: Operation, error: unknown): void {
-    if (this.operations.get(operation.id) !== operation) return;
+    if (!this.isRunning(operation)) return;
     const reference = this.hooks.failed(error);
     this.sink.send(this.format.error(operation.idJson, [{ message: `Internal server error (reference ${reference})`, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }]));
-    this.end(operation.id, operation);
+    this.end(operation);
   }
 
-  private end(id: string, operation: Operation): void {
-    if (this.operations.get(id) !== operation) return;
-    this.operations.delete(id);
-    this.hooks.ended(id);
+  /** True while `operation` is the one running under its id (not completed, closed or replaced). */
+  private isRunning(operation: Operation): boolean {
+    return this.operations.get(operation.id) === operation;
+  }
+
+  private end(operation: Operation): void {
+    if (!this.isRunning(operation)) return;
+    this.operations.delete(operation.id);
+    this.hooks.ended(operation.id);
   }
 }
