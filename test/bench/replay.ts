@@ -14,6 +14,7 @@ import type { RunningServer } from '../support/server.ts';
 /** Where the server under test answers. */
 type Target = Pick<RunningServer, 'url' | 'wsUrl'>;
 import { token } from '../support/tokens.ts';
+import { median } from './log-scaling.ts';
 
 export interface ReplayResult {
   events: number;
@@ -91,7 +92,6 @@ async function readyFrames(results: unknown[]): Promise<{ url: string; close: ()
   return { url: `ws://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-const median = (times: number[]) => [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 
 export async function benchReplay(server: Target, events: number, runs = 5): Promise<ReplayResult> {
   const owner = `bench-${randomUUID().slice(0, 8)}`;
