@@ -8,7 +8,8 @@
  * - idempotency keys and unused consumers are forgotten after their configured lifetime;
  * - `events(walletId:)` and `events(types:)` are served by indexes, not a walk of the log.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import postgresJs from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../src/db/client.ts';
@@ -192,8 +193,8 @@ describe(`readers never skip what is gone, ${label(postgres)}`, () => {
         await database.db.execute(sql`insert into owners (owner_id, last_sequence) values (${owner}, 100000)`);
         await database.db.execute(sql`analyze events`);
         const log = new EventLog(database.db);
-        const plan = async (query: { toSQL(): { sql: string; params: unknown[] } }) => {
-          const { sql: text, params } = query.toSQL();
+        const plan = async (query: SQL) => {
+          const { sql: text, params } = new PgDialect().sqlToQuery(query);
           const client = postgresJs(t.env.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
           try {
             const [row] = await client.unsafe(`explain (analyze, format json) ${text}`, params as never[]);

@@ -30,6 +30,8 @@ export interface FirehoseStreamOptions extends StreamGuardOptions {
 export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, FirehoseReader {
   private batch: FirehoseEvent[] = [];
   private batchIndex = 0;
+  /** The batch is a page of the log (a replay), not the live ring. */
+  private batchFromLog = false;
   private waiter: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -48,6 +50,11 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
   ) {
     this.startedAt = position;
     this.guard = new StreamGuard(options, this);
+  }
+
+  /** The event handed out last came from a page of the log this stream read, not from its feed's ring. */
+  get lastFromLog(): boolean {
+    return this.batchFromLog;
   }
 
   /** Called by the registry once the stream is among the feed's readers. */
@@ -152,7 +159,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
         this.prefetched = { from, page: this.readLog(from) };
         this.prefetched.page.catch(() => {}); // reported when it is awaited
       }
-      if (page.length) return this.setBatch(page);
+      if (page.length) return this.setBatch(page, true);
       // Nothing of ours up to what the feed had read before this page: stand at its end.
       if (before && (this.position === null || before.txId > this.position.txId)) this.position = before;
     } else if (fromRing.length) {
@@ -166,9 +173,10 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
     return this.log.read(from, REPLAY_PAGE, this.options.scope);
   }
 
-  private setBatch(events: FirehoseEvent[]): void {
+  private setBatch(events: FirehoseEvent[], fromLog = false): void {
     this.batch = events;
     this.batchIndex = 0;
+    this.batchFromLog = fromLog;
   }
 
   /** The batch's next event that passes the filters; the position moves past every event looked at. */

@@ -41,6 +41,14 @@ function positionOf(event: WalletEvent): { cursor: string; sequence: number; eve
   return { cursor, sequence: event.sequence, eventId: event.eventId };
 }
 
+/** The result of `event` for the operation of `args`: by its plan when it has one that suits the event, else executed. */
+function render(args: ExecutionArgs, event: WalletEvent, plan: ResultPlan | null): Result {
+  const data = plan?.run(event, args.contextValue);
+  if (data) return { data, extensions: positionOf(event) };
+  const executed = execute({ ...args, rootValue: event });
+  return executed instanceof Promise ? executed.then((done) => withCursor(done, event)) : withCursor(executed, event);
+}
+
 /** Plans kept per document, at most this many (operation × shaping variables) each. */
 const PLANS_PER_DOCUMENT = 64;
 
@@ -58,8 +66,11 @@ export class LiveResults {
   /** Compiled plans by document, then by the rest of the key; gone with the parsed document. */
   private readonly plans = new WeakMap<DocumentNode, Map<string, ResultPlan | null>>();
 
-  /** `onSent` is told about every event whose result leaves for a subscriber (metrics). */
-  constructor(private readonly onSent: (event: WalletEvent) => void = () => {}) {}
+  /**
+   * `onSent` is told about every event whose result leaves for a subscriber (metrics), and
+   * whether it came from a page of the log (a replay) rather than the live feed.
+   */
+  constructor(private readonly onSent: (event: WalletEvent, fromLog: boolean) => void = () => {}) {}
 
   /**
    * Subscribes: a stream of shared results, or the result that refused the subscription.
@@ -81,23 +92,18 @@ export class LiveResults {
   /**
    * The result of `payload` for the operation `key` names, shared when `payload` is an
    * event: from the operation's `plan` when it has one and the event suits it, else from
-   * graphql-js's `execute`.
+   * graphql-js's `execute`. An event `fromLog` was read from the log for one stream alone
+   * (a replay page): no other subscriber holds that object, so its result is made and not
+   * kept.
    */
-  resultOf(args: ExecutionArgs, key: string, payload: unknown, plan: ResultPlan | null = null): Result {
+  resultOf(args: ExecutionArgs, key: string, payload: unknown, plan: ResultPlan | null = null, fromLog = false): Result {
     if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
-    this.onSent(payload);
+    this.onSent(payload, fromLog);
+    if (fromLog) return render(args, payload, plan);
     let byKey = this.results.get(payload);
     if (!byKey) this.results.set(payload, (byKey = new Map()));
     let result = byKey.get(key);
-    if (!result) {
-      const data = plan?.run(payload, args.contextValue);
-      if (data) result = { data, extensions: positionOf(payload) };
-      else {
-        const executed = execute({ ...args, rootValue: payload });
-        result = executed instanceof Promise ? executed.then((done) => withCursor(done, payload)) : withCursor(executed, payload);
-      }
-      byKey.set(key, result);
-    }
+    if (!result) byKey.set(key, (result = render(args, payload, plan)));
     return result;
   }
 
@@ -162,7 +168,7 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
     const step = (this.source as Partial<ReadySource>).takeNow?.();
     if (!step) return null;
     if (step.done) return { value: undefined, done: true };
-    const result = this.live.resultOf(this.args, this.key, step.value, this.planned());
+    const result = this.live.resultOf(this.args, this.key, step.value, this.planned(), this.fromLog());
     if (result instanceof Promise) {
       this.pending = result;
       return null;
@@ -192,8 +198,13 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
       this.ended = true;
       payload = { failure: error } satisfies StreamFailure;
     }
-    const result = await this.live.resultOf(this.args, this.key, payload, this.planned());
+    const result = await this.live.resultOf(this.args, this.key, payload, this.planned(), this.fromLog());
     return { value: result.errors ? this.present(result) : result, done: false };
+  }
+
+  /** True when the source's last event came from a page of the log it read for itself. */
+  private fromLog(): boolean {
+    return (this.source as Partial<ReadySource>).lastFromLog === true;
   }
 
   private planned(): ResultPlan | null {
@@ -221,6 +232,8 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
 interface ReadySource {
   takeNow(): IteratorResult<unknown> | null;
   whenReady(resume: () => void): boolean;
+  /** The event handed out last came from a page of the log the source read for itself, not from its feed's ring. */
+  readonly lastFromLog: boolean;
 }
 
 /**

@@ -178,10 +178,12 @@ export class Metrics {
     this.notified.inc({ kind });
   };
 
-  /** A subscription result carrying `event` is handed to the transport. */
-  onSent = (event: WalletEvent): void => {
+  /** A subscription result carrying `event` is handed to the transport; `fromLog`: replayed. */
+  onSent = (event: WalletEvent, fromLog: boolean): void => {
     const now = Date.now();
     this.eventsOut.add(1, now);
+    // A replayed event's age is how far behind its reader was, not how fast delivery is.
+    if (fromLog) return;
     const ageMs = liveAgeMs(event, now);
     if (ageMs === null) return;
     this.sendLatency.observe(ageMs / 1000);

@@ -63,6 +63,8 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   private closed = false;
   private membership: Membership | null = null;
   private replay: { from: number; to: number; started: number } | null = null;
+  /** The log page after `after`, read while the page before it is handed out. */
+  private prefetched: { after: number; page: Promise<WalletEvent[]> } | null = null;
   private readonly guard: StreamGuard;
 
   constructor(
@@ -87,6 +89,11 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       this.observer?.replayed();
       this.replay = { from: sequence, to: head, started: performance.now() };
     }
+  }
+
+  /** The event handed out last came from a page of the log this stream read, not from its feed's ring. */
+  get lastFromLog(): boolean {
+    return this.batchFromLog;
   }
 
   /** The stream's failure if it already ended while opening, else null. */
@@ -197,12 +204,18 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     const fromRing = feed.after(this.position, this.options.pageSize);
     if (fromRing === null) {
       // Behind the ring: read the log, one page at a time, at the reader's pace.
-      const page = await this.log.read(this.options.ownerId, this.position, this.options.pageSize, { upTo: feed.head });
-      this.observer?.logRead('replay');
+      const page = await this.readPage(feed.head);
       // Pruned under our feet (a hole, or nothing where the feed knows events): say so rather than skip.
       if (page.length === 0) throw cursorExpired(this.position);
       checkContiguous(this.position, page);
       this.setBatch(page, true);
+      const last = page[page.length - 1]!.sequence;
+      // A full page short of the head: the next one is read while this one is handed out,
+      // so the database's time and ours overlap (one page ahead at most).
+      if (page.length === this.options.pageSize && last < feed.head) {
+        this.prefetched = { after: last, page: this.readLog(last, feed.head) };
+        this.prefetched.page.catch(() => {}); // reported when it is awaited
+      }
       return;
     }
     if (fromRing.length > 0) {
@@ -210,6 +223,18 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       return;
     }
     await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  /** The log page after the position: the one read ahead for it, else a read now. */
+  private readPage(upTo: number): Promise<WalletEvent[]> {
+    const ahead = this.prefetched?.after === this.position ? this.prefetched.page : null;
+    this.prefetched = null;
+    return ahead ?? this.readLog(this.position, upTo);
+  }
+
+  private readLog(after: number, upTo: number): Promise<WalletEvent[]> {
+    this.observer?.logRead('replay');
+    return this.log.read(this.options.ownerId, after, this.options.pageSize, { upTo });
   }
 
   /**
@@ -301,6 +326,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     this.options.onEnd?.();
     this.membership?.leave();
     this.batch = [];
+    this.prefetched = null;
     this.wake();
   }
 }

@@ -101,6 +101,30 @@ describe('OwnerStream', () => {
     expect(log.reads).toBe(4); // pages of 3: 1-3, 4-6, 7-9, 10
   });
 
+  it('reads its next log page while it hands out a full one, and never reads a page twice', async () => {
+    const log = new MemoryLog();
+    log.append(7);
+    const { open } = await setUp(log, 0);
+    const stream = open(0);
+    expect(await take(stream, 1)).toEqual([1]);
+    expect(log.reads).toBe(2); // 1-3, and 4-6 asked for while 1-3 goes out
+    expect(await take(stream, 5)).toEqual([2, 3, 4, 5, 6]);
+    expect(log.reads).toBe(3); // 7, asked for while 4-6 went out
+    expect(await take(stream, 1)).toEqual([7]);
+    expect(log.reads).toBe(3); // the last page was short: nothing more to read ahead
+  });
+
+  it('drops the page it read ahead when the log was pruned under it, and says CURSOR_EXPIRED', async () => {
+    const log = new MemoryLog();
+    log.append(9);
+    const { open } = await setUp(log, 0);
+    const stream = open(0);
+    expect(await take(stream, 3)).toEqual([1, 2, 3]); // 4-6 read ahead
+    log.first = 8;
+    expect(await take(stream, 3)).toEqual([4, 5, 6]); // read before the prune: still whole
+    expect(await codeOf(stream.next())).toBe('CURSOR_EXPIRED'); // 7 is gone from what follows
+  });
+
   it('tells its observer which events came from a page of the log and which from the live ring', async () => {
     const observed = (replayed: boolean[]) => ({ delivered: (_event: WalletEvent, fromLog: boolean) => void replayed.push(fromLog), replayed() {}, replayFinished() {}, ended() {}, logRead() {}, paused() {} });
     const behind = new MemoryLog();
@@ -113,6 +137,7 @@ describe('OwnerStream', () => {
     replaying.place(0, feed.head);
     expect(await take(replaying, 4)).toEqual([1, 2, 3, 4]);
     expect(fromLog).toEqual([true, true, true, true]);
+    expect(replaying.lastFromLog).toBe(true);
 
     const live = new MemoryLog();
     const ring = await setUp(live);
@@ -125,6 +150,7 @@ describe('OwnerStream', () => {
     ring.publish(2);
     expect(await waiting).toEqual([1, 2]);
     expect(fromRing).toEqual([false, false]);
+    expect(stream.lastFromLog).toBe(false);
   });
 
   it('skips what its filter refuses without looking like a gap', async () => {
