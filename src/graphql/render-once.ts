@@ -16,6 +16,7 @@ import { DomainError } from '../domain/errors.ts';
 import { cursorOf, encodeFirehoseCursor, type WalletEvent } from '../domain/events.ts';
 import type { GraphQLContext } from './context.ts';
 import { ResultPlan, shapingVariables } from './result-plan.ts';
+import { RenderedResult, type ResultPosition } from './result-text.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -35,7 +36,7 @@ function withCursor(result: ExecutionResult, event: WalletEvent): ExecutionResul
 }
 
 /** What `extensions` says of an event: where to resume after it. */
-function positionOf(event: WalletEvent): { cursor: string; sequence: number; eventId: string } {
+function positionOf(event: WalletEvent): ResultPosition {
   // A firehose event resumes the firehose: its cursor is a feed cursor.
   const cursor = event.firehosePosition ? encodeFirehoseCursor(event.firehosePosition) : cursorOf(event);
   return { cursor, sequence: event.sequence, eventId: event.eventId };
@@ -44,7 +45,7 @@ function positionOf(event: WalletEvent): { cursor: string; sequence: number; eve
 /** The result of `event` for the operation of `args`: by its plan when it has one that suits the event, else executed. */
 function render(args: ExecutionArgs, event: WalletEvent, plan: ResultPlan | null): Result {
   const data = plan?.run(event, args.contextValue);
-  if (data) return { data, extensions: positionOf(event) };
+  if (data != null) return new RenderedResult(data, positionOf(event));
   const executed = execute({ ...args, rootValue: event });
   return executed instanceof Promise ? executed.then((done) => withCursor(done, event)) : withCursor(executed, event);
 }
@@ -85,7 +86,11 @@ export class LiveResults {
   /** The Yoga plugin doing the same for subscriptions Yoga runs itself. */
   plugin(): Plugin<GraphQLContext> {
     return {
-      onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(((args: ExecutionArgs) => this.subscribe(args)) as never),
+      onSubscribe: ({ setSubscribeFn }) =>
+        setSubscribeFn((async (args: ExecutionArgs) => {
+          const outcome = await this.subscribe(args);
+          return Symbol.asyncIterator in outcome ? plainResults(outcome) : outcome;
+        }) as never),
     };
   }
 
@@ -247,18 +252,21 @@ export interface ReadyResults {
   whenReady(resume: () => void): boolean;
 }
 
-const json = new WeakMap<ExecutionResult, string>();
-
 /**
- * The JSON text of `result`, made once per result object: a shared live result is
- * serialized once however many subscribers it goes to, and each transport builds its
- * frame around this text.
+ * `results` with every rendered result as a plain object: Yoga's pipeline may copy or
+ * change results, which a result that is text first would not survive. `return()` goes
+ * straight to the stream (an async generator would wait for its next result first).
  */
-export function resultJson(result: ExecutionResult): string {
-  let text = json.get(result);
-  if (text === undefined) {
-    text = JSON.stringify(result);
-    json.set(result, text);
-  }
-  return text;
+function plainResults(results: AsyncIterableIterator<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  return {
+    async next() {
+      const step = await results.next();
+      return step.done || !(step.value instanceof RenderedResult) ? step : { value: step.value.toJSON(), done: false };
+    },
+    return: () => results.return?.() ?? Promise.resolve({ value: undefined, done: true }),
+    throw: (error?: unknown) => results.throw?.(error) ?? Promise.reject(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }

@@ -6,7 +6,9 @@
  * through fragments and `@include`/`@skip`, builds each field's arguments, and allocates a
  * path and an info object per field. A replay of 10,000 events paid that 10,000 times. A
  * plan does it once and keeps, per selected field, only what an event still needs: read
- * or resolve the value, complete it for its type.
+ * or resolve the value, complete it for its type, and write it as JSON text: a plan's
+ * output is the text of the result's `data`, with no result object to build and walk
+ * again with `JSON.stringify` (the text is the same, byte for byte).
  *
  * A plan covers what subscription payloads are (events, plain objects) and steps aside for
  * anything else, so its results are always graphql-js's own:
@@ -42,17 +44,22 @@ import {
 } from 'graphql';
 import { collectFields, collectSubfields } from 'graphql/execution/collectFields.js';
 import { buildExecutionContext } from 'graphql/execution/execute.js';
+import { jsonString } from './result-text.ts';
 
 /** Thrown inside a plan to hand the event back to `execute`; never leaves this module. */
 class Unplanned extends Error {}
 const UNPLANNED = new Unplanned('not planned');
 
-/** Completes one value of one selected type: the JSON-ready result, or throws UNPLANNED. */
-type Complete = (value: unknown, context: unknown) => unknown;
+/** Completes one value of one selected type: its JSON text, or throws UNPLANNED. */
+type Complete = (value: unknown, context: unknown) => string;
 
-/** One selected field: where its value comes from, and how it is completed. */
+/** Writes an object of one type for a source value: its JSON text. */
+type WriteObject = (source: unknown, context: unknown) => string;
+
+/** One selected field: its key as JSON text, where its value comes from, and how it is completed. */
 interface FieldStep {
-  responseName: string;
+  /** `"name":`, with the comma before it for every field but the first. */
+  key: string;
   resolve: (source: unknown, context: unknown) => unknown;
   complete: Complete;
 }
@@ -69,7 +76,7 @@ class NoPlan extends Error {}
 
 /** A subscription operation compiled for its variables; run it once per event. */
 export class ResultPlan {
-  private constructor(private readonly root: (payload: unknown, context: unknown) => Record<string, unknown>) {}
+  private constructor(private readonly root: WriteObject) {}
 
   /**
    * Compiles `args` (a subscription operation with its variables), or returns null when a
@@ -92,10 +99,10 @@ export class ResultPlan {
   }
 
   /**
-   * The result's `data` for one event (`payload` is the root value), or null when this
-   * event must go through `execute` instead.
+   * The JSON text of the result's `data` for one event (`payload` is the root value), or
+   * null when this event must go through `execute` instead.
    */
-  run(payload: unknown, context: unknown): Record<string, unknown> | null {
+  run(payload: unknown, context: unknown): string | null {
     try {
       return this.root(payload, context);
     } catch {
@@ -106,28 +113,31 @@ export class ResultPlan {
 }
 
 /** An object of `type` with the fields `fields` selects. */
-function objectOf(compiler: Compiler, type: GraphQLObjectType, fields: Map<string, readonly FieldNode[]>): (source: unknown, context: unknown) => Record<string, unknown> {
+function objectOf(compiler: Compiler, type: GraphQLObjectType, fields: Map<string, readonly FieldNode[]>): WriteObject {
   if (type.isTypeOf) throw new NoPlan();
-  const steps = [...fields].map(([responseName, nodes]) => fieldStep(compiler, type, responseName, nodes));
+  const steps = [...fields].map(([responseName, nodes], i) => fieldStep(compiler, type, `${i ? ',' : ''}${JSON.stringify(responseName)}:`, nodes));
   return (source, context) => {
-    const out: Record<string, unknown> = {};
-    for (const step of steps) out[step.responseName] = step.complete(step.resolve(source, context), context);
-    return out;
+    let out = '{';
+    for (const step of steps) out += step.key + step.complete(step.resolve(source, context), context);
+    return out + '}';
   };
 }
 
-function fieldStep(compiler: Compiler, parent: GraphQLObjectType, responseName: string, nodes: readonly FieldNode[]): FieldStep {
+function fieldStep(compiler: Compiler, parent: GraphQLObjectType, key: string, nodes: readonly FieldNode[]): FieldStep {
   const fieldName = nodes[0]!.name.value;
-  if (fieldName === '__typename') return { responseName, resolve: () => parent.name, complete: (value) => value };
+  if (fieldName === '__typename') {
+    const name = JSON.stringify(parent.name);
+    return { key, resolve: () => name, complete: (text) => text as string };
+  }
   const field = parent.getFields()[fieldName];
   if (!field) throw new NoPlan(); // __schema, __type: not on a subscription's types
   const complete = completer(compiler, field.type, nodes);
   const resolver = field.resolve;
-  if (!resolver) return { responseName, resolve: (source) => property(source, fieldName), complete };
+  if (!resolver) return { key, resolve: (source) => property(source, fieldName), complete };
   if (resolver.length >= 4) throw new NoPlan();
   // Arguments depend only on the document and its variables: built once, shared by every event.
   const args = getArgumentValues(field, nodes[0]!, compiler.variableValues);
-  return { responseName, resolve: (source, context) => checked(resolver(source, args, context, undefined as never)), complete };
+  return { key, resolve: (source, context) => checked(resolver(source, args, context, undefined as never)), complete };
 }
 
 /** graphql-js's default resolver, except that a method (which would want `info`) is not planned. */
@@ -156,7 +166,7 @@ function completer(compiler: Compiler, type: GraphQLOutputType, nodes: readonly 
   const inner = nullableCompleter(compiler, type, nodes);
   return (value, context) => {
     if (value instanceof Error) throw UNPLANNED;
-    return value === null || value === undefined ? null : inner(value, context);
+    return value === null || value === undefined ? 'null' : inner(value, context);
   };
 }
 
@@ -166,16 +176,16 @@ function nullableCompleter(compiler: Compiler, type: GraphQLOutputType, nodes: r
     const item = completer(compiler, type.ofType, nodes);
     return (value, context) => {
       if (!Array.isArray(value)) throw UNPLANNED; // other iterables: execute's way
-      const out = new Array<unknown>(value.length);
-      for (let i = 0; i < value.length; i++) out[i] = item(value[i], context);
-      return out;
+      let out = '[';
+      for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + item(value[i], context);
+      return out + ']';
     };
   }
   if (isLeafType(type)) {
     return (value) => {
       const serialized = type.serialize(value);
       if (serialized === null || serialized === undefined) throw UNPLANNED;
-      return serialized;
+      return typeof serialized === 'string' ? jsonString(serialized) : JSON.stringify(serialized);
     };
   }
   if (isObjectType(type)) {
@@ -190,7 +200,7 @@ function nullableCompleter(compiler: Compiler, type: GraphQLOutputType, nodes: r
 function abstractCompleter(compiler: Compiler, type: GraphQLAbstractType, nodes: readonly FieldNode[]): Complete {
   const resolveType = type.resolveType;
   if (!resolveType || resolveType.length >= 3) throw new NoPlan();
-  const byName = new Map<string, (source: unknown, context: unknown) => Record<string, unknown>>();
+  const byName = new Map<string, WriteObject>();
   for (const possible of compiler.schema.getPossibleTypes(type)) {
     try {
       byName.set(possible.name, objectOf(compiler, possible, collectSubfields(compiler.schema, compiler.fragments, compiler.variableValues, possible, nodes)));

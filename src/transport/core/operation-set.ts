@@ -6,7 +6,8 @@
  * send many").
  */
 import type { ExecutionResult, GraphQLError } from 'graphql';
-import { resultJson, type ReadyResults } from '../../graphql/render-once.ts';
+import type { ReadyResults } from '../../graphql/render-once.ts';
+import { resultJson } from '../../graphql/result-text.ts';
 import type { OperationStart } from './operations.ts';
 import type { Sink } from './sink.ts';
 import { ErrorCode } from '../../domain/errors.ts';

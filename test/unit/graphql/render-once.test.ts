@@ -2,12 +2,15 @@
  * Render once: an event from the live feed is one object that every subscriber of its
  * owner receives, so its result is made once and shared; an event from a page of the log
  * was read for one stream alone, so its result is made for that stream and not kept, and
- * its send is not timed as live delivery (its age is how far behind the reader was).
+ * its send is not timed as live delivery (its age is how far behind the reader was). A
+ * planned result is JSON text first; Yoga's pipeline gets plain objects.
  */
-import { parse, type ExecutionArgs } from 'graphql';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { WalletEvent } from '../../../src/domain/events.ts';
-import { LiveResults, resultJson } from '../../../src/graphql/render-once.ts';
+import { LiveResults } from '../../../src/graphql/render-once.ts';
+import { RenderedResult, resultJson } from '../../../src/graphql/result-text.ts';
 import { createSchema } from '../../../src/graphql/schema.ts';
 import { makeEvent } from '../../support/memory-log.ts';
 
@@ -57,5 +60,42 @@ describe('LiveResults', () => {
     const planned = live.resultOf(args, 'key', event, plan, true);
     const executed = live.resultOf(args, 'other', event, null, true);
     expect(resultJson(executed as never)).toBe(resultJson(planned as never));
+  });
+
+  it("hands Yoga's pipeline plain results, and its return() reaches the stream at once", async () => {
+    // A schema of its own: one subscription field whose stream the test holds.
+    let ended = false;
+    const events = [makeEvent('o-1', 1), makeEvent('o-1', 2)];
+    const stream: AsyncIterableIterator<unknown> = {
+      next: async () => (events.length ? { value: events.shift(), done: false } : new Promise<never>(() => {})),
+      return: async () => ((ended = true), { value: undefined, done: true }),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const own = makeExecutableSchema({
+      typeDefs: 'type Query { ok: Boolean } type Event { eventId: ID! sequence: Int! } type Subscription { events: Event }',
+      resolvers: { Subscription: { events: { subscribe: () => stream, resolve: (event: unknown) => event } } },
+    });
+    const live = new LiveResults();
+    let subscribe: ((args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult>>) | undefined;
+    (live.plugin().onSubscribe as (payload: unknown) => void)({ setSubscribeFn: (fn: typeof subscribe) => (subscribe = fn) });
+    const results = await subscribe!({ schema: own, document: parse('subscription { events { eventId sequence } }'), contextValue: {} });
+    const first = (await results.next()).value as ExecutionResult;
+    expect(first).not.toBeInstanceOf(RenderedResult);
+    expect(first).toEqual({ data: { events: { eventId: 'e-o-1-1', sequence: 1 } }, extensions: { cursor: expect.any(String), sequence: 1, eventId: 'e-o-1-1' } });
+    expect({ ...((await results.next()).value as ExecutionResult) }.data).toEqual({ events: { eventId: 'e-o-1-2', sequence: 2 } });
+    const waiting = results.next(); // nothing more: it waits
+    await results.return!();
+    expect(ended).toBe(true);
+    void waiting;
+  });
+
+  it('writes a rendered result as JSON.stringify would write the same result', () => {
+    const { live, args, plan } = setUp();
+    const result = live.resultOf(args, 'key', makeEvent('o-1', 3), plan, true) as RenderedResult;
+    expect(result).toBeInstanceOf(RenderedResult);
+    expect(JSON.stringify(result)).toBe(result.json);
+    expect(JSON.stringify({ data: result.data, extensions: result.extensions })).toBe(result.json);
   });
 });

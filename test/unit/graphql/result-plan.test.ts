@@ -50,10 +50,10 @@ function args(source: string, variableValues: Record<string, unknown> = {}, oper
   return { schema, document: parse(source), variableValues, operationName, contextValue: {} };
 }
 
-/** The plan's result and graphql-js's, as the JSON text a client receives. */
+/** The plan's text and graphql-js's result, as the JSON text a client receives. */
 function both(plan: ResultPlan, base: ExecutionArgs, event: unknown) {
   const data = plan.run(event, base.contextValue);
-  return { planned: data === null ? null : JSON.stringify({ data }), executed: JSON.stringify(execute({ ...base, rootValue: event })) };
+  return { planned: data === null ? null : `{"data":${data}}`, executed: JSON.stringify(execute({ ...base, rootValue: event })) };
 }
 
 describe('a compiled result plan', () => {
@@ -66,6 +66,16 @@ describe('a compiled result plan', () => {
         const { planned, executed } = both(plan, base, event);
         expect(planned).toBe(executed);
       }
+    }
+  });
+
+  it('writes every string as JSON.stringify does: quotes, backslashes, control characters, emoji, lone surrogates', () => {
+    const base = args(`subscription { walletEvents { ... on TransactionEvent { transaction { description counterparty } } } }`);
+    const plan = ResultPlan.compile(base)!;
+    for (const text of ['plain', 'say "hi"', 'back\\slash', 'line\nbreak\ttab\u0001', 'caf\u00e9 \u20ac \u2028', 'rocket \ud83d\ude80', 'lone \ud83d here', '']) {
+      const event = { ...transaction, data: { ...(transaction.data as object), description: text, counterparty: `${text}!` } } as WalletEvent;
+      const { planned, executed } = both(plan, base, event);
+      expect(planned).toBe(executed);
     }
   });
 
@@ -107,7 +117,7 @@ describe('a compiled result plan', () => {
     const context = { services: { eventLog: { find: async () => null } } };
     expect(plan.run(created, context)).toBeNull();
     // Events that never reach it keep the plan.
-    expect(plan.run(balance, context)).toEqual({ walletEvents: {} });
+    expect(plan.run(balance, context)).toBe('{"walletEvents":{}}');
   });
 
   it('has no plan for variables that do not coerce, nor for an operation that is not a subscription', () => {
