@@ -28,6 +28,8 @@ export interface EventCriteria {
 /** Builds the predicate for `criteria`. */
 export function eventFilter(criteria: EventCriteria): EventFilter {
   const { types, walletId, currency, transaction } = criteria;
+  // Every subscription field's base filter is one of these: shared, not one per subscriber.
+  if (!walletId && !currency && !transaction) return typesFilter(types);
   const typeSet = types?.length ? new Set(types) : null;
   const matchTxn = transaction ? transactionMatcher(transaction) : null;
   return (event) => {
@@ -37,6 +39,21 @@ export function eventFilter(criteria: EventCriteria): EventFilter {
     if (matchTxn && event.type === 'TRANSACTION' && !matchTxn(event.data)) return false;
     return true;
   };
+}
+
+const acceptAll: EventFilter = () => true;
+/** Filters of types alone, by their sorted names: at most one per subset of the event types. */
+const byTypes = new Map<string, EventFilter>();
+
+function typesFilter(types: readonly EventType[] | null | undefined): EventFilter {
+  if (!types?.length) return acceptAll;
+  const key = [...new Set(types)].sort().join(',');
+  let filter = byTypes.get(key);
+  if (!filter) {
+    const typeSet = new Set(types);
+    byTypes.set(key, (filter = (event) => typeSet.has(event.type)));
+  }
+  return filter;
 }
 
 function transactionMatcher(c: TransactionCriteria) {

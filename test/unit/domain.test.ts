@@ -1,10 +1,12 @@
-/** The pure rules of src/domain: money parsing, balance transitions, cursors. */
+/** The pure rules of src/domain: money parsing, balance transitions, cursors, event filters. */
 import { describe, expect, it } from 'vitest';
 import { applyDelta, balanceDelta } from '../../src/domain/balance.ts';
 import { DomainError } from '../../src/domain/errors.ts';
 import { cursorOf, decodeCursor } from '../../src/domain/events.ts';
 import type { Wallet } from '../../src/domain/ledger-types.ts';
 import { MAX_MONEY, parseMoney } from '../../src/domain/money.ts';
+import { eventFilter } from '../../src/domain/event-filter.ts';
+import { makeEvent } from '../support/memory-log.ts';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -79,5 +81,27 @@ describe('cursors', () => {
 
   it.each([['garbage'], [''], [Buffer.from('v2:1:x').toString('base64url')], [Buffer.from('v1:abc:x').toString('base64url')]])('refuses %s', (cursor) => {
     expect(codeOf(() => decodeCursor(cursor))).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('eventFilter', () => {
+  const balance = makeEvent('o-1', 1, 'BALANCE');
+  const transaction = makeEvent('o-1', 2, 'TRANSACTION');
+  const status = makeEvent('o-1', 3, 'WALLET_STATUS');
+
+  it('matches by type, one filter shared for the same types in any order (one per field, not per subscriber)', () => {
+    const byType = eventFilter({ types: ['TRANSACTION', 'BALANCE'] });
+    expect([balance, transaction, status].map(byType)).toEqual([true, true, false]);
+    expect(eventFilter({ types: ['BALANCE', 'TRANSACTION'] })).toBe(byType);
+    expect(eventFilter({})).toBe(eventFilter({ types: [] }));
+    expect([balance, transaction, status].every(eventFilter({}))).toBe(true);
+  });
+
+  it('matches wallet, currency and transaction criteria with its own predicate', () => {
+    expect(eventFilter({ walletId: 'w-2' })(balance)).toBe(false);
+    expect(eventFilter({ walletId: 'w-1', types: ['BALANCE'] })(balance)).toBe(true);
+    expect(eventFilter({ currency: 'USD' })(transaction)).toBe(false);
+    expect(eventFilter({ transaction: { status: ['PENDING'] } })(transaction)).toBe(false);
+    expect(eventFilter({ transaction: { status: ['SUCCESS'], minAmount: 1n } })(transaction)).toBe(true);
   });
 });

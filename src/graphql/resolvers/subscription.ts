@@ -45,7 +45,8 @@ async function open(ctx: GraphQLContext, field: string, args: CommonArgs, fieldT
     after: ctx.lastEventId || args.after || null,
     consumer: args.consumer != null ? consumerKey(requirePrincipal(ctx), parseConsumer(args.consumer)) : null,
     connection: ctx.connection,
-    openedBy: ctx.principal ? { subject: ctx.principal.subject, tokenId: ctx.principal.tokenId, expiresAt: ctx.principal.expiresAt } : null,
+    // The connection's principal itself (it has the opener's fields): no copy per subscription.
+    openedBy: ctx.principal ?? null,
   });
   // A refusal mid-stream arrives as a StreamFailure payload (see ../render-once.ts).
   return stream;

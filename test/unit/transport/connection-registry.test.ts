@@ -53,6 +53,13 @@ describe('ConnectionRegistry', () => {
     expect(connections.startOperation(socket, '3', 2)).toBe(false);
     connections.endOperation(socket, '1');
     expect(connections.startOperation(socket, '3', 2)).toBe(true);
+    // Ending one that was refused, or ending one twice, frees no place.
+    connections.endOperation(socket, '4');
+    connections.endOperation(socket, '1');
+    expect(connections.startOperation(socket, '5', 2)).toBe(false);
+    connections.endOperation(socket, '2');
+    connections.endOperation(socket, '3');
+    expect(connections.startOperation(socket, '6', 2)).toBe(true);
   });
 
   it('closes at token expiry (after the skew) with 4403, and an idle connection with 1000', () => {
