@@ -6,13 +6,13 @@
  * TCP connections), the server's CPU per 1,000 frames (from /proc), and its memory per
  * connection once compression contexts exist.
  */
-import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { mintToken } from '../../src/auth/mint.ts';
 import { EVENT_FIELDS, producer, type PostInput } from '../support/ledger-ops.ts';
 import type { ServerProcess } from '../support/server.ts';
 import { TEST_SECRET } from '../support/tokens.ts';
+import { cpuMs } from './process-cpu.ts';
 import { rssOf } from './scenarios.ts';
 
 export interface CompressionFigures {
@@ -21,12 +21,6 @@ export interface CompressionFigures {
   bytesPerFrame: number;
   cpuMsPer1000Frames: number;
   rssPerConnectionKb: number;
-}
-
-/** The process's CPU time so far (user + system), in ms, from /proc. */
-async function cpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
 }
 
 async function connect(server: ServerProcess, owner: string, onFrame: () => void): Promise<WebSocket> {

@@ -11,10 +11,11 @@ import { encodeCursor } from '../../src/domain/events.ts';
 import { producer } from '../support/ledger-ops.ts';
 import type { RunningServer } from '../support/server.ts';
 
-/** Where the server under test answers. */
-type Target = Pick<RunningServer, 'url' | 'wsUrl'>;
+/** Where the server under test answers, and its process (for its CPU time) when it is one of its own. */
+type Target = Pick<RunningServer, 'url' | 'wsUrl'> & { pid?: number };
 import { token } from '../support/tokens.ts';
 import { median } from './log-scaling.ts';
+import { cpuMs } from './process-cpu.ts';
 
 export interface ReplayResult {
   events: number;
@@ -23,6 +24,8 @@ export interface ReplayResult {
   eventsPerSecond: number;
   /** The same results as ready frames from a bare `ws` server to the same client: events/s (median). */
   limitPerSecond: number;
+  /** The server's CPU time per replayed event over the timed replays, in µs (null without its pid). */
+  serverCpuUsPerEvent: number | null;
 }
 
 const REPLAY = `subscription($after: String) { walletEvents(after: $after) { eventId sequence type ... on TransactionEvent { transaction { id amount status } } ... on BalanceEvent { balance { available } } } }`;
@@ -100,7 +103,9 @@ export async function benchReplay(server: Target, events: number, runs = 5): Pro
   const results: unknown[] = [];
   await replayOnce(server.wsUrl, owner, total, results); // warm-up, and the results for the limit
   const times: number[] = [];
+  const cpuBefore = server.pid ? await cpuMs(server.pid) : null;
   for (let i = 0; i < runs; i++) times.push(await replayOnce(server.wsUrl, owner, total));
+  const serverCpuUsPerEvent = cpuBefore === null ? null : ((await cpuMs(server.pid!)) - cpuBefore) * 1000 / (runs * total);
   const limit = await readyFrames(results);
   const limitTimes: number[] = [];
   try {
@@ -115,5 +120,6 @@ export async function benchReplay(server: Target, events: number, runs = 5): Pro
     medianMs: median(times),
     eventsPerSecond: Math.round(total / (median(times) / 1000)),
     limitPerSecond: Math.round(total / (median(limitTimes) / 1000)),
+    serverCpuUsPerEvent,
   };
 }
