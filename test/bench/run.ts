@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
 import { benchReplay } from './replay.ts';
+import { benchFanOutLimit } from './fan-out-limit.ts';
 import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
 import { benchWebhookLatency, benchWebhookThroughput } from './webhooks.ts';
 import { benchCompression } from './compression.ts';
@@ -20,6 +21,8 @@ import { databaseInsertLimit } from './database-limit.ts';
 import { benchPartitionDrop, benchReplicaReplay, benchRetention, median, spread } from './log-scaling.ts';
 import { SCENARIOS, runScenario, type Scale } from './scenarios.ts';
 
+/** The fan-out scenario, which the bare `ws` limit is set beside. */
+const FAN_OUT = 'fan-out: deliveries/s (100 subscribers per owner)';
 /** The batch ingest scenario, which the database's own insert rate is set beside. */
 const BATCH_INGEST = 'ingest, postTransactions batches of 500: events/s';
 
@@ -95,6 +98,16 @@ try {
     const compared = comparable ? `${ratio.toFixed(1)}× ${scenario.higherIsBetter ? 'more' : 'less'}` : 'n/a';
     rows.push(
       `| ${scenario.name} | ${scenario.target} | ${scenario.format(mine.value)} | ${scenario.format(theirs.value)} | ${compared} | ${detail(mine)}; baseline: ${detail(theirs)} |`,
+    );
+  }
+  const fanOut = oursByScenario.get(FAN_OUT);
+  if (fanOut !== undefined) {
+    progress?.('fan-out limit: a bare ws server');
+    const full = scale === 'full';
+    const limit = await benchFanOutLimit('fan-out-limit-bench-secret-of-32-characters', full ? 2_000 : 20, full ? 20 : 2, full ? 10_000 : 1_000);
+    const exact = limit.gaps === 0 && limit.duplicates === 0 && limit.errors === 0;
+    rows.push(
+      `| the limit for fan-out: a bare ws server writing each event's one pre-serialized payload to every subscriber of its owner, to the same subscribers: deliveries/s | the limit fan-out is measured against (≥ 90 %) | ${limit.deliveriesPerSecond.toLocaleString('en')}/s | n/a | n/a | ${limit.connections.toLocaleString('en')} connections; fan-out above reaches ${((100 * fanOut) / limit.deliveriesPerSecond).toFixed(0)} % of it${exact ? '' : `; ${limit.gaps} gaps, ${limit.duplicates} duplicates, ${limit.errors} errors`} |`,
     );
   }
   if (!values.only || BATCH_INGEST.includes(values.only) || 'database limit'.includes(values.only)) {
