@@ -3,12 +3,13 @@
  * once, send many"). Every subscriber of an owner on this instance receives the very same
  * event object from its feed, and an event's fields resolve from the event alone, so a
  * (document, operation, variables) gives the same result for every subscriber: it is
- * executed once, the event's cursor is added to its `extensions` once, and the result
- * object is shared, so its JSON text is made once too ({@link resultJson}).
+ * rendered once, the event's cursor is added to its `extensions` once, and the result
+ * object is shared, so its JSON text is made once too (result-text.ts).
  *
  * A stream that ends with a refusal (SLOW_CONSUMER, an expired token…) yields one last
  * result whose field errors with the refusal's code, then completes: the client is told
- * why. Such a result is the subscriber's own, never cached or shared.
+ * why. Such a result is the subscriber's own, never cached or shared; so is the result of
+ * an event a stream read from the log for itself (a replay).
  */
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
