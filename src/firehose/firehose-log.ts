@@ -9,6 +9,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
 import { readsOn, type Reads } from '../db/replicas.ts';
+import { eventsOf, type EventRow } from '../streams/event-log.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { FIREHOSE_START, type EventType, type FirehosePosition, type WalletEvent } from '../domain/events.ts';
 import { eventFilter, type EventCriteria } from '../domain/event-filter.ts';
@@ -57,14 +58,9 @@ export function inPartition(event: FirehoseEvent, partition: Partition | null | 
   return !partition || event.ownerHash % partition.count === partition.index;
 }
 
-interface FirehoseRow {
-  event_id: string;
+/** An event's row with the firehose's own columns. */
+interface FirehoseRow extends EventRow {
   owner_id: string;
-  sequence: string | number;
-  wallet_id: string;
-  type: EventType;
-  occurred_at: string | Date;
-  data: unknown;
   tenant_id: string;
   tx_id: string | number;
   owner_hash: string | number;
@@ -106,7 +102,9 @@ export class FirehoseLog {
           where ${sql.join(conditions, sql` and `)}
           order by tx_id, owner_id, sequence limit ${limit}`,
     );
-    return rowsOf<FirehoseRow>(result).map(toFirehoseEvent);
+    const rows = rowsOf<FirehoseRow>(result);
+    const events = eventsOf(rows);
+    return rows.map((row, i) => toFirehoseEvent(row, events[i]!));
   }
 
   /**
@@ -178,18 +176,9 @@ export class FirehoseLog {
   }
 }
 
-function toFirehoseEvent(row: FirehoseRow): FirehoseEvent {
-  const sequence = Number(row.sequence);
-  const position = { txId: Number(row.tx_id), ownerId: row.owner_id, sequence };
-  const event = {
-    eventId: row.event_id,
-    ownerId: row.owner_id,
-    walletId: row.wallet_id,
-    sequence,
-    occurredAt: new Date(row.occurred_at).toISOString(),
-    type: row.type,
-    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
-    firehosePosition: position,
-  } as WalletEvent;
+/** `event` (the row's) with its place in the feed. */
+function toFirehoseEvent(row: FirehoseRow, event: WalletEvent): FirehoseEvent {
+  const position = { txId: Number(row.tx_id), ownerId: row.owner_id, sequence: event.sequence };
+  event.firehosePosition = position;
   return { event, position, tenant: row.tenant_id, ownerHash: Number(row.owner_hash) };
 }

@@ -22,14 +22,16 @@ export interface LogBounds {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The columns an event is made of, as the driver returns them. Reads are plain statements
- * rather than drizzle's query builder: a replay turns thousands of rows into events, and
- * the builder's per-row mapping cost about a third as much again as the driver's own
- * parse. A page read leaves out the firehose's own columns (`tenant_id`, `tx_id`), and
- * `owner_id`, which the reader already knows.
+ * An event's columns as the driver returns them. Reads are plain statements rather than
+ * drizzle's query builder: a replay turns thousands of rows into events, and the
+ * builder's per-row mapping cost about 40 % on top of the driver's own parse. A page read
+ * leaves out the firehose's own columns (`tenant_id`, `tx_id`), and `owner_id`, which the
+ * reader already knows; the firehose's reads select them (firehose-log.ts).
  */
-interface EventRow {
+export interface EventRow {
   event_id: string;
+  /** Selected where the reader does not know the owner. */
+  owner_id?: string;
   wallet_id: string | null;
   /** int8: a string from postgres.js, a number or bigint from PGlite. */
   sequence: string | number | bigint;
@@ -42,10 +44,11 @@ interface EventRow {
 const EVENT_COLUMNS = sql.raw('event_id, wallet_id, sequence, occurred_at, type, data');
 
 /**
- * Turns rows into events. The events of one transaction share its timestamp, so a page
- * formats each distinct `occurred_at` once (`toISOString` is a fair share of a row's cost).
+ * The events `rows` hold, of `ownerId` (else each row's `owner_id`). The events of one
+ * transaction share its timestamp, so a run of rows formats each distinct `occurred_at`
+ * once (`toISOString` is a fair share of a row's cost).
  */
-function toEvents(ownerId: string, rows: readonly EventRow[]): WalletEvent[] {
+export function eventsOf(rows: readonly EventRow[], ownerId?: string): WalletEvent[] {
   let lastMs = Number.NaN;
   let lastText = '';
   return rows.map((row) => {
@@ -54,7 +57,7 @@ function toEvents(ownerId: string, rows: readonly EventRow[]): WalletEvent[] {
     if (ms !== lastMs) lastText = new Date((lastMs = ms)).toISOString();
     return {
       eventId: row.event_id,
-      ownerId,
+      ownerId: ownerId ?? row.owner_id!,
       walletId: row.wallet_id,
       sequence: Number(row.sequence),
       occurredAt: lastText,
@@ -78,7 +81,7 @@ export class EventLog {
   /** Up to `limit` of the owner's events after `afterSequence`, in sequence order. */
   async read(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
     const result = await this.reads.run((db) => db.execute(this.readQuery(ownerId, afterSequence, limit, query)));
-    return toEvents(ownerId, rowsOf<EventRow>(result));
+    return eventsOf(rowsOf<EventRow>(result), ownerId);
   }
 
   /** The statement {@link read} runs (so its plan can be examined). */
@@ -93,15 +96,15 @@ export class EventLog {
     const result = await this.reads.run((db) =>
       db.execute(sql`select ${EVENT_COLUMNS} from ${events} where ${and(...matching(ownerId, query))} order by ${events.sequence} desc limit ${limit}`),
     );
-    return toEvents(ownerId, rowsOf<EventRow>(result).reverse());
+    return eventsOf(rowsOf<EventRow>(result).reverse(), ownerId);
   }
 
   /** One event by id, or null (unknown or pruned). */
   async find(eventId: string): Promise<WalletEvent | null> {
     if (!UUID.test(eventId)) return null;
     const result = await this.reads.run((db) => db.execute(sql`select owner_id, ${EVENT_COLUMNS} from ${events} where ${eq(events.eventId, eventId)}`));
-    const [row] = rowsOf<EventRow & { owner_id: string }>(result);
-    return row ? toEvents(row.owner_id, [row])[0]! : null;
+    const [event] = eventsOf(rowsOf<EventRow>(result));
+    return event ?? null;
   }
 
   /**
