@@ -80,8 +80,8 @@ export class OperationSet {
     }
     if (started.kind === 'result') {
       if (current) {
-        this.sink.send(this.format.next(JSON.stringify(id), JSON.stringify(started.result), started.result));
-        this.sink.send(this.format.complete(JSON.stringify(id)));
+        this.sink.send(this.format.next(operation.idJson, JSON.stringify(started.result), started.result));
+        this.sink.send(this.format.complete(operation.idJson));
       }
       this.end(operation);
       return null;
