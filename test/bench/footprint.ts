@@ -14,9 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { installProduction } from '../support/production-install.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
+import { stopTrackedOnSignal } from '../support/processes.ts';
 import { rssOf } from './scenarios.ts';
 import { subscribedSockets } from './subscribed-sockets.ts';
 
+stopTrackedOnSignal();
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' } } });
 const CONNECTIONS = Number(values.connections);
 const RUNS = Number(values.runs);

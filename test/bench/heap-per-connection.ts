@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type WebSocket from 'ws';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
+import { stopTrackedOnSignal } from '../support/processes.ts';
 import { median } from './log-scaling.ts';
 import { subscribedSockets } from './subscribed-sockets.ts';
 
+stopTrackedOnSignal();
 const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, runs: { type: 'string', default: '3' }, top: { type: 'string', default: '20' }, keep: { type: 'string' } } });
 const CONNECTIONS = Number(values.connections);
 const RUNS = Number(values.runs);

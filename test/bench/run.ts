@@ -9,6 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BACKENDS, prepareBackend, type BackendEnv } from '../support/backends.ts';
 import { freePort, spawnServer, type ServerProcess } from '../support/server.ts';
+import { stopTrackedOnSignal } from '../support/processes.ts';
 import { benchReplay } from './replay.ts';
 import { benchFanOutLimit } from './fan-out-limit.ts';
 import { benchFirehoseLive, benchFirehoseReplay } from './firehose.ts';
@@ -26,6 +27,7 @@ const FAN_OUT = 'fan-out: deliveries/s (100 subscribers per owner)';
 /** The batch ingest scenario, which the database's own insert rate is set beside. */
 const BATCH_INGEST = 'ingest, postTransactions batches of 500: events/s';
 
+stopTrackedOnSignal();
 const { values } = parseArgs({
   options: {
     scale: { type: 'string', default: 'full' },
