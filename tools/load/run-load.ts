@@ -25,6 +25,12 @@ export interface LoadOptions {
   /** Producer requests in flight. */
   producers: number;
   secret?: string;
+  /**
+   * The longest to wait for outstanding deliveries once the producers stop; default: until
+   * every one arrived or none arrived for 3 s. A throughput run that offers more than a
+   * slow server delivers sets it, so the figure is its rate, not the time to drain it all.
+   */
+  drainLimitMs?: number;
   /** Reads the server's resident memory; default: its /metrics. */
   rss?: () => Promise<number | null>;
   /** Told a one-line status about once a second. */
@@ -118,10 +124,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const stoppedAt = performance.now();
 
   const expected = () => owners.reduce((sum, _, o) => sum + producers.tally.eventsPerWallet[o]! * subscribersPerOwner[o]!, 0);
-  // Drain: wait until every expected delivery arrived, or nothing arrived for 3 s.
+  // Drain: wait until every expected delivery arrived, nothing arrived for 3 s, or the drain limit passed.
   let quietSince = performance.now();
+  const drainEnd = quietSince + (options.drainLimitMs ?? Infinity);
   let seen = tally.received;
-  while (tally.received < expected() && performance.now() - quietSince < 3_000) {
+  while (tally.received < expected() && performance.now() - quietSince < 3_000 && performance.now() < drainEnd) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     if (tally.received !== seen) {
       seen = tally.received;
