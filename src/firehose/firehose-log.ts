@@ -9,7 +9,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../db/client.ts';
 import { rowsOf } from '../db/client.ts';
 import { readsOn, type Reads } from '../db/replicas.ts';
-import { eventsOf, type EventRow } from '../streams/event-log.ts';
+import { eventsOf, type OwnedEventRow } from '../streams/event-log.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { FIREHOSE_START, type EventType, type FirehosePosition, type WalletEvent } from '../domain/events.ts';
 import { eventFilter, type EventCriteria } from '../domain/event-filter.ts';
@@ -59,8 +59,7 @@ export function inPartition(event: FirehoseEvent, partition: Partition | null | 
 }
 
 /** An event's row with the firehose's own columns. */
-interface FirehoseRow extends EventRow {
-  owner_id: string;
+interface FirehoseRow extends OwnedEventRow {
   tenant_id: string;
   tx_id: string | number;
   owner_hash: string | number;

@@ -43,11 +43,17 @@ export interface EventRow {
 
 const EVENT_COLUMNS = sql.raw('event_id, wallet_id, sequence, occurred_at, type, data');
 
+/** A row that selected its `owner_id`, for readers that do not know the owner. */
+export type OwnedEventRow = EventRow & { owner_id: string };
+
 /**
- * The events `rows` hold, of `ownerId` (else each row's `owner_id`). The events of one
+ * The events `rows` hold, of `ownerId`, or of each row's own `owner_id` when the read
+ * selected it (the overloads make a caller give one or the other). The events of one
  * transaction share its timestamp, so a run of rows formats each distinct `occurred_at`
  * once (`toISOString` is a fair share of a row's cost).
  */
+export function eventsOf(rows: readonly OwnedEventRow[]): WalletEvent[];
+export function eventsOf(rows: readonly EventRow[], ownerId: string): WalletEvent[];
 export function eventsOf(rows: readonly EventRow[], ownerId?: string): WalletEvent[] {
   let lastMs = Number.NaN;
   let lastText = '';
@@ -103,7 +109,7 @@ export class EventLog {
   async find(eventId: string): Promise<WalletEvent | null> {
     if (!UUID.test(eventId)) return null;
     const result = await this.reads.run((db) => db.execute(sql`select owner_id, ${EVENT_COLUMNS} from ${events} where ${eq(events.eventId, eventId)}`));
-    const [event] = eventsOf(rowsOf<EventRow>(result));
+    const [event] = eventsOf(rowsOf<OwnedEventRow>(result));
     return event ?? null;
   }
 
