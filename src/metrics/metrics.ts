@@ -72,7 +72,7 @@ export class Metrics {
   private readonly pauses = this.counter('wallet_events_stream_pauses_total', 'Times a subscription paused because its client read too slowly (it resumes where it stopped)');
   private readonly logReads = new Counter({
     name: 'wallet_events_log_reads_total',
-    help: 'Reads of the event log by delivery: gap (a lost or reordered publish), head (the periodic head check found more), replay (a subscriber behind its feed’s ring)',
+    help: 'Reads of the event log by delivery: gap (a lost or reordered publish), head (the periodic head check found more), replay (subscribers behind their feed’s ring: one read for all that ask for the same page at once)',
     labelNames: ['reason'],
     registers: [this.registry],
   });
@@ -221,7 +221,6 @@ export class Metrics {
     replayed: () => this.replays.inc(),
     replayFinished: (ms) => this.replayDuration.observe(ms / 1000),
     ended: (code) => this.endings.inc({ code }),
-    logRead: (reason) => this.logReads.inc({ reason }),
     paused: () => this.pauses.inc(),
   };
 

@@ -98,7 +98,6 @@ export class Delivery {
       state = 'ended';
     };
     const stream = new OwnerStream(
-      log,
       {
         ownerId,
         filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),

@@ -63,6 +63,8 @@ export class OwnerFeed {
   /** The highest head a catch-up is already scheduled for, so repeated signals queue nothing. */
   private scheduled = 0;
   private stopped = false;
+  /** Log pages being read for subscribers behind the ring, by the sequence each starts after. */
+  private readonly pagesInFlight = new Map<number, { max: number; page: Promise<WalletEvent[]> }>();
 
   constructor(
     readonly ownerId: string,
@@ -137,6 +139,27 @@ export class OwnerFeed {
     if (this.ring.length === 0 || position + 1 < this.ringStart) return null;
     const from = position + 1 - this.ringStart;
     return this.ring.slice(from, from + max).map((entry) => entry.event);
+  }
+
+  /**
+   * A page of the log after `after` (at most `max` events, none past `upTo`) for a
+   * subscriber behind the ring. Subscribers that ask for the same page while it is being
+   * read share the read and its event objects, so each event is rendered once for all of
+   * them too: when delivery falls behind, the hundred subscribers of an owner cost one read
+   * per page, not a hundred. A sharer may get a page that stops at the first reader's
+   * `upTo`; its next read goes on from there.
+   */
+  readPage(after: number, max: number, upTo: number): Promise<WalletEvent[]> {
+    const pending = this.pagesInFlight.get(after);
+    if (pending && pending.max === max) return pending.page;
+    this.deps.onLogRead('replay');
+    const entry = { max, page: this.deps.log.read(this.ownerId, after, max, { upTo }) };
+    this.pagesInFlight.set(after, entry);
+    const settled = () => {
+      if (this.pagesInFlight.get(after) === entry) this.pagesInFlight.delete(after);
+    };
+    entry.page.then(settled, settled);
+    return entry.page;
   }
 
   private step(work: () => Promise<void>): Promise<void> {

@@ -9,10 +9,9 @@
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { WalletEvent } from '../domain/events.ts';
 import { checkContiguous, cursorExpired } from './cursor-check.ts';
-import type { LogReader } from './event-log.ts';
 import type { Membership } from './owner-feeds.ts';
 import type { EventFilter, StoredCriteria } from '../domain/event-filter.ts';
-import type { OwnerFeedSubscriber, LogReadReason } from './owner-feed.ts';
+import type { OwnerFeedSubscriber } from './owner-feed.ts';
 import type { ConsumerKey, Signal } from '../backbone/topic-messages.ts';
 import { StreamGuard, type StreamGuardOptions } from './stream-guard.ts';
 
@@ -42,7 +41,6 @@ export interface StreamObserver {
   /** A replay reached the head the stream found when it opened: `events` replayed in `ms`. */
   replayFinished(ms: number, events: number): void;
   ended(code: string): void;
-  logRead(reason: LogReadReason): void;
   /** The stream paused because its client's connection held too many unsent bytes. */
   paused(): void;
 }
@@ -68,7 +66,6 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   private readonly guard: StreamGuard;
 
   constructor(
-    private readonly log: LogReader,
     private readonly options: OwnerStreamOptions,
     private readonly observer?: StreamObserver,
   ) {
@@ -233,8 +230,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   }
 
   private readLog(after: number, upTo: number): Promise<WalletEvent[]> {
-    this.observer?.logRead('replay');
-    return this.log.read(this.options.ownerId, after, this.options.pageSize, { upTo });
+    return this.membership!.feed.readPage(after, this.options.pageSize, upTo);
   }
 
   /**

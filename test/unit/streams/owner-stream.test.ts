@@ -20,7 +20,7 @@ async function setUp(log: MemoryLog, ringBytes = 1_000_000) {
   const feed = new OwnerFeed(log.ownerId, { log, ringBytes: () => ringBytes, onRingBytes: () => {}, onLogRead: () => {}, onRepaired: () => {}, onError: () => {} });
   await feed.start(Promise.resolve());
   const open = (after: number, options: Partial<OwnerStreamOptions> = {}) => {
-    const stream = new OwnerStream(log, { ownerId: log.ownerId, filter: everything, pageSize: 3, ...options });
+    const stream = new OwnerStream({ ownerId: log.ownerId, filter: everything, pageSize: 3, ...options });
     feed.add(stream);
     stream.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(stream) });
     stream.place(after, feed.head);
@@ -114,6 +114,21 @@ describe('OwnerStream', () => {
     expect(log.reads).toBe(3); // the last page was short: nothing more to read ahead
   });
 
+  it('shares a log page with every stream behind the ring at the same place: one read, the same event objects', async () => {
+    const log = new MemoryLog();
+    log.append(6);
+    const { open } = await setUp(log, 0);
+    const together = [open(0), open(0), open(0)];
+    const pages = await Promise.all(together.map((stream) => take(stream, 6)));
+    expect(pages).toEqual([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]]);
+    expect(log.reads).toBe(2); // 1-3, and 4-6 read ahead: once for the three streams
+    const firsts = await Promise.all([open(0), open(0)].map((stream) => stream.next()));
+    expect(firsts[0]!.value).toBe(firsts[1]!.value); // one object: rendered once for both
+    const elsewhere = open(3);
+    expect(await take(elsewhere, 3)).toEqual([4, 5, 6]);
+    expect(log.reads).toBe(5); // 1-3 and 4-6 again for the two new streams (the first reads were over), 4-6 for the one at 3
+  });
+
   it('drops the page it read ahead when the log was pruned under it, and says CURSOR_EXPIRED', async () => {
     const log = new MemoryLog();
     log.append(9);
@@ -126,11 +141,11 @@ describe('OwnerStream', () => {
   });
 
   it('tells its observer which events came from a page of the log and which from the live ring', async () => {
-    const observed = (replayed: boolean[]) => ({ delivered: (_event: WalletEvent, fromLog: boolean) => void replayed.push(fromLog), replayed() {}, replayFinished() {}, ended() {}, logRead() {}, paused() {} });
+    const observed = (replayed: boolean[]) => ({ delivered: (_event: WalletEvent, fromLog: boolean) => void replayed.push(fromLog), replayed() {}, replayFinished() {}, ended() {}, paused() {} });
     const behind = new MemoryLog();
     behind.append(4);
     const fromLog: boolean[] = [];
-    const replaying = new OwnerStream(behind, { ownerId: behind.ownerId, filter: everything, pageSize: 3 }, observed(fromLog));
+    const replaying = new OwnerStream({ ownerId: behind.ownerId, filter: everything, pageSize: 3 }, observed(fromLog));
     const { feed } = await setUp(behind, 0);
     feed.add(replaying);
     replaying.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(replaying) });
@@ -142,7 +157,7 @@ describe('OwnerStream', () => {
     const live = new MemoryLog();
     const ring = await setUp(live);
     const fromRing: boolean[] = [];
-    const stream = new OwnerStream(live, { ownerId: live.ownerId, filter: everything, pageSize: 3 }, observed(fromRing));
+    const stream = new OwnerStream({ ownerId: live.ownerId, filter: everything, pageSize: 3 }, observed(fromRing));
     ring.feed.add(stream);
     stream.joined({ feed: ring.feed, ready: Promise.resolve(), leave: () => ring.feed.remove(stream) });
     stream.place(0, ring.feed.head);
