@@ -9,7 +9,7 @@
  * A stream that ends with a refusal (SLOW_CONSUMER, an expired token…) yields one last
  * result whose field errors with the refusal's code, then completes: the client is told
  * why. Such a result is the subscriber's own, never cached or shared; so is the result of
- * an event a stream read from the log for itself (a replay).
+ * an event a stream read from the log (a replay).
  */
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -98,9 +98,9 @@ export class LiveResults {
   /**
    * The result of `payload` for the operation `key` names, shared when `payload` is an
    * event: from the operation's `plan` when it has one and the event suits it, else from
-   * graphql-js's `execute`. An event `fromLog` was read from the log for one stream alone
-   * (a replay page): no other subscriber holds that object, so its result is made and not
-   * kept.
+   * graphql-js's `execute`. An event `fromLog` came from a page of the log (a replay),
+   * which at most the streams that asked for it at once share: its result is made and not
+   * kept (keeping it measured no cheaper for a storm of ten replays of one page).
    */
   resultOf(args: ExecutionArgs, key: string, payload: unknown, plan: ResultPlan | null = null, fromLog = false): Result {
     if (!isEvent(payload)) return execute({ ...args, rootValue: payload });
@@ -208,7 +208,7 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
     return { value: result.errors ? this.present(result) : result, done: false };
   }
 
-  /** True when the source's last event came from a page of the log it read for itself. */
+  /** True when the source's last event came from a page of the log, not its feed's ring. */
   private fromLog(): boolean {
     return (this.source as Partial<ReadySource>).lastFromLog === true;
   }
@@ -238,7 +238,7 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
 interface ReadySource {
   takeNow(): IteratorResult<unknown> | null;
   whenReady(resume: () => void): boolean;
-  /** The event handed out last came from a page of the log the source read for itself, not from its feed's ring. */
+  /** The event handed out last came from a page of the log, not from its feed's ring. */
   readonly lastFromLog: boolean;
 }
 

@@ -88,7 +88,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     }
   }
 
-  /** The event handed out last came from a page of the log this stream read, not from its feed's ring. */
+  /** The event handed out last came from a page of the log (a replay), not from its feed's ring. */
   get lastFromLog(): boolean {
     return this.batchFromLog;
   }
