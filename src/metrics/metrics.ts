@@ -11,6 +11,7 @@ import type { OwnerFeedObserver } from '../streams/owner-feeds.ts';
 import type { NotificationKind, WalletEvent } from '../domain/events.ts';
 import type { ServerStatsSnapshot } from '../graphql/context.ts';
 import { LatencySamples, RateWindow } from './live-stats.ts';
+import { UnlabelledHistogram } from './unlabelled-histogram.ts';
 import type { WebhookObserver } from '../webhooks/endpoint-worker.ts';
 import type { PushObserver } from '../push/push-dispatcher.ts';
 
@@ -77,18 +78,19 @@ export class Metrics {
     registers: [this.registry],
   });
   private readonly endings = new Counter({ name: 'wallet_events_stream_endings_total', help: 'Streams ended by the server, by code', labelNames: ['code'], registers: [this.registry] });
-  private readonly latency = new Histogram({
-    name: 'wallet_events_commit_to_delivery_seconds',
-    help: 'From commit to handing the event to a subscriber (live events only: not those replayed from the log)',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly sendLatency = new Histogram({
-    name: 'wallet_events_commit_to_send_seconds',
-    help: 'From commit to handing the serialized result to the transport (live events only)',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  // Observed per delivery to every subscriber: label-free histograms that cost a bucket scan.
+  private readonly latency = new UnlabelledHistogram(
+    'wallet_events_commit_to_delivery_seconds',
+    'From commit to handing the event to a subscriber (live events only: not those replayed from the log)',
+    LATENCY_BUCKETS,
+    this.registry,
+  );
+  private readonly sendLatency = new UnlabelledHistogram(
+    'wallet_events_commit_to_send_seconds',
+    'From commit to handing the serialized result to the transport (live events only)',
+    LATENCY_BUCKETS,
+    this.registry,
+  );
   private readonly replayDuration = new Histogram({
     name: 'wallet_events_replay_duration_seconds',
     help: 'From opening a resumed subscription to delivering the backlog it found (client-paced)',

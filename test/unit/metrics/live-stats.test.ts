@@ -1,6 +1,6 @@
 /** The serverStats figures: rates over whole past seconds, percentiles of recent samples. */
 import { describe, expect, it } from 'vitest';
-import { LatencySamples, RateWindow } from '../../src/metrics/live-stats.ts';
+import { LatencySamples, RateWindow } from '../../../src/metrics/live-stats.ts';
 
 describe('RateWindow', () => {
   it('averages whole past seconds of the window and forgets older ones', () => {
