@@ -145,8 +145,8 @@ export class OwnerFeed {
    * A page of the log after `after` (at most `max` events, none past `upTo`) for a
    * subscriber behind the ring. Subscribers that ask for the same page while it is being
    * read share the read and its event objects: when delivery falls behind, the hundred
-   * subscribers of an owner cost one read per page, not a hundred. A sharer may get a page that stops at the first reader's
-   * `upTo`; its next read goes on from there.
+   * subscribers of an owner cost one read per page, not a hundred. A sharer may get a page
+   * that stops at the first reader's `upTo`; its next read goes on from there.
    */
   readPage(after: number, max: number, upTo: number): Promise<WalletEvent[]> {
     const pending = this.pagesInFlight.get(after);

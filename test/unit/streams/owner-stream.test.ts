@@ -123,7 +123,7 @@ describe('OwnerStream', () => {
     expect(pages).toEqual([[1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 5, 6]]);
     expect(log.reads).toBe(2); // 1-3, and 4-6 read ahead: once for the three streams
     const firsts = await Promise.all([open(0), open(0)].map((stream) => stream.next()));
-    expect(firsts[0]!.value).toBe(firsts[1]!.value); // one object: rendered once for both
+    expect(firsts[0]!.value).toBe(firsts[1]!.value); // one object, read once, for both
     const elsewhere = open(3);
     expect(await take(elsewhere, 3)).toEqual([4, 5, 6]);
     expect(log.reads).toBe(5); // 1-3 and 4-6 again for the two new streams (the first reads were over), 4-6 for the one at 3
