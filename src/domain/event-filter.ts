@@ -128,3 +128,8 @@ export function loadCriteria(s: StoredCriteria): EventCriteria {
 export function bothFilters(a: EventFilter, b: EventFilter): EventFilter {
   return (event) => a(event) && b(event);
 }
+
+/** `base` narrowed by `criteria` (none: `base` itself, shared rather than wrapped). */
+export function narrowed(base: EventFilter, criteria: EventCriteria | null): EventFilter {
+  return criteria ? bothFilters(base, eventFilter(criteria)) : base;
+}

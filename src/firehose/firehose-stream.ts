@@ -11,12 +11,18 @@ import { inPartition, type FirehoseEvent, type FirehoseLog, type FirehoseScope }
 import type { EventFilter } from '../domain/event-filter.ts';
 import type { FirehoseReader, TenantFirehose } from './tenant-firehose.ts';
 import type { Signal } from '../backbone/topic-messages.ts';
-import { StreamGuard, type StreamGuardOptions } from '../streams/stream-guard.ts';
+import { StreamGuard, type GuardLimits } from '../streams/stream-guard.ts';
+import type { ClientConnection, StreamOpener } from '../streams/client-connection.ts';
+import { resumeWaiter, type Resumable, type Waiter } from '../streams/resumable.ts';
 
 /** Events one log read takes when a reader is behind its feed's ring. */
 const REPLAY_PAGE = 2_000;
 
-export interface FirehoseStreamOptions extends StreamGuardOptions {
+export interface FirehoseStreamOptions extends GuardLimits {
+  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
+  connection?: ClientConnection | null;
+  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
+  openedBy?: StreamOpener | null;
   scope: FirehoseScope;
   /** What an event must match (the scope's types and criteria); the partition is checked besides. */
   filter: EventFilter;
@@ -32,7 +38,7 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
   private batchIndex = 0;
   /** The batch is a page of the log (a replay), not the live ring. */
   private batchFromLog = false;
-  private waiter: (() => void) | null = null;
+  private waiter: Waiter | null = null;
   private failure: Error | null = null;
   private closed = false;
   private readonly guard: StreamGuard;
@@ -50,6 +56,14 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
   ) {
     this.startedAt = position;
     this.guard = new StreamGuard(options, this);
+  }
+
+  get connection(): ClientConnection | null {
+    return this.options.connection ?? null;
+  }
+
+  get openedBy(): StreamOpener | null {
+    return this.options.openedBy ?? null;
   }
 
   /** The event handed out last came from a page of the log this stream read, not from its feed's ring. */
@@ -102,11 +116,11 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
   }
 
   /** Parks the stream until its feed appends; see OwnerStream's `whenReady`. */
-  whenReady(resume: () => void): boolean {
+  whenReady(reader: Resumable): boolean {
     if (this.failure || this.closed || this.guard.backedUp() || this.batchIndex < this.batch.length) return false;
     const fromRing = this.feed.after(this.position, this.options.pageSize);
     if (!fromRing || fromRing.length > 0) return false;
-    this.waiter = resume;
+    this.waiter = reader;
     return true;
   }
 
@@ -126,9 +140,9 @@ export class FirehoseStream implements AsyncIterableIterator<WalletEvent>, Fireh
 
   /** The feed appended events, or the connection drained. */
   wake(): void {
-    const resume = this.waiter;
+    const waiter = this.waiter;
     this.waiter = null;
-    resume?.();
+    resumeWaiter(waiter);
   }
 
   /** Clock ticks and revocations, as owner streams get them. */

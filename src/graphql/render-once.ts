@@ -18,6 +18,7 @@ import { cursorOf, encodeFirehoseCursor, type WalletEvent } from '../domain/even
 import type { GraphQLContext } from './context.ts';
 import { ResultPlan, shapingVariables } from './result-plan.ts';
 import { RenderedResult, type ResultPosition } from './result-text.ts';
+import type { Resumable } from '../streams/resumable.ts';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -182,9 +183,9 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
     return { value: result.errors ? this.present(result) : result, done: false };
   }
 
-  whenReady(resume: () => void): boolean {
+  whenReady(reader: Resumable): boolean {
     if (this.ended || this.pending) return false;
-    return (this.source as Partial<ReadySource>).whenReady?.(resume) ?? false;
+    return (this.source as Partial<ReadySource>).whenReady?.(reader) ?? false;
   }
 
   async next(): Promise<IteratorResult<ExecutionResult>> {
@@ -237,20 +238,20 @@ class LiveStream implements AsyncIterableIterator<ExecutionResult>, ReadyResults
 /** An event source that hands out what it holds, and waits, without promises (an OwnerStream, a FirehoseStream). */
 interface ReadySource {
   takeNow(): IteratorResult<unknown> | null;
-  whenReady(resume: () => void): boolean;
+  whenReady(reader: Resumable): boolean;
   /** The event handed out last came from a page of the log, not from its feed's ring. */
   readonly lastFromLog: boolean;
 }
 
 /**
  * Results that can be taken without promises: `takeNow()` returns the next one while one
- * is ready, else null; then `whenReady(resume)` parks until more may be ready and calls
- * `resume` (true), or says that only `next()` can tell (false: a log read, an execution,
- * a failure to report).
+ * is ready, else null; then `whenReady(reader)` parks until more may be ready and calls
+ * `reader.resume()` (true), or says that only `next()` can tell (false: a log read, an
+ * execution, a failure to report).
  */
 export interface ReadyResults {
   takeNow(): IteratorResult<ExecutionResult> | null;
-  whenReady(resume: () => void): boolean;
+  whenReady(reader: Resumable): boolean;
 }
 
 /**

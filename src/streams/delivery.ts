@@ -9,9 +9,9 @@ import type { ClientConnection, StreamOpener } from './client-connection.ts';
 import type { ConsumerCursors } from './consumers.ts';
 import { checkContiguous, checkCursor, cursorExpired } from './cursor-check.ts';
 import type { EventLog, LogQuery } from './event-log.ts';
-import { OwnerStream, type StreamObserver } from './owner-stream.ts';
+import { OwnerStream, type StreamObserver, type StreamSettings } from './owner-stream.ts';
 import type { OwnerFeeds } from './owner-feeds.ts';
-import { bothFilters, eventFilter, loadCriteria, storeCriteria, type EventCriteria, type EventFilter, type StoredCriteria } from '../domain/event-filter.ts';
+import { eventFilter, loadCriteria, narrowed, storeCriteria, type EventCriteria, type StoredCriteria } from '../domain/event-filter.ts';
 import type { PreferenceStore } from './preferences.ts';
 import { publishNotice } from '../backbone/publisher.ts';
 import type { PubSub } from '../backbone/pubsub.ts';
@@ -50,7 +50,10 @@ export interface StreamRequest {
 }
 
 export class Delivery {
-  private readonly openByField = new Map<string, number>();
+  /** Positioned streams by subscription field: a stream is counted from its open until it ends. */
+  private readonly openByField = new Map<string, Set<OwnerStream>>();
+  /** What every stream of this instance shares (one object, not a copy per subscription). */
+  private readonly settings: StreamSettings;
 
   constructor(
     private readonly deps: {
@@ -64,7 +67,10 @@ export class Delivery {
       observer?: StreamObserver;
       onAck?: () => void;
     },
-  ) {}
+  ) {
+    const { limits, observer } = deps;
+    this.settings = { ...limits, observer, onEnd: (stream) => this.uncount(stream) };
+  }
 
   /**
    * Opens a stream positioned after `after`, else after the consumer's ack, else at the
@@ -72,7 +78,7 @@ export class Delivery {
    * is attached, so nothing committed after that read can be missed.
    */
   async open(request: StreamRequest): Promise<AsyncIterableIterator<WalletEvent>> {
-    const { feeds, log, consumers, preferences, limits } = this.deps;
+    const { feeds, log, consumers, preferences } = this.deps;
     const { ownerId, consumer } = request;
     let afterCursor: number | null = null;
     if (request.after) {
@@ -81,71 +87,59 @@ export class Delivery {
       afterCursor = position.sequence;
     }
 
+    // No closure per stream: the field's filter is shared unless criteria narrow it.
     const base = eventFilter({ types: request.fieldTypes });
-    const withBase = (criteria: EventCriteria | null): EventFilter => (criteria ? bothFilters(base, eventFilter(criteria)) : base);
     const followPreferences = consumer !== null && request.criteria === null;
     const saved = followPreferences ? await preferences.get(ownerId, consumer) : null;
-
-    // A stream counts once it is positioned (open resolved), until it ends, however it ends.
-    const field = request.field ?? 'other';
-    let state: 'opening' | 'counted' | 'ended' = 'opening';
-    const release = () => {
-      if (state === 'counted') {
-        const left = this.openByField.get(field)! - 1;
-        if (left > 0) this.openByField.set(field, left);
-        else this.openByField.delete(field);
-      }
-      state = 'ended';
-    };
-    const stream = new OwnerStream(
-      {
-        ownerId,
-        filter: withBase(request.criteria ?? (saved ? loadCriteria(saved) : null)),
-        pageSize: limits.pageSize,
-        consumer,
-        ackTimeoutMs: consumer ? limits.ackTimeoutMs : 0,
-        maxUnacked: limits.maxUnacked,
-        onPreferences: followPreferences ? (criteria) => withBase(criteria ? loadCriteria(criteria) : null) : null,
-        connection: request.connection ?? null,
-        maxBufferedBytes: limits.maxBufferedBytes,
-        slowConsumerTimeoutMs: limits.slowConsumerTimeoutMs,
-        openedBy: request.openedBy ?? null,
-        tokenClockSkewMs: limits.tokenClockSkewMs,
-        onEnd: release,
-      },
-      this.deps.observer,
-    );
+    const stream = new OwnerStream(this.settings, {
+      filter: narrowed(base, request.criteria ?? (saved ? loadCriteria(saved) : null)),
+      consumer,
+      followsPreferencesOf: followPreferences ? base : null,
+      connection: request.connection ?? null,
+      openedBy: request.openedBy ?? null,
+    });
     // Joined before anything is awaited: a revocation or a close from now on reaches the
     // stream, and however it ends, it leaves the feed.
-    const membership = feeds.join(ownerId, stream);
-    stream.joined(membership);
+    const { feed, ready } = feeds.join(ownerId, stream);
+    stream.joined(feed);
     try {
-      await membership.ready;
+      await ready;
       const bounds = await log.bounds(ownerId);
       const after = afterCursor ?? (consumer ? await consumers.startFor(ownerId, consumer, bounds.last) : bounds.last);
       checkCursor(after, bounds);
       const ended = stream.endedWith;
       if (ended) throw ended;
       stream.place(after, bounds.last);
-      state = 'counted';
-      this.openByField.set(field, (this.openByField.get(field) ?? 0) + 1);
+      const field = request.field ?? 'other';
+      let counted = this.openByField.get(field);
+      if (!counted) this.openByField.set(field, (counted = new Set()));
+      counted.add(stream);
       return stream;
     } catch (error) {
-      await stream.return(); // ends it in its one place: leaves the feed, runs `release`
+      await stream.return(); // ends it in its one place: leaves the feed
       throw error;
+    }
+  }
+
+  /** A stream ended: it no longer counts (a no-op for one that ended while it opened). */
+  private uncount(stream: OwnerStream): void {
+    for (const [field, streams] of this.openByField) {
+      if (!streams.delete(stream)) continue;
+      if (streams.size === 0) this.openByField.delete(field);
+      return;
     }
   }
 
   /** Positioned streams on this instance, in all. */
   get streamCount(): number {
     let count = 0;
-    for (const n of this.openByField.values()) count += n;
+    for (const streams of this.openByField.values()) count += streams.size;
     return count;
   }
 
   /** Positioned streams on this instance per subscription field. */
   streamsByField(): Record<string, number> {
-    return Object.fromEntries(this.openByField);
+    return Object.fromEntries([...this.openByField].map(([field, streams]) => [field, streams.size]));
   }
 
   /**

@@ -42,6 +42,8 @@ export interface OwnerFeedDeps {
   onRepaired: (events: number) => void;
   /** Called when a step of the feed failed (a database error): subscribers fall back to the log. */
   onError: (error: Error) => void;
+  /** Called when the last subscriber left (the feed is then dropped, unless it already was). */
+  onEmpty: (feed: OwnerFeed) => void;
 }
 
 /** Events per log read when a feed catches up. */
@@ -96,10 +98,13 @@ export class OwnerFeed {
     this.subscribers.add(subscriber);
   }
 
-  /** Removes `subscriber`; true when the feed has none left. */
-  remove(subscriber: OwnerFeedSubscriber): boolean {
-    this.subscribers.delete(subscriber);
-    return this.subscribers.size === 0;
+  /**
+   * Removes `subscriber`; the last to leave a running feed has it dropped (`onEmpty`).
+   * Safe to call more than once. A subscriber holds its feed and leaves through it, so a
+   * subscription keeps no membership object or closure of its own.
+   */
+  leave(subscriber: OwnerFeedSubscriber): void {
+    if (this.subscribers.delete(subscriber) && this.subscribers.size === 0 && !this.stopped) this.deps.onEmpty(this);
   }
 
   /** Drops the ring; the feed takes nothing more. */

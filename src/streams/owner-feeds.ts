@@ -38,13 +38,12 @@ interface Entry {
   ready: Promise<void>;
 }
 
-/** A subscriber's place in its owner's feed. */
+/** A subscriber's place in its owner's feed, as `join` returns it. */
 export interface Membership {
+  /** The feed: the subscriber reads its ring and leaves through `feed.leave(subscriber)`. */
   feed: OwnerFeed;
   /** Resolves once the feed knows its head (rejects if it could not read it). */
   ready: Promise<void>;
-  /** Leaves the feed; the last to leave drops it. Safe to call more than once. */
-  leave(): void;
 }
 
 export class OwnerFeeds {
@@ -60,16 +59,7 @@ export class OwnerFeeds {
   join(ownerId: string, subscriber: OwnerFeedSubscriber): Membership {
     const entry = this.entries.get(ownerId) ?? this.create(ownerId);
     entry.feed.add(subscriber);
-    let left = false;
-    return {
-      feed: entry.feed,
-      ready: entry.ready,
-      leave: () => {
-        if (left) return;
-        left = true;
-        if (entry.feed.remove(subscriber) && this.entries.get(ownerId) === entry) this.drop(ownerId, entry);
-      },
-    };
+    return { feed: entry.feed, ready: entry.ready };
   }
 
   /** Hands `signal` to `ownerId`'s feed, if this instance has one (the head check). */
@@ -120,6 +110,10 @@ export class OwnerFeeds {
       onLogRead: (reason) => observer?.logRead(reason),
       onRepaired: (events) => observer?.gapRepaired(events),
       onError: (error) => logger.warn('feed step failed; the next signal retries', { ownerId, error: error.message }),
+      onEmpty: (emptied) => {
+        const current = this.entries.get(ownerId);
+        if (current?.feed === emptied) this.drop(ownerId, current);
+      },
     });
     const topic = pubsub
       .subscribe(ownerTopic(ownerId), (raw) => {

@@ -9,28 +9,43 @@
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { WalletEvent } from '../domain/events.ts';
 import { checkContiguous, cursorExpired } from './cursor-check.ts';
-import type { Membership } from './owner-feeds.ts';
-import type { EventFilter, StoredCriteria } from '../domain/event-filter.ts';
-import type { OwnerFeedSubscriber } from './owner-feed.ts';
+import { loadCriteria, narrowed, type EventFilter } from '../domain/event-filter.ts';
+import type { OwnerFeed, OwnerFeedSubscriber } from './owner-feed.ts';
 import type { ConsumerKey, Signal } from '../backbone/topic-messages.ts';
-import { StreamGuard, type StreamGuardOptions } from './stream-guard.ts';
+import type { ClientConnection, StreamOpener } from './client-connection.ts';
+import { StreamGuard, type GuardLimits } from './stream-guard.ts';
+import { resumeWaiter, type Resumable, type Waiter } from './resumable.ts';
 
-/** How one subscription behaves; everything about its position is decided by the caller. */
-export interface OwnerStreamOptions extends StreamGuardOptions {
-  ownerId: string;
-  filter: EventFilter;
+/**
+ * What every stream its opener makes shares: limits, and whom to tell. One object for all
+ * of them, so a waiting subscription holds only what is its own.
+ */
+export interface StreamSettings extends GuardLimits {
   /** Most events taken from the ring or the log at once. */
   pageSize: number;
-  /** The durable consumer this stream serves, if any (its acks arrive as topic notices). */
-  consumer?: ConsumerKey | null;
-  /** With a consumer: end the stream if a delivered event stays unacked this long (0 = never). */
+  /** Consumer streams: end the stream if a delivered event stays unacked this long (0 = never). */
   ackTimeoutMs?: number;
   /** With an ack timeout: at most this many delivered events wait for their ack (SLOW_CONSUMER past it). */
   maxUnacked?: number;
-  /** With a consumer: rebuilds the filter when that consumer's saved preferences change. */
-  onPreferences?: ((criteria: StoredCriteria | null) => EventFilter) | null;
-  /** Called once when the stream ends, however it ends. */
-  onEnd?: () => void;
+  observer?: StreamObserver;
+  /** Called once when a stream ends, however it ends. */
+  onEnd?: (stream: OwnerStream) => void;
+}
+
+/** What one subscription is: its filter, its consumer, its client. */
+export interface StreamSubscription {
+  filter: EventFilter;
+  /** The durable consumer this stream serves, if any (its acks arrive as topic notices). */
+  consumer?: ConsumerKey | null;
+  /**
+   * With a consumer and no criteria of its own: the field's filter, which that consumer's
+   * saved preferences narrow (the filter is rebuilt when they change).
+   */
+  followsPreferencesOf?: EventFilter | null;
+  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
+  connection?: ClientConnection | null;
+  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
+  openedBy?: StreamOpener | null;
 }
 
 /** What a stream reports (for metrics). */
@@ -50,33 +65,45 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   private position = 0;
   private filter: EventFilter;
   /** Events taken from the ring or the log, not yet looked at. */
-  private batch: WalletEvent[] = [];
+  private batch: readonly WalletEvent[] = NO_EVENTS;
   private batchIndex = 0;
   /** The batch is a page of the log (a replay), not the live ring. */
   private batchFromLog = false;
-  /** Delivered events not yet acked (consumer streams with an ack timeout only). */
-  private readonly unacked: { sequence: number; at: number }[] = [];
-  private waiter: (() => void) | null = null;
+  /** Delivered events not yet acked (consumer streams with an ack timeout only; made at the first). */
+  private unacked: { sequence: number; at: number }[] | null = null;
+  private waiter: Waiter | null = null;
   private failure: Error | null = null;
   private closed = false;
-  private membership: Membership | null = null;
+  private feed: OwnerFeed | null = null;
   private replay: { from: number; to: number; started: number } | null = null;
   /** The log page after `after`, read while the page before it is handed out. */
   private prefetched: { after: number; page: Promise<WalletEvent[]> } | null = null;
   private readonly guard: StreamGuard;
+  private readonly consumer: ConsumerKey | null;
+  private readonly followsPreferencesOf: EventFilter | null;
+  readonly connection: ClientConnection | null;
+  readonly openedBy: StreamOpener | null;
 
   constructor(
-    private readonly options: OwnerStreamOptions,
-    private readonly observer?: StreamObserver,
+    private readonly settings: StreamSettings,
+    subscription: StreamSubscription,
   ) {
-    this.filter = options.filter;
-    this.guard = new StreamGuard(options, this, observer);
+    this.filter = subscription.filter;
+    this.consumer = subscription.consumer ?? null;
+    this.followsPreferencesOf = subscription.followsPreferencesOf ?? null;
+    this.connection = subscription.connection ?? null;
+    this.openedBy = subscription.openedBy ?? null;
+    this.guard = new StreamGuard(settings, this, settings.observer);
   }
 
-  /** Joins the feed (through `join`), so signals reach this stream from now on. */
-  joined(membership: Membership): void {
-    this.membership = membership;
-    if (this.closed) membership.leave();
+  private get observer(): StreamObserver | undefined {
+    return this.settings.observer;
+  }
+
+  /** Joined `feed` (through `OwnerFeeds.join`): signals reach this stream from now on. */
+  joined(feed: OwnerFeed): void {
+    this.feed = feed;
+    if (this.closed) feed.leave(this);
   }
 
   /** Places the stream after `sequence`; `head` is the owner's head when it opened (for replay metrics). */
@@ -136,23 +163,23 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       this.guard.flowing();
       const event = this.nextInBatch();
       if (event) return this.handOut(event);
-      const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
+      const fromRing = this.feed?.after(this.position, this.settings.pageSize);
       if (!fromRing || fromRing.length === 0) return null; // the log, or a wait: next() does both
       this.setBatch(fromRing);
     }
   }
 
   /**
-   * Parks the stream until its feed appends (or it ends, or a tick looks again): `resume`
-   * is called then, and `takeNow()` is the way on. True when parked; false when only
-   * `next()` can go on (a failure to report, a pause, a log read). A waiting subscription
-   * thus holds one callback, not a chain of suspended async calls.
+   * Parks the stream until its feed appends (or it ends, or a tick looks again):
+   * `reader.resume()` is called then, and `takeNow()` is the way on. True when parked;
+   * false when only `next()` can go on (a failure to report, a pause, a log read). A
+   * waiting subscription thus holds its reader, not a chain of suspended async calls.
    */
-  whenReady(resume: () => void): boolean {
+  whenReady(reader: Resumable): boolean {
     if (this.failure || this.closed || this.guard.backedUp() || this.batchIndex < this.batch.length) return false;
-    const fromRing = this.membership?.feed.after(this.position, this.options.pageSize);
+    const fromRing = this.feed?.after(this.position, this.settings.pageSize);
     if (!fromRing || fromRing.length > 0) return false;
-    this.waiter = resume;
+    this.waiter = reader;
     return true;
   }
 
@@ -172,9 +199,9 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
 
   /** The feed appended events. */
   wake(): void {
-    const resume = this.waiter;
+    const waiter = this.waiter;
     this.waiter = null;
-    resume?.();
+    resumeWaiter(waiter);
   }
 
   signal(signal: Signal): void {
@@ -183,7 +210,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
         if (this.isMine(signal)) this.acked(signal.sequence);
         return;
       case 'preferences':
-        if (this.isMine(signal) && this.options.onPreferences) this.filter = this.options.onPreferences(signal.criteria);
+        if (this.isMine(signal) && this.followsPreferencesOf) this.filter = narrowed(this.followsPreferencesOf, signal.criteria && loadCriteria(signal.criteria));
         return;
       case 'tick':
         this.checkDeadlines(signal.now);
@@ -197,8 +224,8 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
 
   /** Fills the batch from the ring, else from the log, else waits for the feed. */
   private async refill(): Promise<void> {
-    const feed = this.membership!.feed;
-    const fromRing = feed.after(this.position, this.options.pageSize);
+    const feed = this.feed!;
+    const fromRing = feed.after(this.position, this.settings.pageSize);
     if (fromRing === null) {
       // Behind the ring: read the log, one page at a time, at the reader's pace.
       const page = await this.readPage(feed.head);
@@ -209,7 +236,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
       const last = page[page.length - 1]!.sequence;
       // A full page short of the head: the next one is read while this one is handed out,
       // so the database's time and ours overlap (one page ahead at most).
-      if (page.length === this.options.pageSize && last < feed.head) {
+      if (page.length === this.settings.pageSize && last < feed.head) {
         this.prefetched = { after: last, page: this.readLog(last, feed.head) };
         this.prefetched.page.catch(() => {}); // reported when it is awaited
       }
@@ -230,7 +257,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   }
 
   private readLog(after: number, upTo: number): Promise<WalletEvent[]> {
-    return this.membership!.feed.readPage(after, this.options.pageSize, upTo);
+    return this.feed!.readPage(after, this.settings.pageSize, upTo);
   }
 
   /**
@@ -247,7 +274,7 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
     return null;
   }
 
-  private setBatch(events: WalletEvent[], fromLog = false): void {
+  private setBatch(events: readonly WalletEvent[], fromLog = false): void {
     this.batch = events;
     this.batchIndex = 0;
     this.batchFromLog = fromLog;
@@ -262,30 +289,32 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
 
   /** True when a notice is about this stream's consumer (same principal, same name). */
   private isMine(notice: { principal: string; consumer: string }): boolean {
-    const mine = this.options.consumer;
+    const mine = this.consumer;
     return mine != null && notice.principal === mine.principal && notice.consumer === mine.name;
   }
 
   /** Marks `event` as delivered (for ack deadlines) and wraps it for the iterator. */
   private handOut(event: WalletEvent): IteratorResult<WalletEvent> {
     this.observer?.delivered(event, this.batchFromLog);
-    if (this.options.consumer && this.options.ackTimeoutMs) {
-      const max = this.options.maxUnacked ?? Number.POSITIVE_INFINITY;
-      if (this.unacked.length >= max) this.fail(this.slowConsumer(`more than ${max} delivered events waited for their ack`));
-      else this.unacked.push({ sequence: event.sequence, at: Date.now() });
+    if (this.consumer && this.settings.ackTimeoutMs) {
+      const max = this.settings.maxUnacked ?? Number.POSITIVE_INFINITY;
+      const unacked = (this.unacked ??= []);
+      if (unacked.length >= max) this.fail(this.slowConsumer(`more than ${max} delivered events waited for their ack`));
+      else unacked.push({ sequence: event.sequence, at: Date.now() });
     }
     return { value: event, done: false };
   }
 
   private acked(sequence: number): void {
-    while (this.unacked.length > 0 && this.unacked[0]!.sequence <= sequence) this.unacked.shift();
+    const unacked = this.unacked;
+    while (unacked && unacked.length > 0 && unacked[0]!.sequence <= sequence) unacked.shift();
   }
 
   private checkDeadlines(now: number): void {
     this.guard.tick(now);
     if (this.closed) return;
-    const oldest = this.unacked[0];
-    const timeout = this.options.ackTimeoutMs ?? 0;
+    const oldest = this.unacked?.[0];
+    const timeout = this.settings.ackTimeoutMs ?? 0;
     if (oldest && timeout > 0 && now - oldest.at > timeout) {
       this.fail(
         new DomainError(ErrorCode.ACK_TIMEOUT, `event ${oldest.sequence} was not acknowledged within ${timeout} ms; resubscribe to receive unacked events again`, {
@@ -319,10 +348,13 @@ export class OwnerStream implements AsyncIterableIterator<WalletEvent>, OwnerFee
   /** The one place a stream ends: leaves its feed, drops its batch, releases a waiting `next()`. */
   private shutdown(): void {
     this.closed = true;
-    this.options.onEnd?.();
-    this.membership?.leave();
-    this.batch = [];
+    this.settings.onEnd?.(this);
+    this.feed?.leave(this);
+    this.batch = NO_EVENTS;
     this.prefetched = null;
     this.wake();
   }
 }
+
+/** The batch of a stream that has taken nothing yet: one empty array for all of them. */
+const NO_EVENTS: readonly WalletEvent[] = Object.freeze([]);

@@ -8,13 +8,11 @@ import { DomainError, ErrorCode } from '../domain/errors.ts';
 import type { Signal } from '../backbone/topic-messages.ts';
 import type { ClientConnection, StreamOpener } from './client-connection.ts';
 
-export interface StreamGuardOptions {
-  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
-  openedBy?: StreamOpener | null;
+/** The limits a guard applies, the same for every stream of one opener. */
+export interface GuardLimits {
   /** Grace after the token's `exp` before the stream ends. */
   tokenClockSkewMs?: number;
-  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
-  connection?: ClientConnection | null;
+  /** Unsent bytes on the client's connection past which the stream pauses until it drains. */
   maxBufferedBytes?: number;
   /** A stream paused this long without its client taking anything ends with SLOW_CONSUMER. */
   slowConsumerTimeoutMs?: number;
@@ -22,6 +20,10 @@ export interface StreamGuardOptions {
 
 /** The stream a guard watches over. */
 export interface GuardedStream {
+  /** The client's connection, whose backlog pauses the stream; null where there is none. */
+  readonly connection: ClientConnection | null;
+  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
+  readonly openedBy: StreamOpener | null;
   /** Releases a waiting `next()` so that it looks again. */
   wake(): void;
   /** Ends the stream with `error`. */
@@ -35,7 +37,7 @@ export class StreamGuard {
   private pausedSince: number | null = null;
 
   constructor(
-    private readonly options: StreamGuardOptions,
+    private readonly limits: GuardLimits,
     private readonly stream: GuardedStream,
     /** Told when the stream pauses (metrics). */
     private readonly observer?: { paused(): void },
@@ -43,7 +45,8 @@ export class StreamGuard {
 
   /** True while the transport holds more unsent bytes for this client than allowed. */
   backedUp(): boolean {
-    const { connection, maxBufferedBytes } = this.options;
+    const { connection } = this.stream;
+    const { maxBufferedBytes } = this.limits;
     return Boolean(connection && maxBufferedBytes && connection.bufferedBytes() > maxBufferedBytes);
   }
 
@@ -61,7 +64,7 @@ export class StreamGuard {
       this.pausedSince = Date.now();
       this.observer?.paused();
     }
-    const stopListening = this.options.connection?.onDrain(() => this.stream.wake());
+    const stopListening = this.stream.connection?.onDrain(() => this.stream.wake());
     await park();
     stopListening?.();
   }
@@ -71,21 +74,21 @@ export class StreamGuard {
    * itself closes then), or when stuck past the bound; else lets a paused stream look again.
    */
   tick(now: number): void {
-    const expiresAt = this.options.connection?.closesAtTokenExpiry ? null : this.options.openedBy?.expiresAt;
-    if (expiresAt != null && now > expiresAt * 1000 + (this.options.tokenClockSkewMs ?? 0)) {
+    const expiresAt = this.stream.connection?.closesAtTokenExpiry ? null : this.stream.openedBy?.expiresAt;
+    if (expiresAt != null && now > expiresAt * 1000 + (this.limits.tokenClockSkewMs ?? 0)) {
       return this.stream.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'the token has expired; reconnect with a fresh one to resume', { reason: 'expired' }));
     }
     if (this.pausedSince === null) return;
     const stuckMs = now - this.pausedSince;
-    const limit = this.options.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
+    const limit = this.limits.slowConsumerTimeoutMs ?? Number.POSITIVE_INFINITY;
     if (this.backedUp() && stuckMs > limit) {
-      this.stream.fail(this.stream.slowConsumer(`the connection held more than ${this.options.maxBufferedBytes} unsent bytes for ${Math.round(stuckMs / 1000)} s`));
+      this.stream.fail(this.stream.slowConsumer(`the connection held more than ${this.limits.maxBufferedBytes} unsent bytes for ${Math.round(stuckMs / 1000)} s`));
     } else this.stream.wake(); // look again: the client may have read in the meantime
   }
 
   /** Ends the stream when `signal` revokes the access of whoever opened it. */
   revoked(signal: Extract<Signal, { kind: 'revoked' }>): void {
-    const by = this.options.openedBy;
+    const by = this.stream.openedBy;
     if (by && ((signal.subject && signal.subject === by.subject) || (signal.jti && signal.jti === by.tokenId))) {
       this.stream.fail(new DomainError(ErrorCode.UNAUTHENTICATED, 'access with this token has been revoked; sign in again', { reason: 'revoked' }));
     }

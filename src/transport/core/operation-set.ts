@@ -10,6 +10,7 @@ import type { ReadyResults } from '../../graphql/render-once.ts';
 import { resultJson } from '../../graphql/result-text.ts';
 import type { OperationStart } from './operations.ts';
 import type { Sink } from './sink.ts';
+import type { Resumable } from '../../streams/resumable.ts';
 import { ErrorCode } from '../../domain/errors.ts';
 
 /** An error as it goes on the wire. */
@@ -23,19 +24,26 @@ export interface FrameFormat {
   error(idJson: string, errors: readonly WireError[]): string;
 }
 
-const nothing = (): void => {};
-
-/** A running operation; its identity tells a stale continuation from a reused id. */
-class Operation {
+/**
+ * A running operation; its identity tells a stale continuation from a reused id. It is
+ * also what its parked stream resumes (`whenReady`), so a waiting operation holds no closure.
+ */
+class Operation implements Resumable {
   results: AsyncIterableIterator<ExecutionResult> | null = null;
   /** The results' `takeNow`/`whenReady`, when they have them. */
   ready: ReadyResults | null = null;
-  /** What a parked stream calls when more may be ready: the one closure a waiting operation holds. */
-  resume: () => void = nothing;
   readonly idJson: string;
 
-  constructor(readonly id: string) {
+  constructor(
+    readonly id: string,
+    private readonly set: OperationSet,
+  ) {
     this.idJson = JSON.stringify(id);
+  }
+
+  /** More may be ready: send it. */
+  resume(): void {
+    this.set.drain(this);
   }
 }
 
@@ -64,7 +72,7 @@ export class OperationSet {
    * `start` fails on the server's side.
    */
   async open(id: string, start: () => Promise<OperationStart>): Promise<readonly GraphQLError[] | null> {
-    const operation = new Operation(id);
+    const operation = new Operation(id, this);
     this.operations.set(id, operation);
     let started: OperationStart;
     try {
@@ -114,17 +122,17 @@ export class OperationSet {
   /**
    * Sends each result as it comes; completes when the stream does, unless the client did
    * first. What is ready goes out at once; a stream that can park (`whenReady`) waits with
-   * the operation's one `resume` callback, so a waiting subscription holds no promise;
+   * the operation itself to resume, so a waiting subscription holds no promise or closure;
    * only a log read, an execution or a stream without `takeNow` goes through `next()`.
    */
   private pump(operation: Operation, results: AsyncIterableIterator<ExecutionResult>): void {
     operation.results = results;
     operation.ready = (results as Partial<ReadyResults>).takeNow ? (results as unknown as ReadyResults) : null;
-    operation.resume = () => this.drain(operation);
     this.drain(operation);
   }
 
-  private drain(operation: Operation): void {
+  /** Sends what `operation` has ready, then parks it or asks its `next()`. Its own `resume` calls this. */
+  drain(operation: Operation): void {
     const { ready, results } = operation;
     try {
       for (;;) {
@@ -134,7 +142,7 @@ export class OperationSet {
           if (!this.send(operation, step)) return;
           continue;
         }
-        if (ready?.whenReady(operation.resume)) return;
+        if (ready?.whenReady(operation)) return;
         results!
           .next()
           .then((next) => {

@@ -9,6 +9,7 @@ import { MemoryLog } from '../../support/memory-log.ts';
 
 function feedOn(log: MemoryLog, ringBytes = 1_000_000) {
   const repaired: number[] = [];
+  const emptied: OwnerFeed[] = [];
   const feed = new OwnerFeed(log.ownerId, {
     log,
     ringBytes: () => ringBytes,
@@ -18,8 +19,9 @@ function feedOn(log: MemoryLog, ringBytes = 1_000_000) {
     onError: (error) => {
       throw error;
     },
+    onEmpty: (empty) => emptied.push(empty),
   });
-  return { feed, repaired };
+  return { feed, repaired, emptied };
 }
 
 /** A subscriber that counts its wakes; `woken()` resolves at the next one. */
@@ -138,5 +140,24 @@ describe('OwnerFeed', () => {
     expect(feed.head).toBe(8);
     expect(sequences(feed.after(5, 10))).toEqual([6, 7, 8]);
     expect(feed.after(2, 10)).toBeNull(); // a reader at 2 reads the log, finds the hole: CURSOR_EXPIRED
+  });
+
+  it('is emptied once, by the last subscriber to leave, and not at all once stopped', async () => {
+    const { feed, emptied } = feedOn(new MemoryLog());
+    const [first, second] = [subscriber(), subscriber()];
+    feed.add(first);
+    feed.add(second);
+    feed.leave(first);
+    feed.leave(first); // leaving twice changes nothing
+    expect(emptied).toEqual([]);
+    feed.leave(second);
+    feed.leave(second);
+    expect(emptied).toEqual([feed]);
+
+    const stopped = feedOn(new MemoryLog());
+    stopped.feed.add(first);
+    stopped.feed.stop(); // dropped already (its head could not be read): nothing left to drop
+    stopped.feed.leave(first);
+    expect(stopped.emptied).toEqual([]);
   });
 });

@@ -10,19 +10,20 @@ import { DomainError } from '../../../src/domain/errors.ts';
 import type { WalletEvent } from '../../../src/domain/events.ts';
 import type { ClientConnection } from '../../../src/streams/client-connection.ts';
 import { OwnerFeed } from '../../../src/streams/owner-feed.ts';
-import { OwnerStream, type OwnerStreamOptions } from '../../../src/streams/owner-stream.ts';
+import { OwnerStream, type StreamSettings, type StreamSubscription } from '../../../src/streams/owner-stream.ts';
 import { MemoryLog } from '../../support/memory-log.ts';
 
 const everything = () => true;
 
 /** A feed over `log` (positioned at its head), and streams joined to it. */
 async function setUp(log: MemoryLog, ringBytes = 1_000_000) {
-  const feed = new OwnerFeed(log.ownerId, { log, ringBytes: () => ringBytes, onRingBytes: () => {}, onLogRead: () => {}, onRepaired: () => {}, onError: () => {} });
+  const feed = new OwnerFeed(log.ownerId, { log, ringBytes: () => ringBytes, onRingBytes: () => {}, onLogRead: () => {}, onRepaired: () => {}, onError: () => {}, onEmpty: () => {} });
   await feed.start(Promise.resolve());
-  const open = (after: number, options: Partial<OwnerStreamOptions> = {}) => {
-    const stream = new OwnerStream({ ownerId: log.ownerId, filter: everything, pageSize: 3, ...options });
+  /** A stream after `after`; `options` mixes its settings and its subscription, as a test needs. */
+  const open = (after: number, options: Partial<StreamSettings & StreamSubscription> = {}) => {
+    const stream = new OwnerStream({ pageSize: 3, ...options }, { filter: everything, ...options });
     feed.add(stream);
-    stream.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(stream) });
+    stream.joined(feed);
     stream.place(after, feed.head);
     return stream;
   };
@@ -73,14 +74,15 @@ describe('OwnerStream', () => {
     expect(log.reads).toBe(0);
   });
 
-  it('parks with a callback when caught up, and its feed resumes it; behind the ring it leaves the way on to next()', async () => {
+  it('parks its reader when caught up, and its feed resumes it; behind the ring it leaves the way on to next()', async () => {
     const log = new MemoryLog();
     log.append(4);
     const { open, publish } = await setUp(log);
     const caughtUp = open(4);
     let resumed = 0;
+    const reader = { resume: () => void resumed++ };
     expect(caughtUp.takeNow()).toBeNull();
-    expect(caughtUp.whenReady(() => resumed++)).toBe(true);
+    expect(caughtUp.whenReady(reader)).toBe(true);
     publish(1);
     for (let turn = 0; resumed === 0 && turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(resumed).toBe(1);
@@ -88,7 +90,7 @@ describe('OwnerStream', () => {
 
     const behind = open(0); // the ring starts after the head the feed found: this one needs the log
     expect(behind.takeNow()).toBeNull();
-    expect(behind.whenReady(() => resumed++)).toBe(false);
+    expect(behind.whenReady(reader)).toBe(false);
     expect(await take(behind, 3)).toEqual([1, 2, 3]);
   });
 
@@ -145,10 +147,10 @@ describe('OwnerStream', () => {
     const behind = new MemoryLog();
     behind.append(4);
     const fromLog: boolean[] = [];
-    const replaying = new OwnerStream({ ownerId: behind.ownerId, filter: everything, pageSize: 3 }, observed(fromLog));
+    const replaying = new OwnerStream({ pageSize: 3, observer: observed(fromLog) }, { filter: everything });
     const { feed } = await setUp(behind, 0);
     feed.add(replaying);
-    replaying.joined({ feed, ready: Promise.resolve(), leave: () => feed.remove(replaying) });
+    replaying.joined(feed);
     replaying.place(0, feed.head);
     expect(await take(replaying, 4)).toEqual([1, 2, 3, 4]);
     expect(fromLog).toEqual([true, true, true, true]);
@@ -157,9 +159,9 @@ describe('OwnerStream', () => {
     const live = new MemoryLog();
     const ring = await setUp(live);
     const fromRing: boolean[] = [];
-    const stream = new OwnerStream({ ownerId: live.ownerId, filter: everything, pageSize: 3 }, observed(fromRing));
+    const stream = new OwnerStream({ pageSize: 3, observer: observed(fromRing) }, { filter: everything });
     ring.feed.add(stream);
-    stream.joined({ feed: ring.feed, ready: Promise.resolve(), leave: () => ring.feed.remove(stream) });
+    stream.joined(ring.feed);
     stream.place(0, ring.feed.head);
     const waiting = take(stream, 2);
     ring.publish(2);

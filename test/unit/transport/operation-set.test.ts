@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { OperationSet, type FrameFormat } from '../../../src/transport/core/operation-set.ts';
 import type { Sink } from '../../../src/transport/core/sink.ts';
+import type { Resumable } from '../../../src/streams/resumable.ts';
 
 const FRAMES: FrameFormat = {
   next: (id, json) => `next ${id} ${json}`,
@@ -95,11 +96,11 @@ describe('OperationSet', () => {
   it('lets a stream that can park wait without next(), and sends what is ready when it resumes it', async () => {
     const { sent, operations } = setUp();
     const ready: ExecutionResult[] = [];
-    let resume: (() => void) | null = null;
+    let parked: Resumable | null = null;
     let done = false;
     const results = {
       takeNow: () => (ready.length ? { value: ready.shift()!, done: false as const } : done ? { value: undefined, done: true as const } : null),
-      whenReady: (callback: () => void) => ((resume = callback), true),
+      whenReady: (reader: Resumable) => ((parked = reader), true),
       next: () => Promise.reject(new Error('a stream that can park is never asked for next()')),
       return: async () => ({ value: undefined, done: true as const }),
       [Symbol.asyncIterator]() {
@@ -110,9 +111,9 @@ describe('OperationSet', () => {
     await operations.open('s', async () => ({ kind: 'stream', results: results as unknown as AsyncIterableIterator<ExecutionResult>, operationName: null }));
     expect(sent).toEqual(['next "s" {"data":{"value":1}}']);
     ready.push({ data: { value: 2 } }, { data: { value: 3 } });
-    resume!();
+    parked!.resume();
     done = true;
-    resume!();
+    parked!.resume();
     expect(sent).toEqual(['next "s" {"data":{"value":1}}', 'next "s" {"data":{"value":2}}', 'next "s" {"data":{"value":3}}', 'complete "s"']);
     expect(operations.has('s')).toBe(false);
   });
