@@ -69,8 +69,9 @@ async function startOperation(
   connection: OperationConnection,
   admit: () => GraphQLError | null,
 ): Promise<OperationStart> {
+  // No `params` (the request) in the context: a subscription's context lives as long as it
+  // does, and nothing reads them there, so it would keep each client's copy of the query text.
   const { schema, execute, contextFactory, parse, validate } = yoga.getEnveloped({
-    params: request,
     principal: connection.principal,
     authError: connection.authError ?? null,
     lastEventId: connection.lastEventId ?? null,

@@ -214,7 +214,9 @@ export function attachWebSocket(deps: {
     ws.on('message', (data) => void connection.receive(String(data)));
     ws.on('pong', answered);
     ws.on('error', (error) => logger.debug('socket error', { transport: 'ws', connection: id, error }));
-    ws.once('close', (code, reason) => {
+    // `on`, not `once`: a socket closes once, and `once` wraps its listener in three
+    // objects (about 150 bytes for as long as the socket lives).
+    ws.on('close', (code, reason) => {
       forgetSocket(tcp);
       registry.remove(sink);
       void connection.closed();
@@ -231,7 +233,7 @@ export function attachWebSocket(deps: {
     if (deps.addresses && address !== null) {
       const admitted = deps.addresses.open(address);
       if (typeof admitted !== 'function') return refuseUpgrade(socket, admitted, logger, address);
-      socket.once('close', admitted);
+      socket.on('close', admitted); // `on`: see `opened`'s close listener
     }
     server.handleUpgrade(request, socket, head, (ws) => {
       opened(ws, request, socket, address);
