@@ -8,6 +8,7 @@
  * token lives for ever, and a revocation needs to be kept only that long.
  */
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
+import { webcrypto } from 'node:crypto';
 import type { AuthConfig } from '../config/load.ts';
 import { DomainError, ErrorCode } from '../domain/errors.ts';
 import { DEFAULT_TENANT, ROLES, TENANT_PATTERN, type Principal, type Role } from '../domain/principal.ts';
@@ -32,11 +33,13 @@ const VERIFIED_CACHE_SIZE = 10_000;
 export async function createVerifier(auth: AuthConfig, secret: string | null, revocations?: RevocationList): Promise<TokenVerifier> {
   if (!auth.publicKey && !auth.jwksUrl && !secret) throw new Error('a JWT secret, public key or JWKS URL is required');
   // A remote key set is fetched on first use, cached, and refetched for an unknown `kid`.
-  const key: CryptoKey | Uint8Array | ReturnType<typeof createRemoteJWKSet> = auth.jwksUrl
+  // A secret is imported once here: given as bytes, jose imports it again for every
+  // verification (about 11 KB of garbage and a WebCrypto import per connection).
+  const key: CryptoKey | ReturnType<typeof createRemoteJWKSet> = auth.jwksUrl
     ? createRemoteJWKSet(new URL(auth.jwksUrl))
     : auth.publicKey
       ? await importSPKI(auth.publicKey, auth.algorithm)
-      : new TextEncoder().encode(secret ?? '');
+      : await importHmacSecret(secret ?? '', auth.algorithm);
   const options = {
     algorithms: [auth.algorithm],
     clockTolerance: CLOCK_TOLERANCE_S,
@@ -78,6 +81,12 @@ export async function createVerifier(auth: AuthConfig, secret: string | null, re
     verified.set(token, principal);
     return principal;
   }
+}
+
+/** `secret` as the HMAC key of `algorithm` (HS256, HS384 or HS512), for verifying only. */
+function importHmacSecret(secret: string, algorithm: string): Promise<CryptoKey> {
+  const hash = `SHA-${algorithm.slice(2)}`;
+  return webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash }, false, ['verify']);
 }
 
 function principalOf(payload: JWTPayload): Principal {

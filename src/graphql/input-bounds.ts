@@ -43,8 +43,23 @@ export function checkValue(value: unknown, maxListItems: number, depth = 0): Gra
   return null;
 }
 
+/**
+ * Documents whose literals were found within bounds, with the list bound they were checked
+ * against. Parsed documents are cached by their text, so a subscription sent by thousands
+ * of clients is the same object: it is walked once, not once per subscriber (a walk made
+ * about 8 KB of garbage).
+ */
+const withinBounds = new WeakMap<DocumentNode, number>();
+
 /** The refusal for a literal of `document` out of bounds, or null. */
 export function checkLiterals(document: DocumentNode, maxListItems: number): GraphQLError | null {
+  if (withinBounds.get(document) === maxListItems) return null;
+  const found = findLiteralOutOfBounds(document, maxListItems);
+  if (!found) withinBounds.set(document, maxListItems);
+  return found;
+}
+
+function findLiteralOutOfBounds(document: DocumentNode, maxListItems: number): GraphQLError | null {
   let found: GraphQLError | null = null;
   let depth = 0;
   const enter = () => {

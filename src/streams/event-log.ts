@@ -79,10 +79,21 @@ export function eventsOf(rows: readonly EventRow[], ownerId?: string): WalletEve
  * position is checked against.
  */
 export class EventLog {
+  /**
+   * The owner's bounds and head, built once: every subscription reads the bounds as it
+   * opens, and drizzle's builder made about 24 KB of garbage per query built afresh.
+   */
+  private readonly boundsQuery;
+  private readonly headQuery;
+
   constructor(
     private readonly db: Database,
     private readonly reads: Reads = readsOn(db),
-  ) {}
+  ) {
+    const ofOwner = eq(owners.ownerId, sql.placeholder('ownerId'));
+    this.boundsQuery = db.select({ first: owners.firstSequence, last: owners.lastSequence }).from(owners).where(ofOwner).prepare('event_log_bounds');
+    this.headQuery = db.select({ last: owners.lastSequence }).from(owners).where(ofOwner).prepare('event_log_head');
+  }
 
   /** Up to `limit` of the owner's events after `afterSequence`, in sequence order. */
   async read(ownerId: string, afterSequence: number, limit: number, query: LogQuery = {}): Promise<WalletEvent[]> {
@@ -118,7 +129,7 @@ export class EventLog {
    * to `last` (the head) is present. An owner with no events has `{ first: 1, last: 0 }`.
    */
   async bounds(ownerId: string): Promise<LogBounds> {
-    const [row] = await this.db.select({ first: owners.firstSequence, last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId));
+    const [row] = await this.boundsQuery.execute({ ownerId });
     return row ?? { first: 1, last: 0 };
   }
 
@@ -131,7 +142,7 @@ export class EventLog {
 
   /** The owner's last committed sequence; 0 when they have no events. */
   async head(ownerId: string): Promise<number> {
-    const [row] = await this.db.select({ last: owners.lastSequence }).from(owners).where(eq(owners.ownerId, ownerId));
+    const [row] = await this.headQuery.execute({ ownerId });
     return row?.last ?? 0;
   }
 }
