@@ -81,7 +81,7 @@ export function eventsOf(rows: readonly EventRow[], ownerId?: string): WalletEve
 export class EventLog {
   /**
    * The owner's bounds and head, built once: every subscription reads the bounds as it
-   * opens, and drizzle's builder made about 24 KB of garbage per query built afresh.
+   * opens, and drizzle's builder made about 20 KB of garbage per query built afresh.
    */
   private readonly boundsQuery;
   private readonly headQuery;
