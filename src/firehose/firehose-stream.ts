@@ -11,18 +11,14 @@ import { inPartition, type FirehoseEvent, type FirehoseLog, type FirehoseScope }
 import type { EventFilter } from '../domain/event-filter.ts';
 import type { FirehoseReader, TenantFirehose } from './tenant-firehose.ts';
 import type { Signal } from '../backbone/topic-messages.ts';
-import { StreamGuard, type GuardLimits } from '../streams/stream-guard.ts';
+import { StreamGuard, type GuardLimits, type StreamClient } from '../streams/stream-guard.ts';
 import type { ClientConnection, StreamOpener } from '../streams/client-connection.ts';
 import { resumeWaiter, type Resumable, type Waiter } from '../streams/resumable.ts';
 
 /** Events one log read takes when a reader is behind its feed's ring. */
 const REPLAY_PAGE = 2_000;
 
-export interface FirehoseStreamOptions extends GuardLimits {
-  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
-  connection?: ClientConnection | null;
-  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
-  openedBy?: StreamOpener | null;
+export interface FirehoseStreamOptions extends GuardLimits, StreamClient {
   scope: FirehoseScope;
   /** What an event must match (the scope's types and criteria); the partition is checked besides. */
   filter: EventFilter;

@@ -13,7 +13,7 @@ import { loadCriteria, narrowed, type EventFilter } from '../domain/event-filter
 import type { OwnerFeed, OwnerFeedSubscriber } from './owner-feed.ts';
 import type { ConsumerKey, Signal } from '../backbone/topic-messages.ts';
 import type { ClientConnection, StreamOpener } from './client-connection.ts';
-import { StreamGuard, type GuardLimits } from './stream-guard.ts';
+import { StreamGuard, type GuardLimits, type StreamClient } from './stream-guard.ts';
 import { resumeWaiter, type Resumable, type Waiter } from './resumable.ts';
 
 /**
@@ -33,7 +33,7 @@ export interface StreamSettings extends GuardLimits {
 }
 
 /** What one subscription is: its filter, its consumer, its client. */
-export interface StreamSubscription {
+export interface StreamSubscription extends StreamClient {
   filter: EventFilter;
   /** The durable consumer this stream serves, if any (its acks arrive as topic notices). */
   consumer?: ConsumerKey | null;
@@ -42,10 +42,6 @@ export interface StreamSubscription {
    * saved preferences narrow (the filter is rebuilt when they change).
    */
   followsPreferencesOf?: EventFilter | null;
-  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
-  connection?: ClientConnection | null;
-  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
-  openedBy?: StreamOpener | null;
 }
 
 /** What a stream reports (for metrics). */

@@ -18,6 +18,14 @@ export interface GuardLimits {
   slowConsumerTimeoutMs?: number;
 }
 
+/** Whom a stream serves, as its opener gives it (either may be absent where a transport has none). */
+export interface StreamClient {
+  /** The client's connection: beyond `maxBufferedBytes` unsent the stream pauses until it drains. */
+  connection?: ClientConnection | null;
+  /** Who opened the stream: a revocation of their access, or their token's expiry, ends it. */
+  openedBy?: StreamOpener | null;
+}
+
 /** The stream a guard watches over. */
 export interface GuardedStream {
   /** The client's connection, whose backlog pauses the stream; null where there is none. */
