@@ -4,8 +4,10 @@
  * nothing after it is processed first), a transient refusal is retried while a terminal
  * one is reported, and a document that cannot resume is refused before anything is sent.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import WebSocket from 'ws';
 import { CONNECTION_LOST, HANDLER_FAILED, NOT_RESUMABLE, type WalletEventsError } from '@wallet-events/client';
 import { WalletEventsClient } from '@wallet-events/client/graphql-ws';
@@ -28,9 +30,8 @@ describe.each(BACKENDS)('client library subscriptions on $name', (backend) => {
   describe.skipIf(!backend.available)(label(backend), () => {
     const t = serverOn(backend);
 
-    /** A fresh owner with a wallet, a client for them, and a deposit function. */
-    /** A client of a new owner; `oneToken` makes it present the same token on every connect (else a fresh one each time). */
-    async function setup({ oneToken = false, ...clientOptions }: { ackBatchSize?: number; oneToken?: boolean } = {}) {
+    /** A fresh owner with a wallet, a client for them, and a deposit function; `oneToken` makes the client present the same token on every connect (else a fresh one each time). */
+    async function setup({ oneToken = false, ...clientOptions }: { ackBatchSize?: number; httpUrl?: string; oneToken?: boolean } = {}) {
       const owner = ownerId('sub');
       const wallet = await t.ops.createWallet(owner);
       const start = (await t.ops.log(owner)).at(-1).cursor as string;
@@ -75,6 +76,7 @@ describe.each(BACKENDS)('client library subscriptions on $name', (backend) => {
       await deposit();
 
       const next = new WalletEventsClient({ url: t.server.wsUrl, token: () => token(owner), webSocketImpl: WebSocket, ackIntervalMs: 60_000 });
+      onTestFinished(() => next.close()); // also when an expectation fails: its subscriptions would count in the next test
       const ledgerAgain: number[] = [];
       const notifierAgain: number[] = [];
       next.subscribe<Seen>({ query: EVENTS, consumer: 'ledger', onEvent: (e) => void ledgerAgain.push(e.sequence) });
@@ -86,6 +88,46 @@ describe.each(BACKENDS)('client library subscriptions on $name', (backend) => {
       expect(notifier).toEqual([2, 3]);
       expect(ledgerAgain).toEqual([8, 9]);
       expect(notifierAgain).toEqual([4, 5, 6, 7, 8, 9]);
+    });
+
+    it('closes only once every ack in flight is answered, also that of a subscription stopped by its handler', async () => {
+      // A real HTTP hop in front of the ack endpoint that answers each ack 300 ms late.
+      let answered = 0;
+      const slow = createServer(async (req, res) => {
+        let body = '';
+        for await (const chunk of req) body += chunk;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const upstream = await fetch(t.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' }, body });
+        res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+        answered++;
+      });
+      await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+      onTestFinished(() => new Promise<void>((resolve) => slow.close(() => resolve())));
+      const httpUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/graphql`;
+      const { owner, start, client, deposit } = await setup({ httpUrl, ackBatchSize: 1 });
+      const errors: WalletEventsError[] = [];
+      // Sequence 2 is processed and acked; the handler throws at 3, which stops the subscription.
+      client.subscribe<Seen>({
+        query: EVENTS,
+        after: start,
+        consumer: 'mailer',
+        onEvent: (e) => {
+          if (e.sequence === 3) throw new Error('mail server down');
+        },
+        onError: (error) => errors.push(error),
+      });
+      await deposit();
+      await waitUntil(() => errors.length === 1);
+      await client.close();
+      expect(answered).toBe(1);
+
+      // So a new session of that consumer starts at the event its handler refused.
+      const next = new WalletEventsClient({ url: t.server.wsUrl, token: () => token(owner), webSocketImpl: WebSocket });
+      onTestFinished(() => next.close());
+      const again: number[] = [];
+      next.subscribe<Seen>({ query: EVENTS, consumer: 'mailer', onEvent: (e) => void again.push(e.sequence) });
+      await waitUntil(() => again.length === 1);
+      expect(again).toEqual([3]);
     });
 
     it('refuses a second subscription of the same consumer on one client, whose acks would cover the first’s events', async () => {

@@ -138,10 +138,9 @@ export class WalletEventsClient {
       stopped = true;
       dispose();
       if (consumerKey) this.consumers.delete(consumerKey);
-      if (acks) {
-        this.acks.delete(acks);
-        void acks.flush();
-      }
+      // The batcher stays in `acks` until its last ack is answered, so that close() waits
+      // for it: a new session would otherwise resume this consumer from before that ack.
+      if (acks) void acks.flush().finally(() => this.acks.delete(acks));
       if (error && !this.closed) options.onError?.(error);
     };
 
@@ -198,7 +197,7 @@ export class WalletEventsClient {
     await Promise.all([...this.acks].map((acks) => acks.flush()));
   }
 
-  /** Flushes acks and closes the connection for good. */
+  /** Flushes acks, waits until every ack sent is answered (also those of stopped subscriptions), and closes the connection for good. */
   async close(): Promise<void> {
     await this.flushAcks();
     this.closed = true;
