@@ -2,7 +2,8 @@
  * A firehose reader that stops reading: twenty feed subscriptions on one graphql-ws socket
  * that reads one result and then nothing, while thousands of events pass. The stream is
  * paused, then ended with SLOW_CONSUMER, and its last feed cursor resumes the rest. A long
- * run (`npm run test:smoke`); the firehose's other rules are in test/firehose.test.ts.
+ * run (`npm run test:smoke`), as is the late-commit race (firehose-late-commit.fault.ts);
+ * the firehose's other rules are in test/firehose.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS, label } from '../support/backends.ts';

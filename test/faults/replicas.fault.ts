@@ -8,14 +8,15 @@
  *   the replica leaves rotation past REPLICA_MAX_LAG and comes back when it catches up;
  * - with the replica killed, reads fall back to the primary and nothing is lost; started
  *   again, it is back in rotation.
+ * Fault runs with a cluster of their own, so they are in `npm run test:smoke` (CI runs them).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareBackend, servicesAvailable, type BackendEnv } from './support/backends.ts';
-import { gqlData, subscribeWs, waitUntil, wsClient } from './support/clients.ts';
-import { ownerId, producer, type Producer } from './support/ledger-ops.ts';
-import { replicationUnavailable, startReplicatedPostgres, type ReplicatedPostgres } from './support/replication.ts';
-import { startServer, type RunningServer } from './support/server.ts';
-import { token } from './support/tokens.ts';
+import { prepareBackend, servicesAvailable, type BackendEnv } from '../support/backends.ts';
+import { gqlData, subscribeWs, waitUntil, wsClient } from '../support/clients.ts';
+import { ownerId, producer, type Producer } from '../support/ledger-ops.ts';
+import { replicationUnavailable, startReplicatedPostgres, type ReplicatedPostgres } from '../support/replication.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+import { token } from '../support/tokens.ts';
 
 const unavailable = replicationUnavailable ?? (servicesAvailable ? null : 'SKIPPED: set REDIS_URL (and DATABASE_URL) to run the replica suite');
 
