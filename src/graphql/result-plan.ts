@@ -30,6 +30,7 @@ import {
   visit,
   type ASTNode,
   isAbstractType,
+  isEnumType,
   isLeafType,
   isListType,
   isNonNullType,
@@ -181,11 +182,24 @@ function nullableCompleter(compiler: Compiler, type: GraphQLOutputType, nodes: r
       return out + ']';
     };
   }
+  if (isEnumType(type)) {
+    // An enum serializes to one of its value names, which GraphQL restricts to
+    // [_A-Za-z][_0-9A-Za-z]*: quoting is all of JSON's work, and no escape check is needed.
+    return (value) => {
+      const name = type.serialize(value);
+      if (name === null || name === undefined) throw UNPLANNED;
+      return `"${name}"`;
+    };
+  }
   if (isLeafType(type)) {
     return (value) => {
       const serialized = type.serialize(value);
       if (serialized === null || serialized === undefined) throw UNPLANNED;
-      return typeof serialized === 'string' ? jsonString(serialized) : JSON.stringify(serialized);
+      if (typeof serialized === 'string') return jsonString(serialized);
+      // JSON writes a finite number as String does; NaN and the infinities are JSON's null.
+      if (typeof serialized === 'number' && Number.isFinite(serialized)) return String(serialized);
+      if (typeof serialized === 'boolean') return serialized ? 'true' : 'false';
+      return JSON.stringify(serialized);
     };
   }
   if (isObjectType(type)) {

@@ -7,6 +7,7 @@ import type { ExecutionResult } from 'graphql';
 
 /** Where to resume after an event: what every event's result says in its `extensions`. */
 export type ResultPosition = {
+  /** base64url, as every cursor this server makes (domain/events.ts). */
   cursor: string;
   sequence: number;
   eventId: string;
@@ -38,7 +39,8 @@ export class RenderedResult implements ExecutionResult {
     readonly extensions: ResultPosition,
   ) {
     const { cursor, sequence, eventId } = extensions;
-    this.json = `{"data":${dataJson},"extensions":{"cursor":${jsonString(cursor)},"sequence":${sequence},"eventId":${jsonString(eventId)}}}`;
+    // A cursor is base64url (domain/events.ts): nothing in it for JSON to escape.
+    this.json = `{"data":${dataJson},"extensions":{"cursor":"${cursor}","sequence":${sequence},"eventId":${jsonString(eventId)}}}`;
   }
 
   get data(): Record<string, unknown> {

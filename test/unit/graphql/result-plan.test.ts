@@ -5,7 +5,18 @@
  * could not promise that (a refusal, a null in a non-null field, an asynchronous resolver).
  * Which variables shape a result decides which subscribers share one.
  */
-import { execute, parse, type ExecutionArgs } from 'graphql';
+import {
+  execute,
+  GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLFloat,
+  GraphQLInt,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  GraphQLSchema,
+  parse,
+  type ExecutionArgs,
+} from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { DomainError, ErrorCode } from '../../../src/domain/errors.ts';
 import type { WalletEvent } from '../../../src/domain/events.ts';
@@ -75,6 +86,30 @@ describe('a compiled result plan', () => {
     for (const text of ['plain', 'say "hi"', 'back\\slash', 'line\nbreak\ttab\u0001', 'caf\u00e9 \u20ac \u2028', 'rocket \ud83d\ude80', 'lone \ud83d here', '']) {
       const event = { ...transaction, data: { ...(transaction.data as object), description: text, counterparty: `${text}!` } } as WalletEvent;
       const { planned, executed } = both(plan, base, event);
+      expect(planned).toBe(executed);
+    }
+  });
+
+  it('writes enums, numbers and booleans as JSON.stringify does, also a scalar that serializes to NaN or an object', () => {
+    const Odd = new GraphQLScalarType({ name: 'Odd', serialize: (value) => value });
+    const Level = new GraphQLEnumType({ name: 'Level', values: { LOW: { value: 1 }, HIGH_2: { value: 2 } } });
+    const Reading = new GraphQLObjectType({
+      name: 'Reading',
+      fields: { level: { type: Level }, count: { type: GraphQLInt }, ratio: { type: GraphQLFloat }, on: { type: GraphQLBoolean }, odd: { type: Odd } },
+    });
+    const query = new GraphQLObjectType({ name: 'Query', fields: { unused: { type: GraphQLInt } } });
+    const own = new GraphQLSchema({ query, subscription: new GraphQLObjectType({ name: 'Subscription', fields: { reading: { type: Reading } } }) });
+    const base: ExecutionArgs = { schema: own, document: parse('subscription { reading { level count ratio on odd } }'), contextValue: {} };
+    const plan = ResultPlan.compile(base)!;
+    expect(plan).not.toBeNull();
+    const readings = [
+      { level: 1, count: -0, ratio: 1e21, on: true, odd: Number.NaN },
+      { level: 2, count: 2 ** 31 - 1, ratio: -1.5e-7, on: false, odd: Number.POSITIVE_INFINITY },
+      { level: 2, count: 0, ratio: 0.1 + 0.2, on: true, odd: { nested: ['a', 1, true] } },
+      { level: 1, count: 7, ratio: 3, on: false, odd: 'say "hi"' },
+    ];
+    for (const reading of readings) {
+      const { planned, executed } = both(plan, base, { reading });
       expect(planned).toBe(executed);
     }
   });
